@@ -1,0 +1,68 @@
+"""The data layer: a registry of real datasets, verified downloads, and ``tf.data`` pipelines.
+
+Public API::
+
+    fetch(name) -> Path                     # download (or copy from $COURSE_DATA_MIRROR), verify, cache
+    load(name, split, image_size, batch_size, augment) -> tf.data.Dataset
+    arrays(name, split, image_size, limit) -> Arrays (NumPy, for plots and metrics)
+    info(name) -> DatasetInfo               # classes, colours, void id, split sizes, credits
+    shapes(n, image_size, seed)             # built-in synthetic set, no download
+    check_mask(...), check_image(...)       # the checks the readers run, for your own data
+
+TensorFlow is imported only by ``load``.
+"""
+
+from __future__ import annotations
+
+from course_utils.data.cache import cached, data_dir, mirror_dir
+from course_utils.data.catalog import CATALOG, DatasetInfo
+from course_utils.data.download import fetch
+from course_utils.data.errors import (
+    ChecksumError,
+    DatasetError,
+    DataValidationError,
+    DownloadError,
+    UnsafeArchiveError,
+)
+from course_utils.data.pipeline import Augment, arrays, load
+from course_utils.data.synthetic import shapes
+from course_utils.data.validate import check_image, check_mask, read_image, read_mask
+
+__all__ = [
+    "Augment",
+    "ChecksumError",
+    "DataValidationError",
+    "DatasetError",
+    "DatasetInfo",
+    "DownloadError",
+    "UnsafeArchiveError",
+    "arrays",
+    "cached",
+    "check_image",
+    "check_mask",
+    "data_dir",
+    "datasets",
+    "fetch",
+    "info",
+    "load",
+    "mirror_dir",
+    "read_image",
+    "read_mask",
+    "shapes",
+]
+
+
+def info(name: str) -> DatasetInfo:
+    """Facts about a dataset: class names, colours, void id, split sizes, credits.
+
+    Raises:
+        ValueError: for an unknown name (the message lists the known ones).
+    """
+    if name not in CATALOG:
+        raise ValueError(f"Unknown dataset {name!r}. Known: {', '.join(datasets())}.")
+    return CATALOG[name]
+
+
+def datasets() -> list[str]:
+    """Names of every dataset the course knows."""
+    return sorted(CATALOG)

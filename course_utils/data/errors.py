@@ -1,0 +1,23 @@
+"""Errors of the data layer. Each message says what is wrong and what to do."""
+
+from __future__ import annotations
+
+
+class DatasetError(RuntimeError):
+    """Base class: something about a dataset cannot be used as it is."""
+
+
+class DownloadError(DatasetError):
+    """A file could not be downloaded or copied from the mirror."""
+
+
+class ChecksumError(DownloadError):
+    """A downloaded file does not match its registered checksum."""
+
+
+class UnsafeArchiveError(DatasetError):
+    """An archive member would land outside the extraction folder."""
+
+
+class DataValidationError(DatasetError, ValueError):
+    """An image or mask does not have the shape, type or labels the course expects."""

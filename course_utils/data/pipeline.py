@@ -1,0 +1,204 @@
+"""``load()``: a split as a batched, prefetched ``tf.data.Dataset``, with paired augmentation."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import numpy as np
+
+from course_utils.data.catalog import CATALOG
+from course_utils.data.readers import READERS, Arrays
+
+SizeArg = int | tuple[int, int] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Augment:
+    """Random changes applied to training examples; image and mask always get the same ones.
+
+    Attributes:
+        hflip: flip left-right with probability 0.5.
+        vflip: flip up-down with probability 0.5 (fine for microscopy, wrong for street scenes).
+        rot90: rotate by a random multiple of 90 degrees (square images only).
+        scale: zoom range ``(min, max)``: a random crop of ``1/zoom`` of each side, resized
+            back (image bilinear, mask nearest-neighbour). ``(1.0, 1.0)`` turns it off.
+        brightness: largest brightness change (image only).
+        contrast: ``(min, max)`` contrast factor (image only).
+    """
+
+    hflip: bool = True
+    vflip: bool = False
+    rot90: bool = False
+    scale: tuple[float, float] = (1.0, 1.5)
+    brightness: float = 0.1
+    contrast: tuple[float, float] = (0.9, 1.1)
+
+
+DEFAULT_AUGMENT = {
+    "camvid": Augment(),
+    "isbi2012": Augment(vflip=True, rot90=True, scale=(1.0, 1.3)),
+    "oxford_pets": Augment(),
+    "voc2012": Augment(),
+    "shapes": Augment(vflip=True, scale=(1.0, 1.2)),
+    "cifar10": Augment(scale=(1.0, 1.15), brightness=0.0, contrast=(1.0, 1.0)),
+    "cifar10_jpeg": Augment(scale=(1.0, 1.15), brightness=0.0, contrast=(1.0, 1.0)),
+    "mnist": Augment(hflip=False, scale=(1.0, 1.1), brightness=0.0, contrast=(1.0, 1.0)),
+}
+
+
+def _size(image_size: SizeArg) -> tuple[int, int] | None:
+    if image_size is None:
+        return None
+    if isinstance(image_size, int):
+        return (image_size, image_size)
+    return (int(image_size[0]), int(image_size[1]))
+
+
+@functools.lru_cache(maxsize=8)
+def _arrays(name: str, split: str, size: tuple[int, int] | None, limit: int | None) -> Arrays:
+    if name == "shapes":
+        from course_utils.data.synthetic import shapes
+
+        n = CATALOG["shapes"].split_sizes[split] if limit is None else limit
+        images, masks = shapes(n, size or (64, 64), seed={"train": 0, "val": 1}[split])
+        return Arrays((images * 255).round().astype(np.uint8), masks[..., 0].astype(np.uint8), "shapes")
+    return READERS[name](split, size, limit)
+
+
+def arrays(
+    name: str, split: str, image_size: SizeArg = None, limit: int | None = None
+) -> Arrays:
+    """Read one split into memory as NumPy arrays (validated, resized, cached per process).
+
+    Args:
+        name: dataset name.
+        split: one of ``info(name).splits``.
+        image_size: ``(height, width)`` or one int for square; ``None`` keeps the native size.
+        limit: keep only the first ``limit`` examples (small runs and tests).
+
+    Returns:
+        :class:`~course_utils.data.readers.Arrays` with ``images``, ``targets`` and ``source``.
+    """
+    if name not in CATALOG:
+        raise ValueError(f"Unknown dataset {name!r}. Known: {', '.join(sorted(CATALOG))}.")
+    info = CATALOG[name]
+    if split not in info.split_sizes:
+        raise ValueError(f"{name} has no split {split!r}; its splits are {', '.join(info.splits)}.")
+    size = _size(image_size)
+    if size is None and info.native_size is None and name != "shapes":
+        raise ValueError(
+            f"{name} images vary in size: pass image_size=(height, width), e.g. (256, 256)."
+        )
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be a positive number of examples, got {limit}.")
+    return _arrays(name, split, size, limit)
+
+
+def _augment_pair(image, mask, aug: Augment, size: tuple[int, int]):
+    import tensorflow as tf
+
+    if aug.hflip:
+        flip = tf.random.uniform(()) < 0.5
+        image = tf.cond(flip, lambda: tf.image.flip_left_right(image), lambda: image)
+        mask = tf.cond(flip, lambda: tf.image.flip_left_right(mask), lambda: mask)
+    if aug.vflip:
+        flip = tf.random.uniform(()) < 0.5
+        image = tf.cond(flip, lambda: tf.image.flip_up_down(image), lambda: image)
+        mask = tf.cond(flip, lambda: tf.image.flip_up_down(mask), lambda: mask)
+    if aug.rot90 and size[0] == size[1]:
+        k = tf.random.uniform((), 0, 4, dtype=tf.int32)
+        image, mask = tf.image.rot90(image, k), tf.image.rot90(mask, k)
+    if aug.scale[1] > 1.0:
+        zoom = tf.random.uniform((), aug.scale[0], aug.scale[1])
+        ch = tf.cast(tf.round(size[0] / zoom), tf.int32)
+        cw = tf.cast(tf.round(size[1] / zoom), tf.int32)
+        y = tf.random.uniform((), 0, size[0] - ch + 1, dtype=tf.int32)
+        x = tf.random.uniform((), 0, size[1] - cw + 1, dtype=tf.int32)
+        image = tf.image.resize(image[y : y + ch, x : x + cw], size, method="bilinear")
+        mask = tf.image.resize(mask[y : y + ch, x : x + cw], size, method="nearest")
+    if aug.brightness > 0:
+        image = tf.image.random_brightness(image, aug.brightness)
+    if aug.contrast != (1.0, 1.0):
+        image = tf.image.random_contrast(image, *aug.contrast)
+    return tf.clip_by_value(image, 0.0, 1.0), mask
+
+
+def load(
+    name: str,
+    split: str,
+    image_size: SizeArg = None,
+    batch_size: int | None = 8,
+    augment: bool | Augment = False,
+    shuffle: bool | None = None,
+    limit: int | None = None,
+    repeat: bool = False,
+    seed: int = 0,
+) -> Any:
+    """A split as a ``tf.data.Dataset``, ready for ``model.fit``.
+
+    Segmentation sets give ``(image, mask)``: image ``float32 (H, W, C)`` in ``[0, 1]``,
+    mask ``int32 (H, W, 1)`` of class ids (void kept as its id, for losses and metrics to
+    ignore). Classification sets give ``(image, label)``. A split without labels (the
+    ISBI test images) gives images only. Masks are resized with nearest-neighbour.
+
+    Args:
+        name: dataset name, e.g. ``"camvid"``.
+        split: one of ``info(name).splits``.
+        image_size: ``(height, width)`` or an int; ``None`` keeps the native size.
+        batch_size: examples per batch; ``None`` for unbatched examples.
+        augment: ``True`` for the dataset's default :class:`Augment`, or an ``Augment``.
+        shuffle: shuffle each epoch; defaults to ``True`` for training splits.
+        limit: keep only the first ``limit`` examples.
+        repeat: repeat forever (then give ``steps_per_epoch`` to ``fit``).
+        seed: shuffle seed.
+
+    Returns:
+        A prefetched ``tf.data.Dataset``. Decoded arrays are cached in memory per process,
+        so a second ``load`` of the same split costs no file reads.
+    """
+    from course_utils._tf import import_tensorflow
+
+    tf = import_tensorflow()
+    info = CATALOG[name] if name in CATALOG else None
+    data = arrays(name, split, image_size, limit)
+    size = data.images.shape[1:3]
+    if shuffle is None:
+        shuffle = split in ("train", "trainval")
+    aug = DEFAULT_AUGMENT.get(name, Augment()) if augment is True else augment or None
+
+    if data.targets is None:
+        ds = tf.data.Dataset.from_tensor_slices(data.images)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((data.images, data.targets))
+    if shuffle:
+        ds = ds.shuffle(len(data.images), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+
+    segmentation = info is not None and info.task == "segmentation"
+
+    def to_float(*example):
+        image = tf.cast(example[0], tf.float32) / 255.0
+        if len(example) == 1:
+            return image
+        target = tf.cast(example[1], tf.int32)
+        if segmentation:
+            target = target[..., None]
+        return image, target
+
+    ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
+    if aug is not None and data.targets is not None:
+        if segmentation:
+            ds = ds.map(
+                lambda im, m: _augment_pair(im, m, aug, size), num_parallel_calls=tf.data.AUTOTUNE
+            )
+        else:
+            ds = ds.map(
+                lambda im, y: (_augment_pair(im, tf.zeros_like(im[..., :1]), aug, size)[0], y),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+    if batch_size:
+        ds = ds.batch(batch_size)
+    return ds.prefetch(tf.data.AUTOTUNE)

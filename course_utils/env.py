@@ -1,0 +1,176 @@
+"""``setup()``: the first call of every notebook (profile, seeds, devices, precision)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import platform
+import random
+from pathlib import Path
+from typing import Any, TypeVar
+
+from course_utils.profiles import resolve_profile
+
+T = TypeVar("T")
+
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+_BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
+
+
+@dataclasses.dataclass
+class Env:
+    """What :func:`setup` found and chose. Notebooks read their settings from it.
+
+    Attributes:
+        profile: ``"quick"``, ``"default"`` or ``"full"``.
+        seed: the seed given to Python, NumPy and TensorFlow.
+        precision: the Keras dtype policy in force (``"float32"``,
+            ``"mixed_bfloat16"`` or ``"mixed_float16"``). Models keep float32 logits.
+        devices: human-readable device names, e.g. ``["CPU"]`` or ``["GPU:0 (A100)"]``.
+        gpus: number of visible GPUs.
+        strategy: the ``tf.distribute`` strategy to build models under.
+        versions: library versions (Python, TensorFlow, Keras).
+    """
+
+    profile: str
+    seed: int
+    precision: str
+    devices: list[str]
+    gpus: int
+    strategy: Any
+    versions: dict[str, str]
+
+    def choose(self, *, quick: T, default: T, full: T) -> T:
+        """Return the value given for the current profile.
+
+        Example:
+            >>> epochs = env.choose(quick=1, default=15, full=80)  # doctest: +SKIP
+        """
+        return {"quick": quick, "default": default, "full": full}[self.profile]
+
+    @property
+    def data_dir(self) -> Path:
+        """Where datasets are cached (see :func:`course_utils.data.data_dir`)."""
+        from course_utils.data.cache import data_dir
+
+        return data_dir()
+
+    def summary(self) -> str:
+        """One line: versions, devices, profile, precision, seed."""
+        v = self.versions
+        return (
+            f"TensorFlow {v['tensorflow']}, Keras {v['keras']}, Python {v['python']} | "
+            f"devices: {', '.join(self.devices)} | profile: {self.profile} | "
+            f"precision: {self.precision} | seed: {self.seed}"
+        )
+
+
+def cpu_flags() -> set[str]:
+    """Return the CPU feature flags (Linux ``/proc/cpuinfo``; empty elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def choose_precision(
+    requested: str, gpu_compute_capabilities: list[tuple[int, int] | None], flags: set[str]
+) -> str:
+    """Decide the Keras dtype policy.
+
+    ``"auto"`` picks ``mixed_float16`` when every GPU has tensor cores (compute
+    capability 7.0 or newer), ``mixed_bfloat16`` on a CPU-only machine whose CPU
+    computes bfloat16 natively (AVX512_BF16 or AMX), and ``float32`` otherwise.
+
+    Args:
+        requested: one of :data:`PRECISIONS`.
+        gpu_compute_capabilities: one entry per visible GPU (``None`` if unknown).
+        flags: CPU feature flags, as from :func:`cpu_flags`.
+
+    Raises:
+        ValueError: for an unknown ``requested`` value.
+    """
+    if requested not in PRECISIONS:
+        raise ValueError(
+            f"mixed_precision={requested!r} is not one of {PRECISIONS}. "
+            "Use 'auto' unless you are comparing precisions on purpose."
+        )
+    if requested != "auto":
+        return requested
+    if gpu_compute_capabilities:
+        if all(cc is not None and cc >= (7, 0) for cc in gpu_compute_capabilities):
+            return "mixed_float16"
+        return "float32"
+    if flags & _BF16_CPU_FLAGS:
+        return "mixed_bfloat16"
+    return "float32"
+
+
+def setup(profile: str | None = None, seed: int = 0, mixed_precision: str = "auto") -> Env:
+    """Prepare TensorFlow for a lesson and print one line about the machine.
+
+    Reads the profile from ``profile`` or ``$COURSE_PROFILE``; seeds Python,
+    NumPy and TensorFlow; turns on GPU memory growth; picks a distribution
+    strategy (``MirroredStrategy`` with several GPUs, the default one otherwise)
+    and a precision policy; keeps TensorFlow's C++ log lines out of the output.
+
+    Args:
+        profile: ``"quick"``, ``"default"`` or ``"full"``; ``None`` reads ``$COURSE_PROFILE``.
+        seed: seed for every random generator.
+        mixed_precision: ``"auto"``, ``"float32"``, ``"mixed_bfloat16"`` or ``"mixed_float16"``.
+
+    Returns:
+        The :class:`Env` with everything chosen.
+    """
+    name = resolve_profile(profile)
+    if mixed_precision not in PRECISIONS:
+        choose_precision(mixed_precision, [], set())  # raises the explanatory error
+
+    from course_utils._tf import import_tensorflow, quiet_stderr
+
+    tf = import_tensorflow()
+    import keras
+    import numpy as np
+
+    with quiet_stderr():
+        gpus = tf.config.list_physical_devices("GPU")
+    devices: list[str] = []
+    capabilities: list[tuple[int, int] | None] = []
+    for index, gpu in enumerate(gpus):
+        # RuntimeError: already initialised by an earlier setup() call; growth is decided.
+        with contextlib.suppress(RuntimeError):
+            tf.config.experimental.set_memory_growth(gpu, True)
+        details = tf.config.experimental.get_device_details(gpu)
+        capabilities.append(details.get("compute_capability"))
+        devices.append(f"GPU:{index} ({details.get('device_name', 'unknown')})")
+    if not gpus:
+        devices.append(f"CPU only ({os.cpu_count()} cores; no GPU found, training runs on the CPU)")
+
+    precision = choose_precision(mixed_precision, capabilities, cpu_flags() if not gpus else set())
+    keras.mixed_precision.set_global_policy(precision)
+
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
+
+    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    env = Env(
+        profile=name,
+        seed=seed,
+        precision=precision,
+        devices=devices,
+        gpus=len(gpus),
+        strategy=strategy,
+        versions={
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+        },
+    )
+    print(env.summary())
+    return env

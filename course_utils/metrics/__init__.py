@@ -1,0 +1,27 @@
+"""Segmentation metrics from one confusion matrix over a whole split.
+
+``confusion_matrix`` and ``segmentation_report`` need only NumPy. The Keras metric
+``MeanIoU`` (for ``model.compile``) is imported from :mod:`course_utils.metrics.keras_metric`
+on first use, so importing this module does not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course_utils.metrics.confusion import (
+    SegmentationReport,
+    confusion_matrix,
+    evaluate,
+    segmentation_report,
+)
+
+__all__ = ["MeanIoU", "SegmentationReport", "confusion_matrix", "evaluate", "segmentation_report"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MeanIoU":
+        from course_utils.metrics.keras_metric import MeanIoU
+
+        return MeanIoU
+    raise AttributeError(f"module 'course_utils.metrics' has no attribute {name!r}")
