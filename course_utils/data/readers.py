@@ -156,23 +156,39 @@ def _cifar10_official(split: str) -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def _cifar10_jpeg(split: str) -> tuple[np.ndarray, np.ndarray, str]:
-    root = fetch("cifar10_jpeg") / "cifar10_jpeg" / "cifar10_jpeg" / split
-    cache = root.parent / f"{split}_arrays.npz"
-    if cache.is_file():
+    """Decode the JPEG copy straight from its tar, once; later calls read a NumPy cache."""
+    import tarfile
+
+    from PIL import Image
+
+    root = fetch("cifar10_jpeg")
+    archive = root / "cifar10_jpeg.tar.gz"
+    cache = root / f"{split}_arrays.npz"
+    source = f"JPEG copy ({archive}, {split})"
+    if cache.is_file() and cache.stat().st_mtime >= archive.stat().st_mtime:
         with np.load(cache) as data:
-            return data["images"], data["labels"], f"JPEG copy ({root})"
-    info = CATALOG["cifar10_jpeg"]
-    paths, labels = [], []
-    for label, cls in enumerate(info.class_names):
-        files = sorted((root / cls).glob("*.jpg"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
-        paths += files
-        labels += [label] * len(files)
-    images = _read_images(paths, info, None)
-    labels_arr = np.asarray(labels, np.int32)
-    order = np.random.default_rng(0).permutation(len(labels_arr))  # classes interleaved
-    images, labels_arr = images[order], labels_arr[order]
-    np.savez(cache, images=images, labels=labels_arr)
-    return images, labels_arr, f"JPEG copy ({root})"
+            return data["images"], data["labels"], source
+    classes = {name: i for i, name in enumerate(CATALOG["cifar10_jpeg"].class_names)}
+    images, labels = [], []
+    pattern = re.compile(rf"^cifar10_jpeg/{split}/([a-z]+)/(\d+)\.jpg$")
+    with tarfile.open(archive) as tar:
+        for member in tar:
+            match = pattern.match(member.name)
+            if not match or not member.isfile():
+                continue
+            with Image.open(tar.extractfile(member)) as img:
+                images.append(np.asarray(img.convert("RGB"), np.uint8))
+            labels.append(classes[match.group(1)])
+    if len(images) != CATALOG["cifar10_jpeg"].split_sizes[split]:
+        raise DataValidationError(
+            f"{archive} holds {len(images)} {split} images, expected "
+            f"{CATALOG['cifar10_jpeg'].split_sizes[split]}: the archive is not the expected copy."
+        )
+    order = np.random.default_rng(0).permutation(len(labels))  # the tar is sorted by class
+    images_arr = np.stack(images)[order]
+    labels_arr = np.asarray(labels, np.int32)[order]
+    np.savez(cache, images=images_arr, labels=labels_arr)
+    return images_arr, labels_arr, source
 
 
 def _cifar10(split: str, image_size: Size | None, limit: int | None) -> Arrays:

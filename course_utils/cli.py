@@ -1,0 +1,165 @@
+"""Command line for teachers and learners: ``python -m course_utils`` or ``course``.
+
+course check                         environment: versions, devices, profile, data folder
+course fetch camvid isbi2012         download datasets ahead of time (before going offline)
+course fetch --all
+course cache                         what is cached and how big it is
+course run-notebooks --profile default
+                                     execute every notebook in order, writing outputs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from course_utils.data import data_dir, mirror_dir
+    from course_utils.env import setup
+
+    setup(profile=args.profile)
+    print(f"data folder: {data_dir()}")
+    mirror = mirror_dir()
+    print(f"dataset mirror: {mirror if mirror else 'none (downloads from the public URLs)'}")
+    return 0
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from course_utils.data import DatasetError, datasets, fetch
+    from course_utils.data.catalog import SOURCES
+
+    names = [n for n in datasets() if n in SOURCES and not SOURCES[n].mirror_only]
+    names = names if args.all else args.names
+    if not names:
+        print("Name datasets to fetch, or --all. Known: " + ", ".join(datasets()))
+        return 2
+    failed = 0
+    for name in names:
+        try:
+            path = fetch(name)
+            print(f"{name}: ready in {path}")
+        except (DatasetError, ValueError) as err:
+            failed += 1
+            print(f"{name}: FAILED: {err}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from course_utils.data import cached, data_dir
+
+    entries = cached()
+    print(f"data folder: {data_dir()}")
+    if not entries:
+        print("(empty: nothing fetched yet)")
+    for entry in entries:
+        print(f"  {entry.name:<16} {entry.files:>7} files  {_human(entry.size_bytes):>9}")
+    total = sum(e.size_bytes for e in entries)
+    print(f"  {'total':<16} {'':>7}        {_human(total):>9}")
+    return 0
+
+
+def notebook_paths(folder: Path, only: str | None = None) -> list[Path]:
+    """The course notebooks in order (``NN_name.ipynb``), optionally filtered by a substring."""
+    paths = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    return [p for p in paths if only is None or only in p.name]
+
+
+def clean_notebook(nb: dict) -> dict:
+    """Drop saved widget state and renumber executed cells 1..N (what the repo keeps)."""
+    nb.get("metadata", {}).pop("widgets", None)
+    count = 0
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            count += 1
+            cell["execution_count"] = count
+            for out in cell.get("outputs", []):
+                if "execution_count" in out:
+                    out["execution_count"] = count
+                out.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
+    return nb
+
+
+def _cmd_run_notebooks(args: argparse.Namespace) -> int:
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    folder = Path(args.folder)
+    paths = notebook_paths(folder, args.only)
+    if not paths:
+        print(f"No notebooks matching in {folder}.", file=sys.stderr)
+        return 2
+    os.environ["COURSE_PROFILE"] = args.profile
+    timings = {}
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(
+            nb,
+            timeout=args.timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(folder)}},
+        )
+        start = time.perf_counter()
+        print(f"{path.name}: running in profile {args.profile} ...", flush=True)
+        try:
+            client.execute()
+        except CellExecutionError as err:
+            print(
+                f"{path.name}: FAILED after {time.perf_counter() - start:.0f} s\n{err}",
+                file=sys.stderr,
+            )
+            return 1
+        seconds = time.perf_counter() - start
+        timings[path.name] = round(seconds, 1)
+        nbformat.write(nbformat.from_dict(clean_notebook(nb)), path)
+        print(f"{path.name}: done in {seconds:.0f} s, outputs written", flush=True)
+    if args.timings:
+        Path(args.timings).write_text(json.dumps({args.profile: timings}, indent=2) + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(prog="course", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="print versions, devices, profile and data folder")
+    p.add_argument("--profile", default=None)
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("fetch", help="download datasets ahead of time")
+    p.add_argument("names", nargs="*")
+    p.add_argument("--all", action="store_true", help="every dataset with a public URL")
+    p.set_defaults(func=_cmd_fetch)
+
+    p = sub.add_parser("cache", help="list cached datasets and their sizes")
+    p.set_defaults(func=_cmd_cache)
+
+    p = sub.add_parser("run-notebooks", help="execute all notebooks in order, writing outputs")
+    p.add_argument("--profile", default="default", choices=("quick", "default", "full"))
+    p.add_argument("--folder", default="notebooks")
+    p.add_argument("--only", default=None, help="run only notebooks whose name contains this")
+    p.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    p.add_argument("--timings", default=None, help="write wall times to this JSON file")
+    p.set_defaults(func=_cmd_run_notebooks)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``course`` and ``python -m course_utils``."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))

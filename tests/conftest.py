@@ -1,0 +1,129 @@
+"""Shared fixtures: isolated data folders, the offline mirror, a local HTTP server."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _mirror_path() -> Path | None:
+    env = os.environ.get("COURSE_DATA_MIRROR")
+    candidate = Path(env) if env else ROOT.parent / "shared" / "datasets"
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    """The offline dataset mirror (../shared/datasets). Required in CI."""
+    path = _mirror_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI needs the dataset mirror at ../shared/datasets (or COURSE_DATA_MIRROR).")
+        pytest.skip("no dataset mirror here: set COURSE_DATA_MIRROR to run the real-data tests")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_array_cache() -> Iterator[None]:
+    from course_utils.data import pipeline
+
+    pipeline._arrays.cache_clear()
+    yield
+    pipeline._arrays.cache_clear()
+
+
+@pytest.fixture
+def empty_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty cache folder, with no mirror configured."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
+    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mirrored_data_dir(tmp_path_factory: pytest.TempPathFactory, mirror: Path) -> Path:
+    """One cache folder for the session, filled from the mirror by the real fetch code."""
+    return tmp_path_factory.mktemp("mirrored-data")
+
+
+@pytest.fixture
+def use_mirror(mirrored_data_dir: Path, mirror: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("COURSE_DATA_DIR", str(mirrored_data_dir))
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(mirror))
+    return mirrored_data_dir
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder; paths listed in ``server.truncate`` send half their bytes, then hang up."""
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        name = self.path.lstrip("/")
+        if name in self.server.truncate:  # type: ignore[attr-defined]
+            data = (Path(self.directory) / name).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.server.requests.append(name)  # type: ignore[attr-defined]
+        super().do_GET()
+
+
+class LocalServer:
+    def __init__(self, root: Path):
+        self.root = root
+        handler = lambda *a, **k: _Handler(*a, directory=str(root), **k)  # noqa: E731
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.truncate = set()
+        self.httpd.requests = []
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def requests(self) -> list[str]:
+        return self.httpd.requests
+
+    def truncate(self, name: str) -> None:
+        self.httpd.truncate.add(name)
+
+
+@pytest.fixture
+def local_server(tmp_path: Path) -> Iterator[LocalServer]:
+    """An HTTP server on 127.0.0.1 serving ``tmp_path / 'www'``."""
+    root = tmp_path / "www"
+    root.mkdir()
+    server = LocalServer(root)
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A 127.0.0.1 URL where nothing listens (an offline machine, in effect)."""
+    import socket
+
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"

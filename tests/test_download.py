@@ -1,0 +1,121 @@
+"""fetch(): verified, cached downloads; and each way a download goes wrong."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from course_utils.data import download
+from course_utils.data.catalog import SOURCES, Source
+from course_utils.data.errors import ChecksumError, DownloadError
+
+
+def _register(monkeypatch, name: str, files: dict[str, bytes], base_url: str, www: Path | None):
+    """Register a toy dataset ``name`` (reusing the mnist catalog entry) served at base_url."""
+    entries = dict(download.registry())
+    entries = {k: v for k, v in entries.items() if not k.startswith(f"{name}/")}
+    for rel, content in files.items():
+        entries[f"{name}/{rel}"] = hashlib.sha256(content).hexdigest()
+        if www is not None:
+            (www / rel).parent.mkdir(parents=True, exist_ok=True)
+            (www / rel).write_bytes(content)
+    monkeypatch.setattr(download, "registry", lambda: entries)
+    monkeypatch.setitem(SOURCES, name, Source(base_url=base_url))
+
+
+def test_downloads_verifies_and_caches(empty_data_dir, local_server, monkeypatch):
+    _register(monkeypatch, "mnist", {"a.bin": b"alpha" * 100, "sub/b.bin": b"beta"}, local_server.url, local_server.root)
+    folder = download.fetch("mnist", progress=False)
+    assert (folder / "a.bin").read_bytes() == b"alpha" * 100
+    assert (folder / "sub" / "b.bin").read_bytes() == b"beta"
+    assert sorted(local_server.requests) == ["a.bin", "sub/b.bin"]
+    download.fetch("mnist", progress=False)
+    assert len(local_server.requests) == 2, "a valid cached file must not be downloaded again"
+
+
+def test_corrupt_cached_file_is_kept_aside_and_fetched_again(empty_data_dir, local_server, monkeypatch, capsys):
+    _register(monkeypatch, "mnist", {"a.bin": b"good bytes"}, local_server.url, local_server.root)
+    download.fetch("mnist", progress=False)
+    cached = empty_data_dir / "mnist" / "a.bin"
+    cached.write_bytes(b"bit rot")
+    download.fetch("mnist", progress=False)
+    assert cached.read_bytes() == b"good bytes"
+    rejected = list((empty_data_dir / "_rejected").rglob("a.bin.*"))
+    assert len(rejected) == 1 and rejected[0].read_bytes() == b"bit rot"
+    assert "checksum mismatch" in capsys.readouterr().err
+
+
+def test_wrong_checksum_download_is_refused_and_kept_aside(empty_data_dir, local_server, monkeypatch):
+    _register(monkeypatch, "mnist", {"a.bin": b"expected"}, local_server.url, None)
+    (local_server.root / "a.bin").write_bytes(b"tampered")
+    with pytest.raises(ChecksumError) as err:
+        download.fetch("mnist", progress=False)
+    message = str(err.value)
+    assert "does not match its registered SHA-256" in message and "kept aside" in message
+    assert not (empty_data_dir / "mnist" / "a.bin").exists()
+    assert [p.read_bytes() for p in (empty_data_dir / "_rejected").rglob("a.bin.*")][0] == b"tampered"
+
+
+def test_interrupted_download_leaves_no_partial_file(empty_data_dir, local_server, monkeypatch):
+    _register(monkeypatch, "mnist", {"big.bin": b"x" * 200_000}, local_server.url, local_server.root)
+    local_server.truncate("big.bin")
+    with pytest.raises(DownloadError) as err:
+        download.fetch("mnist", progress=False)
+    assert "interrupted" in str(err.value) and "run the same command again" in str(err.value)
+    leftovers = [p for p in empty_data_dir.rglob("*") if p.is_file()]
+    assert leftovers == [], f"half files left behind: {leftovers}"
+
+
+def test_offline_error_names_url_and_mirror(empty_data_dir, closed_port_url, monkeypatch):
+    _register(monkeypatch, "mnist", {"a.bin": b"data"}, closed_port_url, None)
+    with pytest.raises(DownloadError) as err:
+        download.fetch("mnist", progress=False)
+    message = str(err.value)
+    assert f"{closed_port_url}a.bin" in message
+    assert "COURSE_DATA_MIRROR" in message and "offline" in message
+
+
+def test_mirror_copy_is_verified(tmp_path, empty_data_dir, monkeypatch):
+    mirror = tmp_path / "mirror"
+    _register(monkeypatch, "mnist", {"a.bin": b"real"}, "http://never.invalid/", mirror / "mnist")
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(mirror))
+    assert (download.fetch("mnist", progress=False) / "a.bin").read_bytes() == b"real"
+    (empty_data_dir / "mnist" / "a.bin").unlink()
+    (mirror / "mnist" / "a.bin").write_bytes(b"fake")
+    with pytest.raises(ChecksumError):
+        download.fetch("mnist", progress=False)
+
+
+def test_missing_mirror_folder_and_file(tmp_path, empty_data_dir, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "nope"))
+    with pytest.raises(DownloadError, match="is not a folder"):
+        download.fetch("mnist", progress=False)
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "empty"))
+    with pytest.raises(DownloadError, match="has no mnist/"):
+        download.fetch("mnist", progress=False)
+
+
+def test_mirror_only_dataset_without_mirror_says_so(empty_data_dir):
+    with pytest.raises(DownloadError, match="only from a local mirror"):
+        download.fetch("cifar10_jpeg", progress=False)
+
+
+def test_unknown_and_builtin_names():
+    with pytest.raises(ValueError, match="Unknown dataset 'camvidd'.*camvid"):
+        download.fetch("camvidd")
+    with pytest.raises(ValueError, match="built in"):
+        download.fetch("shapes")
+
+
+def test_registry_covers_every_dataset_with_valid_hashes():
+    entries = download.registry()
+    for name in SOURCES:
+        assert download.registered_files(name), f"{name} has no registered files"
+    assert all(len(sha) == 64 and int(sha, 16) >= 0 for sha in entries.values())
+    for fname in entries:
+        url = download.url_of(fname)
+        assert url is None or url.startswith(("https://", "http://"))
+    assert download.url_of("camvid/train/0001TP_006690.png").endswith("/CamVid/train/0001TP_006690.png")

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils.metrics import confusion_matrix, segmentation_report
+
+
+def test_confusion_matrix_by_hand():
+    y_true = np.array([[0, 0, 1], [1, 2, 9]])
+    y_pred = np.array([[0, 1, 1], [1, 2, 0]])
+    cm = confusion_matrix(y_true, y_pred, num_classes=3, ignore_index=9)
+    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 2, 0], [0, 0, 1]])
+
+
+def test_report_by_hand():
+    cm = np.array([[1, 1, 0], [0, 2, 0], [0, 0, 1]])
+    r = segmentation_report(cm, ["a", "b", "c"])
+    assert r.pixel_accuracy == pytest.approx(4 / 5)
+    np.testing.assert_allclose(r.iou, [1 / 2, 2 / 3, 1.0])
+    assert r.miou == pytest.approx((1 / 2 + 2 / 3 + 1) / 3)
+    np.testing.assert_allclose(r.dice, [2 / 3, 4 / 5, 1.0])
+    np.testing.assert_allclose(r.class_accuracy, [1 / 2, 1.0, 1.0])
+    assert r.mean_class_accuracy == pytest.approx(5 / 6)
+    assert r.fwiou == pytest.approx(2 / 5 * 1 / 2 + 2 / 5 * 2 / 3 + 1 / 5 * 1)
+    assert "mIoU 0.722" in str(r)
+
+
+def test_absent_class_is_skipped_not_zero():
+    cm = np.array([[3, 0, 0], [0, 1, 0], [0, 0, 0]])
+    r = segmentation_report(cm, ["a", "b", "absent"])
+    assert np.isnan(r.iou[2]) and r.miou == pytest.approx(1.0)
+    assert r.as_dict()["per_class"]["absent"]["iou"] is None
+
+
+def test_scores_are_argmaxed_and_errors_are_clear():
+    y_true = np.array([[[0], [1]]])
+    scores = np.array([[[2.0, -1.0], [0.0, 3.0]]])
+    np.testing.assert_array_equal(confusion_matrix(y_true, scores, 2), [[1, 0], [0, 1]])
+    with pytest.raises(ValueError, match=r"labels \[255\].*pass ignore_index"):
+        confusion_matrix(np.array([0, 255]), np.array([0, 1]), 2)
+    with pytest.raises(ValueError, match="same pixels"):
+        confusion_matrix(np.zeros(3), np.zeros(4), 2)
+    with pytest.raises(ValueError, match="empty"):
+        segmentation_report(np.zeros((2, 2)), ["a", "b"])
+
+
+def test_keras_metric_matches_numpy_and_keras_meaniou():
+    import keras
+
+    from course_utils.metrics import MeanIoU
+
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 5, (4, 16, 16, 1))  # 4 = void
+    logits = rng.normal(size=(4, 16, 16, 4)).astype("float32")
+    logits[..., 0] += 1.0
+    ours = MeanIoU(num_classes=4, ignore_index=4)
+    for i in range(4):  # accumulate over batches, like an epoch
+        ours.update_state(y_true[i : i + 1], logits[i : i + 1])
+    cm = confusion_matrix(y_true, logits.argmax(-1), 4, ignore_index=4)
+    expected = segmentation_report(cm, list("abcd")).miou
+    assert float(ours.result()) == pytest.approx(expected, rel=1e-6)
+
+    reference = keras.metrics.MeanIoU(num_classes=5, ignore_class=4, sparse_y_pred=False)
+    reference.update_state(y_true, np.concatenate([logits, np.full_like(logits[..., :1], -1e9)], -1))
+    # keras averages over ids with a non-empty union, so the empty void id does not count.
+    assert float(reference.result()) == pytest.approx(expected, rel=1e-5)
+    ours.reset_state()
+    assert float(ours.result()) == 0.0
+
+
+def test_keras_metric_in_compile_and_fit():
+    import keras
+
+    from course_utils.metrics import MeanIoU
+
+    x = np.random.default_rng(1).random((8, 8, 8, 3)).astype("float32")
+    y = (x[..., :1] > 0.5).astype("int32")
+    y[:, 0, 0, 0] = 2  # a void pixel per image
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)])
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.05),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=2),
+        metrics=[MeanIoU(num_classes=2, ignore_index=2)],
+    )
+    history = model.fit(x, y, batch_size=2, epochs=20, verbose=0)
+    assert history.history["miou"][-1] > 0.8
+    config = MeanIoU(num_classes=2, ignore_index=2).get_config()
+    assert config["ignore_index"] == 2 and MeanIoU.from_config(config).num_classes == 2

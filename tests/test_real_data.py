@@ -1,0 +1,79 @@
+"""The real datasets, through the real code path, from the offline mirror."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import data
+
+
+def test_camvid_from_mirror(use_mirror):
+    folder = data.fetch("camvid", progress=False)
+    assert len(list((folder / "train").glob("*.png"))) == 367
+    val = data.arrays("camvid", "val", image_size=(90, 120), limit=12)
+    assert val.images.shape == (12, 90, 120, 3) and val.images.dtype == np.uint8
+    assert val.targets.shape == (12, 90, 120)
+    assert set(np.unique(val.targets)) <= set(range(12)), "ids 0..10 and void 11 only"
+    # Road and Sky dominate CamVid: a check that labels are read as ids, not colours.
+    counts = np.bincount(val.targets.ravel(), minlength=12)
+    assert {int(np.argmax(counts[:11]))} <= {0, 1, 3}
+
+
+def test_camvid_pipeline_batches_and_augments_pairs(use_mirror):
+    import tensorflow as tf
+
+    ds = data.load("camvid", "train", image_size=(64, 80), batch_size=4, augment=True, limit=8)
+    images, masks = next(iter(ds))
+    assert images.shape == (4, 64, 80, 3) and images.dtype == tf.float32
+    assert masks.shape == (4, 64, 80, 1) and masks.dtype == tf.int32
+    assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1.0
+    assert set(np.unique(masks.numpy())) <= set(range(12)), "augmentation must not invent labels"
+
+
+def test_paired_flip_moves_image_and_mask_together():
+    import tensorflow as tf
+
+    from course_utils.data.pipeline import Augment, _augment_pair
+
+    image = tf.constant(np.linspace(0, 1, 16 * 16 * 3, dtype=np.float32).reshape(16, 16, 3))
+    mask = tf.constant((np.arange(16)[None, :, None] >= 8).astype(np.int32) * np.ones((16, 16, 1), np.int32))
+    aug = Augment(hflip=True, scale=(1.0, 1.0), brightness=0.0, contrast=(1.0, 1.0))
+    seen = set()
+    for seed in range(12):
+        tf.random.set_seed(seed)
+        out_image, out_mask = _augment_pair(image, mask, aug, (16, 16))
+        flipped = bool(out_mask[0, 0, 0] == 1)
+        seen.add(flipped)
+        expected = tf.image.flip_left_right(image) if flipped else image
+        np.testing.assert_allclose(out_image.numpy(), expected.numpy())
+    assert seen == {True, False}
+
+
+def test_isbi_splits_and_labels(use_mirror):
+    train = data.arrays("isbi2012", "train")
+    val = data.arrays("isbi2012", "val")
+    assert train.images.shape == (24, 512, 512, 1) and val.images.shape == (6, 512, 512, 1)
+    membrane = float((val.targets == 0).mean())
+    assert 0.1 < membrane < 0.35, f"membrane share {membrane:.2f}, the dataset has about 0.22"
+    test = data.load("isbi2012", "test", image_size=128, batch_size=5)
+    assert next(iter(test)).shape == (5, 128, 128, 1)
+
+
+def test_mnist_test_split_from_mirror(use_mirror):
+    arrays = data.arrays("mnist", "test")
+    assert arrays.images.shape == (10000, 28, 28, 1)
+    assert arrays.targets[:5].tolist() == [7, 2, 1, 0, 4]  # the well-known first test labels
+
+
+def test_mnist_train_images_missing_offline_is_explained(use_mirror):
+    with pytest.raises(data.DownloadError, match="train-images-idx3-ubyte.gz"):
+        data.arrays("mnist", "train")
+
+
+@pytest.mark.slow
+def test_cifar10_falls_back_to_jpeg_copy_and_says_so(use_mirror, capsys):
+    arrays = data.arrays("cifar10", "test", limit=500)
+    assert arrays.images.shape == (500, 32, 32, 3)
+    assert "JPEG copy" in arrays.source and "JPEG copy" in capsys.readouterr().out
+    assert len(np.unique(arrays.targets)) == 10, "classes must be interleaved, not sorted"
