@@ -29,7 +29,9 @@ def mirror() -> Path:
     path = _mirror_path()
     if path is None:
         if os.environ.get("CI"):
-            pytest.fail("CI needs the dataset mirror at ../shared/datasets (or COURSE_DATA_MIRROR).")
+            pytest.fail(
+                "CI needs the dataset mirror at ../shared/datasets (or COURSE_DATA_MIRROR)."
+            )
         pytest.skip("no dataset mirror here: set COURSE_DATA_MIRROR to run the real-data tests")
     return path
 

@@ -61,4 +61,6 @@ def test_good_archive_extracts_once(tmp_path):
     assert (dest / "top" / "sub" / "b.txt").read_bytes() == b"B"
     (dest / "top" / "a.txt").write_bytes(b"changed")
     safe_extract(archive, tmp_path / "good")
-    assert (dest / "top" / "a.txt").read_bytes() == b"changed", "a finished extraction is not redone"
+    assert (dest / "top" / "a.txt").read_bytes() == b"changed", (
+        "a finished extraction is not redone"
+    )

@@ -26,7 +26,13 @@ def _register(monkeypatch, name: str, files: dict[str, bytes], base_url: str, ww
 
 
 def test_downloads_verifies_and_caches(empty_data_dir, local_server, monkeypatch):
-    _register(monkeypatch, "mnist", {"a.bin": b"alpha" * 100, "sub/b.bin": b"beta"}, local_server.url, local_server.root)
+    _register(
+        monkeypatch,
+        "mnist",
+        {"a.bin": b"alpha" * 100, "sub/b.bin": b"beta"},
+        local_server.url,
+        local_server.root,
+    )
     folder = download.fetch("mnist", progress=False)
     assert (folder / "a.bin").read_bytes() == b"alpha" * 100
     assert (folder / "sub" / "b.bin").read_bytes() == b"beta"
@@ -35,7 +41,9 @@ def test_downloads_verifies_and_caches(empty_data_dir, local_server, monkeypatch
     assert len(local_server.requests) == 2, "a valid cached file must not be downloaded again"
 
 
-def test_corrupt_cached_file_is_kept_aside_and_fetched_again(empty_data_dir, local_server, monkeypatch, capsys):
+def test_corrupt_cached_file_is_kept_aside_and_fetched_again(
+    empty_data_dir, local_server, monkeypatch, capsys
+):
     _register(monkeypatch, "mnist", {"a.bin": b"good bytes"}, local_server.url, local_server.root)
     download.fetch("mnist", progress=False)
     cached = empty_data_dir / "mnist" / "a.bin"
@@ -47,7 +55,9 @@ def test_corrupt_cached_file_is_kept_aside_and_fetched_again(empty_data_dir, loc
     assert "checksum mismatch" in capsys.readouterr().err
 
 
-def test_wrong_checksum_download_is_refused_and_kept_aside(empty_data_dir, local_server, monkeypatch):
+def test_wrong_checksum_download_is_refused_and_kept_aside(
+    empty_data_dir, local_server, monkeypatch
+):
     _register(monkeypatch, "mnist", {"a.bin": b"expected"}, local_server.url, None)
     (local_server.root / "a.bin").write_bytes(b"tampered")
     with pytest.raises(ChecksumError) as err:
@@ -55,11 +65,15 @@ def test_wrong_checksum_download_is_refused_and_kept_aside(empty_data_dir, local
     message = str(err.value)
     assert "does not match its registered SHA-256" in message and "kept aside" in message
     assert not (empty_data_dir / "mnist" / "a.bin").exists()
-    assert [p.read_bytes() for p in (empty_data_dir / "_rejected").rglob("a.bin.*")][0] == b"tampered"
+    assert [p.read_bytes() for p in (empty_data_dir / "_rejected").rglob("a.bin.*")][
+        0
+    ] == b"tampered"
 
 
 def test_interrupted_download_leaves_no_partial_file(empty_data_dir, local_server, monkeypatch):
-    _register(monkeypatch, "mnist", {"big.bin": b"x" * 200_000}, local_server.url, local_server.root)
+    _register(
+        monkeypatch, "mnist", {"big.bin": b"x" * 200_000}, local_server.url, local_server.root
+    )
     local_server.truncate("big.bin")
     with pytest.raises(DownloadError) as err:
         download.fetch("mnist", progress=False)
@@ -118,4 +132,6 @@ def test_registry_covers_every_dataset_with_valid_hashes():
     for fname in entries:
         url = download.url_of(fname)
         assert url is None or url.startswith(("https://", "http://"))
-    assert download.url_of("camvid/train/0001TP_006690.png").endswith("/CamVid/train/0001TP_006690.png")
+    assert download.url_of("camvid/train/0001TP_006690.png").endswith(
+        "/CamVid/train/0001TP_006690.png"
+    )

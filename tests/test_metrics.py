@@ -62,7 +62,9 @@ def test_keras_metric_matches_numpy_and_keras_meaniou():
     assert float(ours.result()) == pytest.approx(expected, rel=1e-6)
 
     reference = keras.metrics.MeanIoU(num_classes=5, ignore_class=4, sparse_y_pred=False)
-    reference.update_state(y_true, np.concatenate([logits, np.full_like(logits[..., :1], -1e9)], -1))
+    reference.update_state(
+        y_true, np.concatenate([logits, np.full_like(logits[..., :1], -1e9)], -1)
+    )
     # keras averages over ids with a non-empty union, so the empty void id does not count.
     assert float(reference.result()) == pytest.approx(expected, rel=1e-5)
     ours.reset_state()

@@ -27,7 +27,7 @@ def test_camvid_pipeline_batches_and_augments_pairs(use_mirror):
     images, masks = next(iter(ds))
     assert images.shape == (4, 64, 80, 3) and images.dtype == tf.float32
     assert masks.shape == (4, 64, 80, 1) and masks.dtype == tf.int32
-    assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 1.0
+    assert float(tf.reduce_min(images)) >= 0.0 and float(tf.reduce_max(images)) <= 1.0
     assert set(np.unique(masks.numpy())) <= set(range(12)), "augmentation must not invent labels"
 
 
@@ -37,7 +37,9 @@ def test_paired_flip_moves_image_and_mask_together():
     from course_utils.data.pipeline import Augment, _augment_pair
 
     image = tf.constant(np.linspace(0, 1, 16 * 16 * 3, dtype=np.float32).reshape(16, 16, 3))
-    mask = tf.constant((np.arange(16)[None, :, None] >= 8).astype(np.int32) * np.ones((16, 16, 1), np.int32))
+    mask = tf.constant(
+        (np.arange(16)[None, :, None] >= 8).astype(np.int32) * np.ones((16, 16, 1), np.int32)
+    )
     aug = Augment(hflip=True, scale=(1.0, 1.0), brightness=0.0, contrast=(1.0, 1.0))
     seen = set()
     for seed in range(12):

@@ -16,7 +16,7 @@ def test_shapes_is_deterministic_and_labelled():
     np.testing.assert_array_equal(masks, masks_again)
     assert not np.array_equal(images, other)
     assert set(np.unique(masks)) == {0, 1, 2, 3}
-    assert 0.0 <= images.min() and images.max() <= 1.0
+    assert images.min() >= 0.0 and images.max() <= 1.0
 
 
 def test_shapes_rectangular_and_too_small():

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from course_utils.data import check_image, check_mask, read_image, read_mask
+from course_utils.data.catalog import CATALOG
 from course_utils.data.errors import DataValidationError
 from course_utils.data.readers import read_pairs
-from course_utils.data.catalog import CATALOG
 
 CAMVID = CATALOG["camvid"]
 
@@ -22,7 +22,9 @@ def _save(path, array, mode=None):
 def test_mask_shape_differs_from_image(tmp_path):
     image = _save(tmp_path / "im.png", np.zeros((40, 60, 3), np.uint8))
     mask = _save(tmp_path / "m.png", np.zeros((40, 50), np.uint8))
-    with pytest.raises(DataValidationError, match=r"the mask is \(40, 50\) but its image is \(40, 60\).*nearest"):
+    with pytest.raises(
+        DataValidationError, match=r"the mask is \(40, 50\) but its image is \(40, 60\).*nearest"
+    ):
         read_pairs([(image, mask)], CAMVID, None)
 
 

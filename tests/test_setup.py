@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from course_utils.env import choose_precision
+from course_utils.profiles import resolve_profile
+
+
+def test_profile_from_argument_environment_and_default(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "quick")
+    assert resolve_profile() == "quick"
+    assert resolve_profile("FULL") == "full"
+    monkeypatch.delenv("COURSE_PROFILE")
+    assert resolve_profile() == "default"
+    monkeypatch.setenv("COURSE_PROFILE", "fast")
+    with pytest.raises(
+        ValueError, match=r"'fast' \(from the \$COURSE_PROFILE\).*quick, default, full"
+    ):
+        resolve_profile()
+
+
+@pytest.mark.parametrize(
+    "requested, gpus, flags, expected",
+    [
+        ("auto", [], {"avx512_bf16", "avx2"}, "mixed_bfloat16"),
+        ("auto", [], {"amx_bf16"}, "mixed_bfloat16"),
+        ("auto", [], {"avx2"}, "float32"),
+        ("auto", [(8, 0), (7, 5)], set(), "mixed_float16"),
+        ("auto", [(6, 1)], {"avx512_bf16"}, "float32"),
+        ("auto", [None], set(), "float32"),
+        ("float32", [], {"avx512_bf16"}, "float32"),
+        ("mixed_float16", [], set(), "mixed_float16"),
+    ],
+)
+def test_precision_choice(requested, gpus, flags, expected):
+    assert choose_precision(requested, gpus, flags) == expected
+
+
+def test_bad_precision_is_explained():
+    with pytest.raises(ValueError, match="'half' is not one of"):
+        choose_precision("half", [], set())
+
+
+def test_setup_seeds_prints_one_line_and_chooses(monkeypatch, capsys):
+    import keras
+    import numpy as np
+
+    import course_utils
+
+    monkeypatch.setenv("COURSE_PROFILE", "quick")
+    env = course_utils.setup(seed=7, mixed_precision="float32")
+    first = (np.random.rand(), float(keras.random.uniform(())))
+    course_utils.setup(seed=7, mixed_precision="float32")
+    second = (np.random.rand(), float(keras.random.uniform(())))
+    assert first == second
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 2 and "profile: quick" in out[0] and "TensorFlow 2.21" in out[0]
+    assert env.choose(quick=1, default=2, full=3) == 1
+    assert env.precision == "float32" and keras.mixed_precision.global_policy().name == "float32"
+    if env.gpus == 0:
+        assert "no GPU found" in out[0]

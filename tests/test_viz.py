@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import viz
+from course_utils.data import info
+
+
+def test_default_palette_is_the_voc_colour_map():
+    pal = viz.default_palette(256)
+    assert pal.shape == (256, 3) and pal.dtype == np.uint8
+    assert pal[:4].tolist() == [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0]]
+    assert pal[15].tolist() == [192, 128, 128]  # VOC 'person'
+    assert len({tuple(c) for c in pal}) == 256
+    np.testing.assert_array_equal(pal[:21], np.array(info("voc2012").colors))
+
+
+def test_colorize_uses_camvid_colours_and_blacks_out_void():
+    camvid = info("camvid")
+    mask = np.array([[0, 3], [8, 11]])
+    rgb = viz.colorize(mask, camvid.colors, ignore_index=camvid.ignore_index)
+    assert rgb[0, 0].tolist() == [128, 128, 128]  # Sky
+    assert rgb[0, 1].tolist() == [128, 64, 128]  # Road
+    assert rgb[1, 0].tolist() == [64, 0, 128]  # Car
+    assert rgb[1, 1].tolist() == [0, 0, 0]  # void
+
+
+def test_overlay_blends_and_keeps_void_pixels():
+    image = np.full((2, 2, 3), 255, np.uint8)
+    mask = np.array([[1, 1], [1, 9]])
+    out = viz.overlay(image, mask, alpha=0.5, palette=[(0, 0, 0), (255, 0, 0)], ignore_index=9)
+    np.testing.assert_allclose(out[0, 0], [1.0, 0.5, 0.5])
+    np.testing.assert_allclose(out[1, 1], [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(
+        viz.overlay(image, mask, alpha=0.0, palette=[(0, 0, 0), (255, 0, 0)]), 1.0
+    )
+    with pytest.raises(ValueError, match="alpha"):
+        viz.overlay(image, mask, alpha=1.5)
+
+
+def test_error_map_right_wrong_ignored():
+    out = viz.error_map(np.array([[1, 2, 255]]), np.array([[1, 0, 0]]), ignore_index=255)
+    assert [tuple(c) for c in out[0]] == [
+        viz.ERROR_COLORS["right"], viz.ERROR_COLORS["wrong"], viz.ERROR_COLORS["ignored"]
+    ]  # fmt: skip
+
+
+def test_colors_to_ids_round_trip():
+    camvid = info("camvid")
+    mask = np.random.default_rng(0).integers(0, 11, (6, 7))
+    np.testing.assert_array_equal(
+        viz.colors_to_ids(viz.colorize(mask, camvid.colors), camvid.colors), mask
+    )
+
+
+def test_figures_build_with_expected_panels():
+    images = np.random.default_rng(0).random((3, 8, 8, 3))
+    masks = np.zeros((3, 8, 8, 1), int)
+    preds = np.random.default_rng(1).random((3, 8, 8, 4))
+    fig = viz.show_predictions(images, masks, preds, class_names=list("abcd"), ignore_index=None)
+    assert len(fig.axes) == 3 * 4 and fig.legends
+    assert len(viz.show_predictions(images, masks).axes) == 3 * 2
+    fig = viz.plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "miou": [0.1, 0.2]})
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "miou"]
+    assert len(fig.axes[0].lines) == 2
+    fig = viz.plot_confusion(np.eye(3) * 5, ["a", "b", "c"])
+    assert fig.axes[0].get_xlabel() == "predicted"
+    fig = viz.show_feature_maps(np.zeros((1, 4, 4, 20)), max_maps=10)
+    assert sum(1 for ax in fig.axes if ax.images) == 10
+    with pytest.raises(ValueError, match="empty"):
+        viz.plot_history({})
