@@ -51,9 +51,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     args = parser.parse_args()
 
+    env = course_utils.setup()  # before importing keras: keeps TF's start-up lines quiet
     import keras
 
-    env = course_utils.setup()
     info = data.info("camvid")
     t = time.perf_counter()
     data.arrays("camvid", "train", tuple(args.size))
