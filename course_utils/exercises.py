@@ -1,0 +1,153 @@
+"""Checkers for the notebooks' exercises: specific feedback, never just "wrong".
+
+Each checker takes the learner's answer (a value or a function), tests it, and returns
+a :class:`Feedback` that shows as a coloured box in a notebook and as text elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from course_utils import ops
+
+
+@dataclasses.dataclass(frozen=True)
+class Feedback:
+    """The verdict on one answer.
+
+    Attributes:
+        correct: whether the answer is right.
+        message: what was checked and what went wrong, specifically.
+        hint: a nudge towards the fix (``None`` when correct).
+    """
+
+    correct: bool
+    message: str
+    hint: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __str__(self) -> str:
+        mark = "Correct" if self.correct else "Not yet"
+        text = f"{mark}: {self.message}"
+        return text + (f"\nHint: {self.hint}" if self.hint else "")
+
+    def _repr_html_(self) -> str:
+        color, mark = (
+            ("#e6f4ea", "&#10004; Correct") if self.correct else ("#fdecea", "&#10008; Not yet")
+        )
+        hint = f"<br><i>Hint:</i> {html.escape(self.hint)}" if self.hint else ""
+        return (
+            f'<div style="background:{color};padding:8px;border-radius:4px">'
+            f"<b>{mark}</b>: {html.escape(self.message)}{hint}</div>"
+        )
+
+
+def _call(func: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    try:
+        return func(*args), None
+    except Exception as err:  # noqa: BLE001 - a learner's code may raise anything; report it
+        return None, f"{type(err).__name__}: {err}"
+
+
+def check_conv_output_size(func: Callable[[int, int, int, int, int], int]) -> Feedback:
+    """Check a function ``f(n, kernel, padding, stride, dilation) -> output length``."""
+    cases = [
+        (32, 3, 0, 1, 1), (32, 3, 1, 1, 1), (32, 5, 2, 2, 1), (64, 2, 0, 2, 1), (7, 3, 0, 2, 1),
+        (28, 3, 2, 1, 2), (227, 11, 0, 4, 1), (10, 3, 0, 3, 1), (9, 3, 4, 1, 4),
+    ]  # fmt: skip
+    for case in cases:
+        got, error = _call(func, *case)
+        want = ops.conv_output_size(*case)
+        n, k, p, s, d = case
+        where = f"n={n}, kernel={k}, padding={p}, stride={s}, dilation={d}"
+        if error:
+            return Feedback(
+                False, f"your function raised {error} for {where}.", "Use only integer arithmetic."
+            )
+        if got != want:
+            if got == (n + 2 * p - k) / s + 1 or got == (n + 2 * p - k) // s + 1 and d > 1:
+                hint = (
+                    "A dilated kernel spans dilation * (kernel - 1) + 1 pixels; "
+                    "and round down with //."
+                )
+            elif isinstance(got, float):
+                hint = (
+                    "Output sizes are whole numbers: round down with // "
+                    "(a partial window is dropped)."
+                )
+            else:
+                hint = "Count how many window positions fit: (n + 2p - span) // stride + 1."
+            return Feedback(
+                False, f"for {where} you return {got!r}, the right size is {want}.", hint
+            )
+    return Feedback(True, f"all {len(cases)} cases match, strides, padding and dilation included.")
+
+
+def check_cross_correlation(func: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
+    """Check ``f(image, kernel) -> feature map``: a 'valid', stride-1 2-D cross-correlation."""
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 10, (6, 7)).astype(np.float32)
+    kernel = np.array([[1, 2, 0], [0, -1, 0], [3, 0, 1]], np.float32)
+    want = ops.conv2d(image, kernel)
+    got, error = _call(func, image, kernel)
+    if error:
+        return Feedback(
+            False, f"your function raised {error}.", "Loop over output rows and columns."
+        )
+    got = np.asarray(got)
+    if got.shape != want.shape:
+        return Feedback(
+            False,
+            f"a 6x7 image and a 3x3 kernel give a {want.shape[0]}x{want.shape[1]} map; "
+            f"yours is {got.shape}.",
+            "Without padding the window must stay inside the image: H - 3 + 1 rows.",
+        )
+    if np.allclose(got, ops.conv2d(image, kernel[::-1, ::-1])):
+        return Feedback(
+            False,
+            "you flipped the kernel: that is the textbook convolution.",
+            "Deep-learning layers compute cross-correlation: multiply the window by the "
+            "kernel as it is.",
+        )
+    if not np.allclose(got, want, atol=1e-4):
+        r, c = np.argwhere(~np.isclose(got, want, atol=1e-4))[0]
+        return Feedback(
+            False,
+            f"output[{r}, {c}] is {got[r, c]:g}, expected {want[r, c]:g}.",
+            f"It is sum(image[{r}:{r + 3}, {c}:{c + 3}] * kernel).",
+        )
+    return Feedback(True, "your feature map matches the reference exactly.")
+
+
+def check_param_counts(answer: Mapping[str, int], model: Any) -> Feedback:
+    """Check a dict ``{layer name: parameter count}`` against a built Keras model.
+
+    Every layer with weights must be in the dict; the expected counts are read from
+    the model itself, so this checks the learner's arithmetic against Keras.
+    """
+    expected = {layer.name: layer.count_params() for layer in model.layers if layer.count_params()}
+    missing = [name for name in expected if name not in answer]
+    if missing:
+        return Feedback(
+            False, f"no count for layer(s) {missing}.", "Give a count for every layer with weights."
+        )
+    for name, want in expected.items():
+        got = answer[name]
+        if got != want:
+            layer = model.get_layer(name)
+            if hasattr(layer, "kernel") and got == int(np.prod(layer.kernel.shape)):
+                hint = "You counted the weights but not the biases: one bias per unit or filter."
+            elif "conv" in name:
+                hint = "A conv layer has kh * kw * in_channels * filters weights + filters biases."
+            else:
+                hint = "A dense layer has inputs * units weights + units biases."
+            return Feedback(False, f"{name}: you wrote {got:,}, Keras counts {want:,}.", hint)
+    total = sum(expected.values())
+    return Feedback(True, f"every layer matches; {total:,} parameters in all.")

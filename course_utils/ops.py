@@ -1,0 +1,110 @@
+"""Reference NumPy versions of the layers the course explains (small, readable, exact).
+
+They let a notebook show what a layer computes and check Keras against it, and they
+drive the explorers in :mod:`course_utils.widgets` without TensorFlow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+KERNELS: dict[str, np.ndarray] = {
+    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], np.float32),
+    "edge (Laplacian)": np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], np.float32),
+    "vertical edge (Sobel)": np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], np.float32),
+    "horizontal edge (Sobel)": np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]], np.float32),
+    "blur (box)": np.full((3, 3), 1 / 9, np.float32),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], np.float32),
+}
+
+
+def conv_output_size(
+    n: int, kernel: int, padding: int = 0, stride: int = 1, dilation: int = 1
+) -> int:
+    """Output length of a convolution or pooling along one axis.
+
+    ``floor((n + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1``.
+
+    Raises:
+        ValueError: when the (dilated) kernel does not fit in the padded input.
+    """
+    span = dilation * (kernel - 1) + 1
+    if n + 2 * padding < span:
+        raise ValueError(
+            f"A kernel spanning {span} pixels (size {kernel}, dilation {dilation}) does not fit "
+            f"in an input of {n} pixels with padding {padding}."
+        )
+    return (n + 2 * padding - span) // stride + 1
+
+
+def same_padding(n: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
+    """(before, after) padding that Keras' ``padding="same"`` adds: output = ceil(n / stride)."""
+    span = dilation * (kernel - 1) + 1
+    out = -(-n // stride)
+    total = max((out - 1) * stride + span - n, 0)
+    return total // 2, total - total // 2
+
+
+def conv2d(
+    image: np.ndarray,
+    kernel: np.ndarray,
+    stride: int = 1,
+    padding: str = "valid",
+    dilation: int = 1,
+) -> np.ndarray:
+    """2-D cross-correlation of one channel, as a deep-learning ``Conv2D`` computes it.
+
+    Args:
+        image: ``(H, W)``.
+        kernel: ``(kh, kw)``; not flipped (deep-learning "convolution" is cross-correlation).
+        stride: step between output positions.
+        padding: ``"valid"`` (no padding) or ``"same"`` (zeros, as Keras pads).
+        dilation: spacing between kernel taps (atrous convolution).
+
+    Returns:
+        ``float32 (H_out, W_out)``.
+    """
+    image = np.asarray(image, np.float32)
+    kernel = np.asarray(kernel, np.float32)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(
+            f"conv2d takes a 2-D image and kernel, got {image.shape} and {kernel.shape}."
+        )
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}.")
+    if stride < 1 or dilation < 1:
+        raise ValueError("stride and dilation must be at least 1.")
+    kh, kw = kernel.shape
+    if padding == "same":
+        pads = [
+            same_padding(n, k, stride, dilation)
+            for n, k in zip(image.shape, kernel.shape, strict=True)
+        ]
+        image = np.pad(image, pads)
+    oh = conv_output_size(image.shape[0], kh, 0, stride, dilation)
+    ow = conv_output_size(image.shape[1], kw, 0, stride, dilation)
+    out = np.zeros((oh, ow), np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dilation, i * dilation + (oh - 1) * stride + 1, stride)
+            cols = slice(j * dilation, j * dilation + (ow - 1) * stride + 1, stride)
+            out += kernel[i, j] * image[rows, cols]
+    return out
+
+
+def max_pool2d(image: np.ndarray, size: int = 2, stride: int | None = None) -> np.ndarray:
+    """Max pooling of one channel ``(H, W)`` with a square window, no padding."""
+    stride = stride or size
+    image = np.asarray(image, np.float32)
+    oh = conv_output_size(image.shape[0], size, 0, stride)
+    ow = conv_output_size(image.shape[1], size, 0, stride)
+    out = np.full((oh, ow), -np.inf, np.float32)
+    for i in range(size):
+        for j in range(size):
+            out = np.maximum(
+                out,
+                image[
+                    i : i + (oh - 1) * stride + 1 : stride, j : j + (ow - 1) * stride + 1 : stride
+                ],
+            )
+    return out

@@ -1,0 +1,12 @@
+"""Interactive explorers for the notebooks, each with a static fallback.
+
+Every explorer keeps its logic in plain functions (tested in pytest) and shows itself
+with :func:`show`, which sends the live widget together with a PNG of its default
+state: JupyterLab renders the widget; a rendered page or an editor without a live
+kernel shows the picture.
+"""
+
+from course_utils.widgets.conv_explorer import ConvExplorer, conv_explorer_state
+from course_utils.widgets.display import show
+
+__all__ = ["ConvExplorer", "conv_explorer_state", "show"]
