@@ -66,7 +66,7 @@ def _to_rgb_float(image: Any) -> np.ndarray:
         img = img[..., None]
     if img.shape[-1] == 1:
         img = np.repeat(img, 3, axis=-1)
-    return np.clip(img, 0, 1)
+    return np.clip(img[..., :3], 0, 1)  # RGBA: the alpha channel is dropped
 
 
 def overlay(
@@ -90,9 +90,16 @@ def overlay(
 
 
 def error_map(y_true: Any, y_pred: Any, ignore_index: int | None = None) -> np.ndarray:
-    """Colour each pixel right (green), wrong (red) or ignored (grey): ``uint8 (H, W, 3)``."""
-    t = np.asarray(y_true).reshape(np.asarray(y_true).shape[:2])
-    p = np.asarray(y_pred).reshape(np.asarray(y_pred).shape[:2])
+    """Colour each pixel right (green), wrong (red) or ignored (grey): ``uint8 (H, W, 3)``.
+
+    ``y_pred`` may be class ids ``(H, W[, 1])`` or scores ``(H, W, K)`` (argmax is taken).
+    """
+    t = np.asarray(y_true)
+    p = np.asarray(y_pred)
+    if p.ndim == 3 and p.shape[-1] > 1:
+        p = p.argmax(-1)
+    t = t.reshape(t.shape[:2])
+    p = p.reshape(p.shape[:2])
     if t.shape != p.shape:
         raise ValueError(f"y_true {t.shape} and y_pred {p.shape} differ in size.")
     out = np.empty(t.shape + (3,), np.uint8)

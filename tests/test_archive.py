@@ -31,7 +31,10 @@ def _tar(path, members):
         ([("ok.txt", b"1", "file"), ("../evil.txt", b"x", "file")], "outside the target"),
         ([("a/../../evil.txt", b"x", "file")], "outside the target"),
         ([("/tmp/evil-absolute.txt", b"x", "file")], "absolute path"),
-        ([("link", "../../etc/passwd", "symlink")], "outside the target"),
+        ([("link", "../../etc/passwd", "symlink")], "is a link"),
+        # A link to '.' then a member written through it: each path looks harmless alone.
+        ([("a", ".", "symlink"), ("a/../evil.txt", b"x", "file")], "is a link"),
+        ([("a", ".", "symlink"), ("a/q", "../evil.txt", "symlink")], "is a link"),
     ],
 )
 def test_hostile_tar_is_refused(tmp_path, members, fragment):
@@ -42,6 +45,18 @@ def test_hostile_tar_is_refused(tmp_path, members, fragment):
         safe_extract(archive, dest)
     assert not dest.exists() and not (tmp_path / "out" / "bad.partial").exists()
     assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "out" / "evil.txt").exists()
+
+
+def test_standard_library_filter_errors_become_clear_errors(tmp_path, monkeypatch):
+    """If a member slips past our checks, tarfile's own filter still stops it, with our message."""
+    from course_utils.data import archive as archive_module
+
+    monkeypatch.setattr(archive_module, "_check_tar", lambda tar, path: None)
+    bad = tmp_path / "bad.tar.gz"
+    _tar(bad, [("../evil.txt", b"x", "file")])
+    with pytest.raises(UnsafeArchiveError, match="download it again"):
+        safe_extract(bad, tmp_path / "out")
+    assert not (tmp_path / "evil.txt").exists()
 
 
 def test_hostile_zip_is_refused(tmp_path):

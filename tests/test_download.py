@@ -112,8 +112,14 @@ def test_missing_mirror_folder_and_file(tmp_path, empty_data_dir, monkeypatch):
         download.fetch("mnist", progress=False)
 
 
-def test_mirror_only_dataset_without_mirror_says_so(empty_data_dir):
-    with pytest.raises(DownloadError, match="only from a local mirror"):
+def test_mirror_only_dataset_without_mirror_says_so(tmp_path, empty_data_dir, monkeypatch):
+    with pytest.raises(
+        DownloadError, match=r"only from a local mirror.*<mirror>/cifar10/cifar10_jpeg"
+    ):
+        download.fetch("cifar10_jpeg", progress=False)
+    (tmp_path / "m").mkdir()
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "m"))
+    with pytest.raises(DownloadError, match="has no cifar10/cifar10_jpeg.tar.gz.*no public URL"):
         download.fetch("cifar10_jpeg", progress=False)
 
 

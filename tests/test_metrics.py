@@ -89,3 +89,43 @@ def test_keras_metric_in_compile_and_fit():
     assert history.history["miou"][-1] > 0.8
     config = MeanIoU(num_classes=2, ignore_index=2).get_config()
     assert config["ignore_index"] == 2 and MeanIoU.from_config(config).num_classes == 2
+
+
+def test_keras_metric_ignores_a_void_id_inside_the_class_range():
+    from course_utils.metrics import MeanIoU
+
+    rng = np.random.default_rng(2)
+    y_true = rng.integers(0, 3, (2, 8, 8, 1))
+    logits = rng.normal(size=(2, 8, 8, 3)).astype("float32")
+    metric = MeanIoU(num_classes=3, ignore_index=0)
+    metric.update_state(y_true, logits)
+    cm = confusion_matrix(y_true, logits, 3, ignore_index=0)
+    assert cm[0].sum() == 0
+    assert float(metric.result()) == pytest.approx(
+        segmentation_report(cm, list("abc")).miou, rel=1e-6
+    )
+
+
+def test_keras_metric_refuses_the_wrong_number_of_channels():
+    from course_utils.metrics import MeanIoU
+
+    with pytest.raises(ValueError, match="12 channels.*one output per class"):
+        MeanIoU(num_classes=11, ignore_index=11).update_state(
+            np.zeros((1, 4, 4, 1)), np.zeros((1, 4, 4, 12), "float32")
+        )
+
+
+def test_confusion_matrix_refuses_ambiguous_predictions():
+    y_true = np.array([[[0], [1]], [[1], [1]]])
+    with pytest.raises(ValueError, match="fractional"):
+        confusion_matrix(y_true, np.array([[[0.2], [0.9]], [[0.7], [0.6]]]), 2)
+    with pytest.raises(ValueError, match="3 channels, but num_classes is 2"):
+        confusion_matrix(y_true, np.zeros((2, 2, 3)), 2)
+    with pytest.raises(ValueError, match="outside"):
+        confusion_matrix(np.array([0, 1]), np.array([0, 5]), 2)
+    # Whole-number floats are ids, and a normalised matrix gives the same scores.
+    np.testing.assert_array_equal(
+        confusion_matrix(np.array([0, 1]), np.array([0.0, 1.0]), 2), np.eye(2)
+    )
+    normalised = segmentation_report(np.eye(2) / 2, ["a", "b"])
+    np.testing.assert_allclose(normalised.iou, [1.0, 1.0])

@@ -52,6 +52,52 @@ def test_paired_flip_moves_image_and_mask_together():
     assert seen == {True, False}
 
 
+@pytest.mark.parametrize(
+    "aug",
+    [
+        {"hflip": True, "vflip": True, "rot90": True, "scale": (1.0, 1.5)},
+        {"hflip": False, "rot90": True, "scale": (1.0, 1.0)},
+        {"hflip": False, "scale": (1.3, 1.6)},
+    ],
+)
+def test_augmentation_moves_every_pixel_of_image_and_mask_together(aug):
+    """Encode each pixel's coordinates in both image and mask; after any augmentation the
+    coordinates read from the image must match those read from the mask."""
+    import tensorflow as tf
+
+    from course_utils.data.pipeline import Augment, _augment_pair
+
+    h = w = 32
+    yy, xx = np.mgrid[0:h, 0:w]
+    image = tf.constant(
+        np.stack([yy / (h - 1), xx / (w - 1), np.zeros((h, w))], -1).astype("float32")
+    )
+    mask = tf.constant((yy * w + xx)[..., None].astype("int32"))
+    augment = Augment(**aug, brightness=0.0, contrast=(1.0, 1.0))
+    for seed in range(20):
+        tf.random.set_seed(seed)
+        out_image, out_mask = _augment_pair(image, mask, augment, (h, w))
+        m = out_mask.numpy()[..., 0]
+        iy = out_image.numpy()[..., 0] * (h - 1)
+        ix = out_image.numpy()[..., 1] * (w - 1)
+        inner = (slice(2, -2), slice(2, -2))  # bilinear vs nearest differ by < 1 px inside
+        assert np.abs(m // w - iy)[inner].max() < 1.0 and np.abs(m % w - ix)[inner].max() < 1.0
+
+
+def test_augment_settings_are_checked():
+    from course_utils.data import Augment
+
+    with pytest.raises(ValueError, match="1 <= min <= max"):
+        Augment(scale=(0.8, 1.2))
+
+
+def test_cached_arrays_are_read_only(use_mirror):
+    first = data.arrays("isbi2012", "val")
+    with pytest.raises(ValueError, match="read-only"):
+        first.images[0, 0, 0, 0] = 7
+    assert data.arrays("isbi2012", "val").images is first.images
+
+
 def test_isbi_splits_and_labels(use_mirror):
     train = data.arrays("isbi2012", "train")
     val = data.arrays("isbi2012", "val")

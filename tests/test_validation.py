@@ -72,3 +72,18 @@ def test_readers_resize_masks_nearest_neighbour(tmp_path):
     _, masks = read_pairs([(image, mask)], CAMVID, (21, 33))
     assert masks.shape == (1, 21, 33)
     assert set(np.unique(masks)) == {0, 8}, "resizing must never invent labels between 0 and 8"
+
+
+def test_fractional_labels_are_refused():
+    with pytest.raises(DataValidationError, match="fractional.*nearest-neighbour"):
+        check_mask(np.array([[0, 0.5], [2.7, 1]]), (2, 2), num_classes=3)
+
+
+def test_binary_and_16_bit_masks(tmp_path):
+    binary = tmp_path / "b.png"
+    Image.fromarray(np.array([[0, 255], [255, 0]], np.uint8)).convert("1").save(binary)
+    assert read_mask(binary).tolist() == [[0, 1], [1, 0]]
+    deep = tmp_path / "d.png"
+    Image.fromarray(np.array([[0, 300]], np.uint16)).save(deep)
+    with pytest.raises(DataValidationError, match="8-bit class ids"):
+        read_mask(deep)

@@ -70,3 +70,12 @@ def test_figures_build_with_expected_panels():
     assert sum(1 for ax in fig.axes if ax.images) == 10
     with pytest.raises(ValueError, match="empty"):
         viz.plot_history({})
+
+
+def test_overlay_accepts_rgba_and_error_map_accepts_scores():
+    rgba = np.full((2, 2, 4), 255, np.uint8)
+    assert viz.overlay(rgba, np.zeros((2, 2), int), 0.5).shape == (2, 2, 3)
+    scores = np.zeros((1, 2, 3))
+    scores[0, 0, 1] = 1.0
+    out = viz.error_map(np.array([[1, 0]]), scores)
+    assert [tuple(c) for c in out[0]] == [viz.ERROR_COLORS["right"], viz.ERROR_COLORS["right"]]

@@ -35,11 +35,14 @@ def _check_tar(tar: tarfile.TarFile, archive: Path) -> None:
     for member in tar.getmembers():
         _check_member_path(member.name, archive)
         if member.issym() or member.islnk():
-            target = PurePosixPath(member.name).parent / member.linkname
-            if member.islnk():
-                target = PurePosixPath(member.linkname)
-            _check_member_path(str(target), archive)
-        elif not (member.isfile() or member.isdir()):
+            # No dataset needs links, and links are how archives escape a folder
+            # (a link to '.' or '..' followed by a member written through it).
+            raise UnsafeArchiveError(
+                f"Refusing to extract {archive.name}: member {member.name!r} is a link "
+                f"(to {member.linkname!r}). Dataset archives hold only files and folders; "
+                "delete the archive and download it again from the official URL."
+            )
+        if not (member.isfile() or member.isdir()):
             raise UnsafeArchiveError(
                 f"Refusing to extract {archive.name}: member {member.name!r} is a device or "
                 "pipe, which no dataset contains."
@@ -50,8 +53,9 @@ def safe_extract(archive: Path, dest: Path) -> Path:
     """Extract a ``.tar``, ``.tar.gz`` or ``.zip`` archive into ``dest``, once.
 
     Every member is checked before anything is written: absolute paths, ``..``
-    that climbs out of ``dest``, links pointing outside and device files are
-    refused with :class:`UnsafeArchiveError`. Extraction goes to a temporary
+    that climbs out of ``dest``, symbolic and hard links, and device files are
+    refused with :class:`UnsafeArchiveError`; the standard library's ``"data"``
+    extraction filter checks again while writing. Extraction goes to a temporary
     folder that is renamed into place at the end, so an interrupted run leaves
     no half-extracted tree. A finished extraction is not repeated.
 
@@ -78,7 +82,13 @@ def safe_extract(archive: Path, dest: Path) -> Path:
         else:
             with tarfile.open(archive) as tar:
                 _check_tar(tar, archive)
-                tar.extractall(tmp, filter="data")
+                try:  # the standard library's own checks, as a second line of defence
+                    tar.extractall(tmp, filter="data")
+                except tarfile.FilterError as err:
+                    raise UnsafeArchiveError(
+                        f"Refusing to extract {archive.name}: {err}. Delete it and download it "
+                        "again from the official URL."
+                    ) from err
         (tmp / _DONE_MARKER).write_text(archive.name + "\n")
         shutil.rmtree(dest, ignore_errors=True)
         tmp.rename(dest)

@@ -109,11 +109,17 @@ class _MirrorCopy:
         shutil.copyfile(self.source, output_file)
 
 
+def mirror_path(fname: str) -> str:
+    """Where a registry file must sit inside a mirror: ``<dataset folder>/<path>``."""
+    name, rel = fname.split("/", 1)
+    return f"{SOURCES[name].mirror_folder or name}/{rel}"
+
+
 def _offline_hint(fname: str) -> str:
     return (
         f"To work offline, fetch it on a connected machine (python -m course_utils fetch "
         f"{fname.split('/')[0]}) and copy the data/ folder over, or set {MIRROR_ENV_VAR} to a "
-        f"folder holding <mirror>/{fname}."
+        f"folder holding <mirror>/{mirror_path(fname)}."
     )
 
 
@@ -124,13 +130,12 @@ def _fetch_file(pup, fname: str, root: Path, mirror: Path | None, progressbar: b
     sha = registry()[fname]
     url = url_of(fname)
     if mirror is not None:
-        name, rel = fname.split("/", 1)
-        where = mirror / (SOURCES[name].mirror_folder or name) / rel
+        where = mirror / mirror_path(fname)
         inner = _MirrorCopy(where)
     elif url is None:
         raise DownloadError(
             f"{fname} has no public URL: it is a repackaged copy available only from a local "
-            f"mirror. Set {MIRROR_ENV_VAR} to a folder holding <mirror>/{fname}."
+            f"mirror. Set {MIRROR_ENV_VAR} to a folder holding <mirror>/{mirror_path(fname)}."
         )
     else:
         where = url
@@ -139,9 +144,14 @@ def _fetch_file(pup, fname: str, root: Path, mirror: Path | None, progressbar: b
     try:
         pup.fetch(fname, downloader=downloader)
     except FileNotFoundError as err:
-        raise DownloadError(
-            f"The mirror {mirror} has no {fname} (looked for {where}). Check {MIRROR_ENV_VAR}, "
+        fallback = (
             "or unset it to download from the public URL."
+            if url is not None
+            else "(this file has no public URL: only a mirror can provide it)."
+        )
+        raise DownloadError(
+            f"The mirror {mirror} has no {mirror_path(fname)} (looked for {where}). Check "
+            f"{MIRROR_ENV_VAR}, {fallback}"
         ) from err
     except ValueError as err:
         if downloader.rejected is None:
@@ -227,7 +237,7 @@ def fetch(name: str, *, progress: bool = True, only: Sequence[str] | None = None
             base_url="",
             registry={f: f"sha256:{sha[f]}" for f in todo},
             urls={f: url_of(f) or f"mirror-only:{f}" for f in todo},
-            retry_if_failed=1,
+            retry_if_failed=0,  # a failed checksum must not download (and keep) twice
         )
         origin = f"mirror {mirror}" if mirror else "the public URLs"
         single = len(todo) == 1

@@ -35,6 +35,16 @@ class Augment:
     brightness: float = 0.1
     contrast: tuple[float, float] = (0.9, 1.1)
 
+    def __post_init__(self) -> None:
+        low, high = self.scale
+        if not 1.0 <= low <= high:
+            raise ValueError(
+                f"Augment.scale={self.scale}: zoom factors must satisfy 1 <= min <= max "
+                "(a crop of 1/zoom of each side, resized back); (1.0, 1.0) turns zoom off."
+            )
+        if self.brightness < 0 or not 0 < self.contrast[0] <= self.contrast[1]:
+            raise ValueError("Augment needs brightness >= 0 and 0 < contrast min <= max.")
+
 
 DEFAULT_AUGMENT = {
     "camvid": Augment(),
@@ -80,6 +90,7 @@ def arrays(
 
     Returns:
         :class:`~course_utils.data.readers.Arrays` with ``images``, ``targets`` and ``source``.
+        The arrays are read-only because later calls share them; use ``.copy()`` to edit.
     """
     if name not in CATALOG:
         raise ValueError(f"Unknown dataset {name!r}. Known: {', '.join(sorted(CATALOG))}.")
@@ -93,7 +104,11 @@ def arrays(
         )
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of examples, got {limit}.")
-    return _arrays(name, split, size, limit)
+    result = _arrays(name, split, size, limit)
+    for array in (result.images, result.targets):
+        if array is not None:
+            array.flags.writeable = False  # shared by every caller: copy before editing
+    return result
 
 
 def _augment_pair(image, mask, aug: Augment, size: tuple[int, int]):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import os
 import pickle
 import re
 import sys
+import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -166,8 +168,11 @@ def _cifar10_jpeg(split: str) -> tuple[np.ndarray, np.ndarray, str]:
     cache = root / f"{split}_arrays.npz"
     source = f"JPEG copy ({archive}, {split})"
     if cache.is_file() and cache.stat().st_mtime >= archive.stat().st_mtime:
-        with np.load(cache) as data:
-            return data["images"], data["labels"], source
+        try:
+            with np.load(cache) as data:
+                return data["images"], data["labels"], source
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            cache.unlink()  # damaged (an interrupted earlier run): rebuild it below
     classes = {name: i for i, name in enumerate(CATALOG["cifar10_jpeg"].class_names)}
     images, labels = [], []
     pattern = re.compile(rf"^cifar10_jpeg/{split}/([a-z]+)/(\d+)\.jpg$")
@@ -187,7 +192,9 @@ def _cifar10_jpeg(split: str) -> tuple[np.ndarray, np.ndarray, str]:
     order = np.random.default_rng(0).permutation(len(labels))  # the tar is sorted by class
     images_arr = np.stack(images)[order]
     labels_arr = np.asarray(labels, np.int32)[order]
-    np.savez(cache, images=images_arr, labels=labels_arr)
+    partial = cache.with_suffix(".partial.npz")
+    np.savez(partial, images=images_arr, labels=labels_arr)
+    os.replace(partial, cache)  # atomic: a cache file is complete or absent
     return images_arr, labels_arr, source
 
 

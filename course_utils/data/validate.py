@@ -51,11 +51,18 @@ def read_mask(path: Path | str) -> np.ndarray:
     from PIL import Image
 
     with Image.open(path) as img:
-        if img.mode not in ("L", "P"):
+        if img.mode == "1":  # a binary mask: ids 0 and 1
+            return np.asarray(img, dtype=np.uint8)
+        if img.mode in ("RGB", "RGBA"):
             raise DataValidationError(
                 f"{path}: a mask must hold one class id per pixel (mode L or P) but this file "
-                f"is {img.mode}. If it is a colour-coded mask, map colours to ids first (see "
-                "course_utils.viz.colors_to_ids)."
+                f"is {img.mode}, a colour image. If it is a colour-coded mask, map colours to "
+                "ids first (course_utils.viz.colors_to_ids)."
+            )
+        if img.mode not in ("L", "P"):
+            raise DataValidationError(
+                f"{path}: masks are read as 8-bit class ids (mode L or P) but this file is "
+                f"{img.mode}. Convert it to 8-bit ids (at most 256 labels) before use."
             )
         return np.asarray(img, dtype=np.uint8)
 
@@ -101,6 +108,12 @@ def check_mask(
             f"{source}: the mask is {tuple(shape)} but its image is {tuple(image_shape[:2])}; "
             "they must match pixel for pixel. Resize masks with nearest-neighbour "
             "interpolation (never bilinear, which invents fractional labels)."
+        )
+    if np.issubdtype(mask.dtype, np.floating) and not np.all(np.mod(mask, 1) == 0):
+        raise DataValidationError(
+            f"{source}: the mask holds fractional (or NaN) labels. Class ids are whole numbers; "
+            "this usually means the mask was resized with bilinear interpolation: use "
+            "nearest-neighbour."
         )
     values, counts = np.unique(mask, return_counts=True)
     bad = (values < 0) | (values >= num_classes)

@@ -35,8 +35,18 @@ def confusion_matrix(
     y_pred = np.asarray(y_pred)
     scores_with_channel = y_true.shape[-1:] == (1,) and y_pred.ndim == y_true.ndim
     scores_extra_axis = y_pred.ndim == y_true.ndim + 1
-    if (scores_with_channel or scores_extra_axis) and y_pred.shape[-1] == num_classes:
+    if scores_extra_axis or (scores_with_channel and y_pred.shape[-1] > 1):
+        if y_pred.shape[-1] != num_classes:
+            raise ValueError(
+                f"y_pred looks like scores with {y_pred.shape[-1]} channels, but num_classes is "
+                f"{num_classes}: the model needs one output channel per class."
+            )
         y_pred = y_pred.argmax(-1)
+    if np.issubdtype(y_pred.dtype, np.floating) and not np.all(np.mod(y_pred, 1) == 0):
+        raise ValueError(
+            "y_pred holds fractional values: pass class ids (or scores with one channel per "
+            "class, which are argmaxed). For a single sigmoid output use (p > 0.5).astype(int)."
+        )
     t = y_true.reshape(-1).astype(np.int64)
     p = y_pred.reshape(-1).astype(np.int64)
     if t.size != p.size:
@@ -144,8 +154,8 @@ def _nan_to_none(x: float) -> float | None:
 
 
 def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(b > 0, a / np.maximum(b, 1), np.nan)
+    out = np.full(np.shape(a), np.nan)
+    return np.divide(a, b, out=out, where=b > 0)
 
 
 def segmentation_report(cm: np.ndarray, class_names: Sequence[str]) -> SegmentationReport:

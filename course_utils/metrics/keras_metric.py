@@ -12,7 +12,8 @@ class MeanIoU(keras.metrics.Metric):
 
     Unlike ``keras.metrics.MeanIoU`` with its defaults, it takes the model's raw
     scores (logits or probabilities, argmax is taken), drops pixels whose label is
-    ``ignore_index`` (and any other label outside ``[0, num_classes)``), and averages
+    ``ignore_index`` (and any label outside ``[0, num_classes)``: the data layer refuses
+    such labels when it reads masks, so none should arrive here), and averages
     IoU over the classes that occur in labels or predictions, so absent classes do
     not count as zero.
 
@@ -40,10 +41,16 @@ class MeanIoU(keras.metrics.Metric):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         n = self.num_classes
+        if y_pred.shape[-1] != n:
+            raise ValueError(
+                f"MeanIoU(num_classes={n}) got scores with {y_pred.shape[-1]} channels: the "
+                "model's last layer must have one output per class (void is not a class)."
+            )
         labels = ops.reshape(ops.cast(y_true, "int32"), (-1,))
-        preds = ops.reshape(ops.argmax(y_pred, axis=-1), (-1,))
-        preds = ops.cast(preds, "int32")
+        preds = ops.cast(ops.reshape(ops.argmax(y_pred, axis=-1), (-1,)), "int32")
         valid = ops.logical_and(labels >= 0, labels < n)
+        if self.ignore_index is not None:
+            valid = ops.logical_and(valid, labels != self.ignore_index)
         weights = ops.cast(valid, "float32")
         if sample_weight is not None:
             weights = weights * ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
