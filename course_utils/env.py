@@ -7,6 +7,7 @@ import dataclasses
 import os
 import platform
 import random
+import warnings
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -153,6 +154,10 @@ def setup(profile: str | None = None, seed: int = 0, mixed_precision: str = "aut
 
     precision = choose_precision(mixed_precision, capabilities, cpu_flags() if not gpus else set())
     keras.mixed_precision.set_global_policy(precision)
+
+    # Keras warns on every fit() with a tf.data pipeline that its own shuffle flag is unused;
+    # the course's pipelines shuffle themselves, so the warning is only noise in cell output.
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
 
     random.seed(seed)
     np.random.seed(seed)

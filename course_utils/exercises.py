@@ -151,3 +151,129 @@ def check_param_counts(answer: Mapping[str, int], model: Any) -> Feedback:
             return Feedback(False, f"{name}: you wrote {got:,}, Keras counts {want:,}.", hint)
     total = sum(expected.values())
     return Feedback(True, f"every layer matches; {total:,} parameters in all.")
+
+
+def check_cross_entropy(func: Callable[[np.ndarray, np.ndarray], float]) -> Feedback:
+    """Check ``f(logits (N, K), labels (N,)) -> mean sparse cross-entropy``, computed stably."""
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 3, (6, 4))
+    labels = np.array([0, 3, 1, 1, 2, 0])
+    shifted = logits - logits.max(1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    want = float(-log_probs[np.arange(6), labels].mean())
+    got, error = _call(func, logits, labels)
+    if error:
+        return Feedback(
+            False, f"your function raised {error}.", "Work row by row: softmax, then -log p[label]."
+        )
+    got = float(np.asarray(got).mean())
+    if np.isclose(got, want * 6):
+        return Feedback(
+            False, "you return the sum over examples.", "Keras losses average over examples."
+        )
+    probs = np.exp(log_probs)
+    if np.isclose(got, float(-np.log(probs.max(1)).mean())):
+        return Feedback(
+            False, "you used the most likely class, not the true label.", "Index with labels."
+        )
+    if not np.isclose(got, want, rtol=1e-5):
+        return Feedback(
+            False, f"you return {got:.4f}, the loss is {want:.4f}.", "Use -log softmax(z)[label]."
+        )
+    big, big_error = _call(func, logits * 300, labels)
+    if big_error or not np.isfinite(np.asarray(big, float)).all():
+        return Feedback(
+            False,
+            "right on small logits, but it overflows on large ones (try logits * 300).",
+            "Subtract each row's maximum before exp: softmax is unchanged, exp cannot overflow.",
+        )
+    return Feedback(
+        True, f"{want:.4f}, and it stays finite for huge logits: that is from_logits=True."
+    )
+
+
+def check_most_confused(answer: str, cm: Any, class_names: list[str], true_class: str) -> Feedback:
+    """Check which class ``true_class`` is most often mistaken for, read from a confusion matrix."""
+    cm = np.asarray(cm)
+    row = cm[class_names.index(true_class)].astype(float)
+    row[class_names.index(true_class)] = -1
+    want = class_names[int(row.argmax())]
+    if answer == want:
+        return Feedback(
+            True,
+            f"{true_class} images are most often predicted as {want} ({int(row.max())} times).",
+        )
+    if answer not in class_names:
+        return Feedback(
+            False, f"{answer!r} is not a class name.", f"Pick one of {', '.join(class_names)}."
+        )
+    col = cm[:, class_names.index(true_class)].astype(float)
+    col[class_names.index(true_class)] = -1
+    if answer == class_names[int(col.argmax())]:
+        return Feedback(
+            False,
+            f"{answer} is what is most often predicted *as* {true_class}.",
+            "Rows are the true classes.",
+        )
+    return Feedback(
+        False,
+        f"{answer} is not the largest off-diagonal entry of the {true_class} row.",
+        "Look along the row of the true class, skipping the diagonal.",
+    )
+
+
+def check_stacked_receptive_field(func: Callable[[int], int]) -> Feedback:
+    """Check ``f(n) -> receptive field`` of ``n`` stacked 3x3, stride-1 convolutions."""
+    for n in (1, 2, 3, 5, 10):
+        got, error = _call(func, n)
+        if error:
+            return Feedback(False, f"your function raised {error} for n={n}.", "Each layer adds 2.")
+        if got != 2 * n + 1:
+            hint = (
+                "One 3x3 layer sees 3 pixels; each further 3x3 layer widens the view by one pixel "
+                "on each side."
+            )
+            return Feedback(
+                False, f"for n={n} you return {got!r}, the receptive field is {2 * n + 1}.", hint
+            )
+    return Feedback(
+        True,
+        "n stacked 3x3 layers see 2n + 1 pixels: three of them see 7x7 like one 7x7 layer, with "
+        "27 C^2 weights instead of 49 C^2 and three non-linearities instead of one.",
+    )
+
+
+def check_inception_params(answer: int, in_channels: int, filters: tuple[int, ...]) -> Feedback:
+    """Check the parameter count of an Inception module (see ``models.inception_module``).
+
+    ``filters`` is ``(1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj)``.
+    """
+    import keras
+
+    from course_utils.models import inception_module
+
+    inputs = keras.Input((16, 16, in_channels))
+    module = keras.Model(inputs, inception_module(inputs, *filters, name="m"))
+    want = module.count_params()
+    if answer == want:
+        return Feedback(True, f"{want:,} parameters, 1x1 reductions and biases included.")
+    f1, r3, f3, r5, f5, pp = filters
+    without_reduce = (
+        in_channels * f1
+        + 9 * in_channels * f3
+        + 25 * in_channels * f5
+        + in_channels * pp
+        + f1
+        + f3
+        + f5
+        + pp
+    )
+    if answer == without_reduce:
+        hint = "The 3x3 and 5x5 branches first go through their 1x1 'reduce' convolutions."
+    elif answer == want - (f1 + r3 + f3 + r5 + f5 + pp):
+        hint = "Add one bias per filter of every convolution."
+    else:
+        hint = (
+            "Sum over the six convolutions: k*k*in*out + out. The pooling branch's pool has none."
+        )
+    return Feedback(False, f"you wrote {answer:,}; the module has {want:,}.", hint)

@@ -184,6 +184,25 @@ def show_predictions(
     return fig
 
 
+def image_grid(
+    images: Any, titles: Sequence[str] | None = None, cols: int = 8, size: float = 1.5
+) -> Any:
+    """Show images in a grid, each with an optional title (e.g. "cat -> dog 97%")."""
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows * 1.15), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(_to_rgb_float(images[i]), interpolation="nearest")
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def plot_history(history: Any, metrics: Sequence[str] | None = None, size: float = 3.6) -> Any:
     """Training curves: one panel per metric, training and validation together.
 

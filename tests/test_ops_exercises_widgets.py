@@ -139,3 +139,42 @@ def test_conv_explorer_widget_updates_and_has_a_static_fallback():
     assert "6 x 8" in explorer._size.value and explorer._picture.value[:4] == b"\x89PNG"
     bundle = mimebundle(widget, figure_png(explorer.static_figure()), repr(explorer))
     assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
+
+
+def _stable_ce(logits, labels):
+    z = logits - logits.max(1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(1, keepdims=True))
+    return -log_p[np.arange(len(labels)), labels].mean()
+
+
+def test_cross_entropy_checker():
+    assert exercises.check_cross_entropy(_stable_ce).correct
+
+    def naive(logits, labels):
+        p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        return -np.log(p[np.arange(len(labels)), labels]).mean()
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        overflow = exercises.check_cross_entropy(naive)
+    assert not overflow and "overflows" in overflow.message
+    summed = exercises.check_cross_entropy(lambda z, y: _stable_ce(z, y) * len(y))
+    assert not summed and "sum" in summed.message
+
+
+def test_cross_entropy_checker_agrees_with_keras():
+    import keras
+
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 3, (6, 4)).astype("float32")
+    labels = np.array([0, 3, 1, 1, 2, 0])
+    keras_loss = float(keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits))
+    assert _stable_ce(logits.astype(float), labels) == pytest.approx(keras_loss, rel=1e-5)
+
+
+def test_most_confused_checker():
+    names = ["cat", "dog", "frog"]
+    cm = np.array([[50, 30, 5], [10, 60, 2], [20, 1, 70]])
+    assert exercises.check_most_confused("dog", cm, names, "cat").correct
+    transposed = exercises.check_most_confused("frog", cm, names, "cat")
+    assert not transposed and "Rows" in transposed.hint
+    assert "not a class name" in exercises.check_most_confused("cow", cm, names, "cat").message

@@ -40,3 +40,21 @@ def test_load_argument_errors():
         data.arrays("voc2012", "train")
     with pytest.raises(ValueError, match="Unknown dataset"):
         data.info("kitti")
+
+
+def test_offset_and_limit_split_a_set_without_overlap():
+    head = data.arrays("shapes", "val", image_size=32, limit=150)
+    tail = data.arrays("shapes", "val", image_size=32, offset=150)
+    full = data.arrays("shapes", "val", image_size=32)
+    assert len(head.images) == 150 and len(tail.images) == 50
+    np.testing.assert_array_equal(np.concatenate([head.images, tail.images]), full.images)
+    assert len(list(data.load("shapes", "val", image_size=32, offset=190, batch_size=None))) == 10
+    with pytest.raises(ValueError, match="offset 200 is outside"):
+        data.arrays("shapes", "val", offset=200)
+
+
+def test_image_grid_titles():
+    from course_utils import viz
+
+    fig = viz.image_grid(np.zeros((5, 8, 8, 3)), titles=list("abcde"), cols=3)
+    assert [ax.get_title() for ax in fig.axes if ax.images] == list("abcde")

@@ -78,7 +78,7 @@ def _arrays(name: str, split: str, size: tuple[int, int] | None, limit: int | No
 
 
 def arrays(
-    name: str, split: str, image_size: SizeArg = None, limit: int | None = None
+    name: str, split: str, image_size: SizeArg = None, limit: int | None = None, offset: int = 0
 ) -> Arrays:
     """Read one split into memory as NumPy arrays (validated, resized, cached per process).
 
@@ -86,7 +86,9 @@ def arrays(
         name: dataset name.
         split: one of ``info(name).splits``.
         image_size: ``(height, width)`` or one int for square; ``None`` keeps the native size.
-        limit: keep only the first ``limit`` examples (small runs and tests).
+        limit: keep only ``limit`` examples (small runs and tests).
+        offset: skip this many examples first (e.g. hold out the end of a split:
+            ``limit=45000`` for training, ``offset=45000`` for validation).
 
     Returns:
         :class:`~course_utils.data.readers.Arrays` with ``images``, ``targets`` and ``source``.
@@ -104,7 +106,13 @@ def arrays(
         )
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of examples, got {limit}.")
-    result = _arrays(name, split, size, limit)
+    if offset < 0 or offset >= info.split_sizes[split]:
+        raise ValueError(f"offset {offset} is outside {name}/{split} ({info.split_sizes[split]} examples).")
+    stop = None if limit is None else offset + limit
+    result = _arrays(name, split, size, stop)
+    if offset:
+        targets = None if result.targets is None else result.targets[offset:]
+        result = Arrays(result.images[offset:], targets, f"{result.source}[{offset}:{stop or ''}]")
     for array in (result.images, result.targets):
         if array is not None:
             array.flags.writeable = False  # shared by every caller: copy before editing
@@ -148,6 +156,7 @@ def load(
     augment: bool | Augment = False,
     shuffle: bool | None = None,
     limit: int | None = None,
+    offset: int = 0,
     repeat: bool = False,
     seed: int = 0,
 ) -> Any:
@@ -165,7 +174,8 @@ def load(
         batch_size: examples per batch; ``None`` for unbatched examples.
         augment: ``True`` for the dataset's default :class:`Augment`, or an ``Augment``.
         shuffle: shuffle each epoch; defaults to ``True`` for training splits.
-        limit: keep only the first ``limit`` examples.
+        limit: keep only ``limit`` examples.
+        offset: skip this many examples first (see :func:`arrays`).
         repeat: repeat forever (then give ``steps_per_epoch`` to ``fit``).
         seed: shuffle seed.
 
@@ -177,7 +187,7 @@ def load(
 
     tf = import_tensorflow()
     info = CATALOG[name] if name in CATALOG else None
-    data = arrays(name, split, image_size, limit)
+    data = arrays(name, split, image_size, limit, offset)
     size = data.images.shape[1:3]
     if shuffle is None:
         shuffle = split in ("train", "trainval")

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import exercises
+
+
+def test_save_and_load_a_run(empty_data_dir):
+    import keras
+
+    from course_utils import runs
+    from course_utils.metrics import MeanIoU
+
+    model = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Conv2D(2, 1)])
+    model.compile(loss="mse", metrics=[MeanIoU(num_classes=2)])
+    assert not runs.has_run("tiny", "quick")
+    with pytest.raises(FileNotFoundError, match="Run the notebook"):
+        runs.load_run("tiny", "quick")
+    path = runs.save_run(model, "tiny", "quick", {"miou": np.float32(0.5), "epochs": 3})
+    assert path.name == "tiny.keras" and runs.has_run("tiny", "quick")
+    assert not runs.has_run("tiny", "default"), "profiles keep separate runs"
+    assert runs.load_scores("tiny", "quick")["miou"] == 0.5
+    loaded = runs.load_run("tiny", "quick")
+    x = np.random.default_rng(0).random((1, 4, 4, 3)).astype("float32")
+    np.testing.assert_allclose(loaded(x), model(x), rtol=1e-6)
+    assert not list(path.parent.glob(".*partial*"))
+
+
+def test_imagenet_backbone_falls_back_honestly(monkeypatch):
+    import keras
+
+    from course_utils.models.pretrained import imagenet_backbone
+
+    real = keras.applications.MobileNetV2
+
+    def offline(*args, weights=None, **kwargs):
+        if weights == "imagenet":
+            raise Exception(
+                "URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3]"
+            )
+        return real(*args, weights=weights, **kwargs)
+
+    monkeypatch.setattr(keras.applications, "MobileNetV2", offline)
+    model, weights = imagenet_backbone("MobileNetV2", (32, 32, 3))
+    assert (
+        weights.startswith("random")
+        and "could not be downloaded" in weights
+        and "URL fetch" in weights
+    )
+    assert model.output_shape[-1] == 1280
+    with pytest.raises(ValueError, match="no 'NoSuchNet'"):
+        imagenet_backbone("NoSuchNet")
+
+
+def test_receptive_field_checker():
+    assert exercises.check_stacked_receptive_field(lambda n: 2 * n + 1).correct
+    wrong = exercises.check_stacked_receptive_field(lambda n: 3 * n)
+    assert not wrong and "n=1" not in wrong.message and "n=2" in wrong.message
+
+
+def test_inception_checker():
+    filters = (64, 96, 128, 16, 32, 32)  # GoogLeNet's module 3a
+    right = (
+        192 * 64 + 64
+        + 192 * 96 + 96 + 9 * 96 * 128 + 128
+        + 192 * 16 + 16 + 25 * 16 * 32 + 32
+        + 192 * 32 + 32
+    )  # fmt: skip
+    assert exercises.check_inception_params(right, 192, filters).correct
+    no_bias = exercises.check_inception_params(right - (64 + 96 + 128 + 16 + 32 + 32), 192, filters)
+    assert not no_bias and "bias" in no_bias.hint
+    no_reduce = 192 * 64 + 9 * 192 * 128 + 25 * 192 * 32 + 192 * 32 + 64 + 128 + 32 + 32
+    assert "reduce" in exercises.check_inception_params(no_reduce, 192, filters).hint
