@@ -98,3 +98,57 @@ def test_voc2012_official_layout(empty_data_dir, local_server, monkeypatch):
     image, mask = next(iter(ds))
     assert image.shape == (2, 40, 48, 3)
     assert set(np.unique(mask.numpy())) <= {0, 15, 255} and 15 in np.unique(mask.numpy())
+
+
+def test_cifar10_official_archive_layout(empty_data_dir, local_server, monkeypatch, capsys):
+    import pickle
+
+    rng = np.random.default_rng(0)
+    archive = io.BytesIO()
+    expected = {}
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            images = rng.integers(0, 255, (4, 3, 32, 32), dtype=np.uint8)
+            labels = rng.integers(0, 10, 4).tolist()
+            expected[name] = (images, labels)
+            batch = {
+                b"data": images.reshape(4, -1),
+                b"labels": labels,
+                b"batch_label": name.encode(),
+            }
+            _add(tar, f"cifar-10-batches-py/{name}", pickle.dumps(batch, protocol=2))
+        _add(tar, "cifar-10-batches-py/batches.meta", pickle.dumps({b"label_names": []}))
+    fname = "cifar-10-python.tar.gz"
+    _serve(monkeypatch, local_server, "cifar10", {fname: archive.getvalue()},
+           Source(urls={fname: local_server.url + fname}, archives=(fname,)))  # fmt: skip
+    from course_utils import data
+
+    train = data.arrays("cifar10", "train")
+    assert train.images.shape == (20, 32, 32, 3) and "official archive" in train.source
+    first_images, first_labels = expected["data_batch_1"]
+    np.testing.assert_array_equal(train.images[0], first_images[0].transpose(1, 2, 0))  # CHW -> HWC
+    assert train.targets[:4].tolist() == first_labels
+    assert "JPEG copy" not in capsys.readouterr().out, (
+        "the fallback must not be used when the archive works"
+    )
+
+
+def test_mnist_official_idx_files(empty_data_dir, local_server, monkeypatch):
+    import gzip
+    import struct
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (6, 28, 28), dtype=np.uint8)
+    labels = np.array([3, 1, 4, 1, 5, 9], np.uint8)
+    files = {
+        "train-images-idx3-ubyte.gz": gzip.compress(
+            struct.pack(">IIII", 2051, 6, 28, 28) + images.tobytes()
+        ),
+        "train-labels-idx1-ubyte.gz": gzip.compress(struct.pack(">II", 2049, 6) + labels.tobytes()),
+    }
+    _serve(monkeypatch, local_server, "mnist", files, Source(base_url=local_server.url))
+    from course_utils import data
+
+    train = data.arrays("mnist", "train")
+    np.testing.assert_array_equal(train.images[..., 0], images)
+    assert train.targets.tolist() == labels.tolist()
