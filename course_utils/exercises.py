@@ -277,3 +277,61 @@ def check_inception_params(answer: int, in_channels: int, filters: tuple[int, ..
             "Sum over the six convolutions: k*k*in*out + out. The pooling branch's pool has none."
         )
     return Feedback(False, f"you wrote {answer:,}; the module has {want:,}.", hint)
+
+
+def check_flatten_dense_params(
+    answer: int, feature_shape: tuple[int, int, int], units: int
+) -> Feedback:
+    """Check the parameter count of ``Dense(units)`` applied to a flattened ``(h, w, c)`` map."""
+    h, w, c = feature_shape
+    want = h * w * c * units + units
+    if answer == want:
+        return Feedback(True, f"{want:,}: every one of the {h * w * c:,} inputs meets every unit.")
+    if answer == c * units + units:
+        return Feedback(
+            False, f"you wrote {answer:,}.", f"Flatten keeps all {h}x{w} positions: h*w*c inputs."
+        )
+    if answer == h * w * c * units:
+        return Feedback(False, f"you wrote {answer:,}.", "Add one bias per unit.")
+    return Feedback(
+        False, f"you wrote {answer:,}; the layer has {want:,}.", "inputs x units + units."
+    )
+
+
+def check_instance_count(func: Callable[[np.ndarray, int], int]) -> Feedback:
+    """Check ``f(mask, class_id) -> number of connected regions`` (8-connectivity) of a class."""
+    from skimage.measure import label
+
+    mask = np.zeros((12, 12), np.int32)
+    mask[1:4, 1:4] = 8
+    mask[4:6, 4:6] = 8  # touches the first one only at a corner
+    mask[8:11, 2:5] = 8
+    mask[8:11, 8:11] = 3
+    mask[0:2, 9:12] = 3
+    want = int(label(mask == 8, connectivity=2).max())
+    got, error = _call(func, mask, 8)
+    if error:
+        return Feedback(
+            False, f"your function raised {error}.", "skimage.measure.label labels regions."
+        )
+    if got == want:
+        return Feedback(
+            True, f"{want} regions: corner-touching pixels belong together (8-connectivity)."
+        )
+    if got == int(label(mask == 8, connectivity=1).max()):
+        return Feedback(
+            False,
+            f"you count {got}; with diagonal neighbours it is {want}.",
+            "Use connectivity=2 (8 neighbours).",
+        )
+    if got == int(label(mask > 0, connectivity=2).max()):
+        return Feedback(
+            False,
+            f"you count {got}, regions of every class.",
+            "Select the class first: mask == class_id.",
+        )
+    return Feedback(
+        False,
+        f"you count {got}; the class has {want} regions.",
+        "Label mask == class_id, take the max.",
+    )

@@ -24,6 +24,7 @@ from course_utils.data.errors import (
     DownloadError,
     UnsafeArchiveError,
 )
+from course_utils.data.instances import Instance, instance_map, instances_from_mask
 from course_utils.data.pipeline import Augment, arrays, load
 from course_utils.data.synthetic import shapes
 from course_utils.data.validate import check_image, check_mask, read_image, read_mask
@@ -35,6 +36,7 @@ __all__ = [
     "DatasetError",
     "DatasetInfo",
     "DownloadError",
+    "Instance",
     "UnsafeArchiveError",
     "arrays",
     "cached",
@@ -44,6 +46,8 @@ __all__ = [
     "datasets",
     "fetch",
     "info",
+    "instance_map",
+    "instances_from_mask",
     "load",
     "mirror_dir",
     "read_image",
