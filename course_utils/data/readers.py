@@ -135,14 +135,22 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
+def _labelled(
+    images: np.ndarray, labels: np.ndarray, source: str, image_size: Size | None, limit: int | None
+) -> Arrays:
+    """A classification split, cut to ``limit`` and resized (bilinear) if asked."""
+    images, labels = images[:limit], labels[:limit]
+    if image_size is not None:
+        images = np.stack([_resize(im, image_size, nearest=False) for im in images])
+    return Arrays(images, labels, source)
+
+
 def _mnist(split: str, image_size: Size | None, limit: int | None) -> Arrays:
     prefix = "train" if split == "train" else "t10k"
     root = fetch("mnist", only=[f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"])
-    images = _read_idx(root / f"{prefix}-images-idx3-ubyte.gz")[:limit, ..., None]
-    labels = _read_idx(root / f"{prefix}-labels-idx1-ubyte.gz")[:limit].astype(np.int32)
-    if image_size is not None:
-        images = np.stack([_resize(im, image_size, nearest=False) for im in images])
-    return Arrays(images, labels, str(root))
+    images = _read_idx(root / f"{prefix}-images-idx3-ubyte.gz")[..., None]
+    labels = _read_idx(root / f"{prefix}-labels-idx1-ubyte.gz").astype(np.int32)
+    return _labelled(images, labels, str(root), image_size, limit)
 
 
 def _cifar10_official(split: str) -> tuple[np.ndarray, np.ndarray, str]:
@@ -210,18 +218,11 @@ def _cifar10(split: str, image_size: Size | None, limit: int | None) -> Arrays:
             file=sys.stdout,
         )
         images, labels, source = _cifar10_jpeg(split)
-    images, labels = images[:limit], labels[:limit]
-    if image_size is not None:
-        images = np.stack([_resize(im, image_size, nearest=False) for im in images])
-    return Arrays(images, labels, source)
+    return _labelled(images, labels, source, image_size, limit)
 
 
 def _cifar10_jpeg_reader(split: str, image_size: Size | None, limit: int | None) -> Arrays:
-    images, labels, source = _cifar10_jpeg(split)
-    images, labels = images[:limit], labels[:limit]
-    if image_size is not None:
-        images = np.stack([_resize(im, image_size, nearest=False) for im in images])
-    return Arrays(images, labels, source)
+    return _labelled(*_cifar10_jpeg(split), image_size, limit)
 
 
 def _oxford_pets(split: str, image_size: Size | None, limit: int | None) -> Arrays:
