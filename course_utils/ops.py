@@ -108,3 +108,59 @@ def max_pool2d(image: np.ndarray, size: int = 2, stride: int | None = None) -> n
                 ],
             )
     return out
+
+
+def receptive_field(layers: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """Receptive field and jump after each layer of a stack.
+
+    Args:
+        layers: ``(kernel, stride, dilation)`` per layer (pooling is a layer too).
+
+    Returns:
+        ``(receptive field, jump)`` after each layer: how many input pixels one output
+        sees along one axis, and how many input pixels apart neighbouring outputs are.
+    """
+    field, jump, out = 1, 1, []
+    for kernel, stride, dilation in layers:
+        field += dilation * (kernel - 1) * jump
+        jump *= stride
+        out.append((field, jump))
+    return out
+
+
+def conv_matrix(n: int, kernel: np.ndarray, stride: int = 1) -> np.ndarray:
+    """The matrix ``C`` of a 1-D 'valid' cross-correlation: ``conv(x) == C @ x``, ``len(x) == n``.
+
+    Its transpose ``C.T`` is what a transposed convolution ("deconvolution") multiplies by:
+    it maps outputs back to the input's *shape*, not to the input's values.
+    """
+    kernel = np.asarray(kernel, np.float32)
+    out = conv_output_size(n, len(kernel), 0, stride)
+    matrix = np.zeros((out, n), np.float32)
+    for i in range(out):
+        matrix[i, i * stride : i * stride + len(kernel)] = kernel
+    return matrix
+
+
+def max_pool_with_indices(image: np.ndarray, size: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """2x2 (or ``size``) max pooling of ``(H, W)`` that also returns where each max came from.
+
+    Returns:
+        ``(pooled, indices)``: indices are flat positions ``row * W + col`` in the input,
+        as ``tf.nn.max_pool_with_argmax`` gives them for one channel. Ties take the first.
+    """
+    image = np.asarray(image, np.float32)
+    h, w = (image.shape[0] // size) * size, (image.shape[1] // size) * size
+    windows = image[:h, :w].reshape(h // size, size, w // size, size).transpose(0, 2, 1, 3)
+    flat = windows.reshape(h // size, w // size, size * size)
+    best = flat.argmax(-1)
+    rows = np.arange(h // size)[:, None] * size + best // size
+    cols = np.arange(w // size)[None, :] * size + best % size
+    return flat.max(-1), rows * image.shape[1] + cols
+
+
+def max_unpool(pooled: np.ndarray, indices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Put each pooled value back where its maximum was (SegNet's unpooling); zeros elsewhere."""
+    out = np.zeros(int(np.prod(shape)), np.float32)
+    out[np.asarray(indices).ravel()] = np.asarray(pooled, np.float32).ravel()
+    return out.reshape(shape)

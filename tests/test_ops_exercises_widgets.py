@@ -178,3 +178,56 @@ def test_most_confused_checker():
     transposed = exercises.check_most_confused("frog", cm, names, "cat")
     assert not transposed and "Rows" in transposed.hint
     assert "not a class name" in exercises.check_most_confused("cow", cm, names, "cat").message
+
+
+def test_receptive_field_of_vgg_and_dilated_stacks():
+    three_3x3 = ops.receptive_field([(3, 1, 1)] * 3)
+    assert three_3x3[-1] == (7, 1)
+    # conv3, pool2, conv3, pool2: the classic textbook example
+    assert ops.receptive_field([(3, 1, 1), (2, 2, 1), (3, 1, 1), (2, 2, 1)]) == [
+        (3, 1),
+        (4, 2),
+        (8, 2),
+        (10, 4),
+    ]
+    assert ops.receptive_field([(3, 1, 1), (3, 1, 2), (3, 1, 4)])[-1] == (
+        15,
+        1,
+    )  # dilations 1, 2, 4
+
+
+def test_conv_matrix_and_its_transpose_match_keras():
+    import keras
+
+    kernel = np.array([1.0, 2.0, -1.0], np.float32)
+    x = np.arange(1, 9, dtype=np.float32)
+    matrix = ops.conv_matrix(8, kernel, stride=2)
+    assert matrix.shape == (3, 8)
+    np.testing.assert_allclose(matrix @ x, ops.conv2d(x[None, :], kernel[None, :], stride=2)[0])
+    y = np.array([1.0, -2.0, 0.5], np.float32)
+    layer = keras.layers.Conv2DTranspose(
+        1, (1, 3), strides=(1, 2), padding="valid", use_bias=False, dtype="float32"
+    )
+    layer.build((1, 1, 3, 1))
+    layer.set_weights([kernel[None, :, None, None]])
+    keras_out = np.asarray(layer(y[None, None, :, None]))[0, 0, :, 0]
+    transposed = matrix.T @ y
+    np.testing.assert_allclose(keras_out, transposed[: len(keras_out)], atol=1e-6)
+    assert transposed[len(keras_out) :].tolist() == [0.0]  # the last input no window reached
+    assert not np.allclose(matrix.T @ (matrix @ x), x), (
+        "the transpose does not undo the convolution"
+    )
+
+
+def test_max_pool_indices_and_unpool_match_tensorflow():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(3)
+    image = rng.normal(size=(6, 8)).astype("float32")
+    pooled, indices = ops.max_pool_with_indices(image)
+    tf_pooled, tf_indices = tf.nn.max_pool_with_argmax(image[None, :, :, None], 2, 2, "VALID")
+    np.testing.assert_allclose(pooled, tf_pooled.numpy()[0, :, :, 0])
+    np.testing.assert_array_equal(indices, tf_indices.numpy()[0, :, :, 0])
+    restored = ops.max_unpool(pooled, indices, image.shape)
+    assert (restored != 0).sum() == pooled.size
+    np.testing.assert_allclose(restored.ravel()[indices.ravel()], pooled.ravel())
