@@ -125,3 +125,12 @@ def test_cifar10_falls_back_to_jpeg_copy_and_says_so(use_mirror, capsys):
     assert arrays.images.shape == (500, 32, 32, 3)
     assert "JPEG copy" in arrays.source and "JPEG copy" in capsys.readouterr().out
     assert len(np.unique(arrays.targets)) == 10, "classes must be interleaved, not sorted"
+
+
+@pytest.mark.slow
+def test_cifar10_limits_and_offsets_share_one_read(use_mirror, capsys):
+    head = data.arrays("cifar10", "train", limit=1000)
+    tail = data.arrays("cifar10", "train", offset=45_000, limit=500)
+    assert head.images.shape == (1000, 32, 32, 3) and tail.images.shape == (500, 32, 32, 3)
+    assert head.images.base is not None and head.images.base is tail.images.base, "one cached copy"
+    assert capsys.readouterr().out.count("JPEG copy of CIFAR-10") == 1, "the fallback is announced once"

@@ -109,10 +109,13 @@ def arrays(
     if offset < 0 or offset >= info.split_sizes[split]:
         raise ValueError(f"offset {offset} is outside {name}/{split} ({info.split_sizes[split]} examples).")
     stop = None if limit is None else offset + limit
-    result = _arrays(name, split, size, stop)
-    if offset:
-        targets = None if result.targets is None else result.targets[offset:]
-        result = Arrays(result.images[offset:], targets, f"{result.source}[{offset}:{stop or ''}]")
+    # Classification readers load a whole split anyway: every limit and offset shares one
+    # cached copy. Segmentation readers read only the files up to ``stop``.
+    read_stop = None if info.task == "classification" else stop
+    result = _arrays(name, split, size, read_stop)
+    if offset or stop != read_stop:
+        targets = None if result.targets is None else result.targets[offset:stop]
+        result = Arrays(result.images[offset:stop], targets, f"{result.source}[{offset}:{stop or ''}]")
     for array in (result.images, result.targets):
         if array is not None:
             array.flags.writeable = False  # shared by every caller: copy before editing
