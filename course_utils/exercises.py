@@ -335,3 +335,106 @@ def check_instance_count(func: Callable[[np.ndarray, int], int]) -> Feedback:
         f"you count {got}; the class has {want} regions.",
         "Label mask == class_id, take the max.",
     )
+
+
+def check_receptive_field(func: Callable[[list[tuple[int, int, int]]], int]) -> Feedback:
+    """Check ``f(layers) -> receptive field`` for ``(kernel, stride, dilation)`` stacks."""
+    stacks = [
+        [(3, 1, 1)],
+        [(3, 1, 1)] * 4,
+        [(3, 1, 2), (3, 1, 4)],
+        [(3, 1, 1), (2, 2, 1), (3, 1, 1), (2, 2, 1)],
+        [(7, 2, 1), (3, 2, 1), (3, 1, 1), (3, 1, 2)],
+    ]
+    for layers in stacks:
+        want = ops.receptive_field(layers)[-1][0]
+        got, error = _call(func, list(layers))
+        if error:
+            return Feedback(False, f"your function raised {error} for {layers}.")
+        if got == want:
+            continue
+        no_jump = 1 + sum(d * (k - 1) for k, _, d in layers)
+        no_dilation = ops.receptive_field([(k, s, 1) for k, s, _ in layers])[-1][0]
+        if got == no_jump:
+            hint = (
+                "After a stride-s layer, neighbouring outputs are s input pixels apart: multiply "
+                "each later layer's growth by the product of the strides before it (the jump)."
+            )
+        elif got == no_dilation:
+            hint = "A dilated kernel spans dilation * (kernel - 1) + 1 pixels."
+        else:
+            hint = (
+                "Start at 1; each layer adds dilation * (kernel - 1) * jump; then jump *= stride."
+            )
+        return Feedback(False, f"for {layers} you return {got!r}, the field is {want}.", hint)
+    return Feedback(
+        True,
+        "The field grows by dilation x (kernel - 1) x jump per layer: strides and dilations "
+        "multiply the growth of everything after them.",
+    )
+
+
+def check_separable_params(func: Callable[[int, int, int], int]) -> Feedback:
+    """Check ``f(kernel, c_in, c_out) -> parameters`` of a ``SeparableConv2D`` with biases."""
+    for k, c_in, c_out in [(3, 32, 64), (5, 16, 8), (1, 7, 3), (3, 1, 1)]:
+        want = ops.conv_costs(k, c_in, c_out, (1, 1), separable=True)["params"]
+        got, error = _call(func, k, c_in, c_out)
+        if error:
+            return Feedback(False, f"your function raised {error} for {(k, c_in, c_out)}.")
+        if got == want:
+            continue
+        if got == k * k * c_in * c_out + c_out:
+            hint = (
+                "That is a standard convolution. Separable = depthwise k*k per input channel + 1x1."
+            )
+        elif got == want - c_out:
+            hint = "Keras' SeparableConv2D has one bias per output channel (on the pointwise part)."
+        elif got == want + c_in:
+            hint = "Only the pointwise part has a bias in Keras' SeparableConv2D."
+        else:
+            hint = "depthwise: k*k*c_in; pointwise: c_in*c_out; bias: c_out."
+        return Feedback(False, f"for k={k}, {c_in}->{c_out} you return {got!r}, want {want}.", hint)
+    separable = ops.conv_costs(3, 256, 256, (1, 1), separable=True)["params"]
+    ratio = separable / ops.conv_costs(3, 256, 256, (1, 1))["params"]
+    return Feedback(
+        True,
+        f"k*k*c_in + c_in*c_out + c_out. For a 3x3 layer with 256 channels in and out that is "
+        f"{ratio:.1%} of a standard convolution's parameters.",
+    )
+
+
+def check_transposed_conv_1d(func: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> Feedback:
+    """Check ``f(y, kernel, stride) -> C^T y``, the 1-D 'valid' transposed convolution."""
+    cases = [
+        (np.array([1.0, 2.0]), np.array([1.0, 0.0, -1.0]), 1),
+        (np.array([1.0, -2.0, 0.5]), np.array([1.0, 2.0, -1.0]), 2),
+        (np.array([3.0, 1.0]), np.array([1.0, 1.0, 2.0, 0.5]), 3),
+    ]
+    for y, kernel, stride in cases:
+        want = ops.conv_transpose2d(y[None, :], kernel[None, :], stride)[0]
+        got, error = _call(func, y.copy(), kernel.copy(), stride)
+        if error:
+            return Feedback(False, f"your function raised {error} for y={y.tolist()}.")
+        got = np.asarray(got, np.float64).ravel()
+        if got.shape == want.shape and np.allclose(got, want):
+            continue
+        case = f"y={y.tolist()}, kernel={kernel.tolist()}, stride={stride}"
+        if got.shape != want.shape:
+            hint = "The output has (len(y) - 1) * stride + len(kernel) values."
+            return Feedback(
+                False, f"for {case} you return {len(got)} values, want {len(want)}.", hint
+            )
+        flipped = ops.conv_transpose2d(y[None, :], kernel[None, ::-1], stride)[0]
+        if np.allclose(got, flipped):
+            hint = "Do not flip the kernel: stamp kernel[t] at position i * stride + t."
+        else:
+            hint = (
+                "Start from zeros; for each i, add y[i] * kernel to out[i*stride : i*stride + k]."
+            )
+        message = f"for {case} you return {got.round(3).tolist()}, want {want.tolist()}."
+        return Feedback(False, message, hint)
+    return Feedback(
+        True,
+        "Each input stamps a scaled copy of the kernel, stride apart; overlaps add. That is "
+        "multiplying by the transpose of the convolution matrix.",
+    )

@@ -164,3 +164,113 @@ def max_unpool(pooled: np.ndarray, indices: np.ndarray, shape: tuple[int, int]) 
     out = np.zeros(int(np.prod(shape)), np.float32)
     out[np.asarray(indices).ravel()] = np.asarray(pooled, np.float32).ravel()
     return out.reshape(shape)
+
+
+def receptive_field_paths(layers: list[tuple[int, int, int]]) -> np.ndarray:
+    """How many paths lead from one output unit back to each input pixel (along one axis).
+
+    The receptive field says *which* input pixels one output can see; this says how much
+    each of them counts. Stacked 3x3 layers weigh the centre most; equal dilations leave
+    holes (the "gridding" effect of dilated convolution).
+
+    Args:
+        layers: ``(kernel, stride, dilation)`` per layer, input first.
+
+    Returns:
+        a 1-D array as long as the receptive field; its outer product with itself is the
+        2-D picture for square kernels.
+    """
+    paths = np.ones(1, np.int64)
+    for kernel, stride, dilation in reversed(layers):
+        grown = np.zeros((len(paths) - 1) * stride + dilation * (kernel - 1) + 1, np.int64)
+        for tap in range(kernel):
+            grown[tap * dilation : tap * dilation + (len(paths) - 1) * stride + 1 : stride] += paths
+        paths = grown
+    return paths
+
+
+def conv_costs(
+    kernel: int, c_in: int, c_out: int, out_hw: tuple[int, int], separable: bool = False
+) -> dict[str, int]:
+    """Parameters and multiply-adds of a ``k x k`` convolution layer (biases included).
+
+    Args:
+        kernel: kernel size ``k``.
+        c_in, c_out: input and output channels.
+        out_hw: output height and width (multiply-adds scale with it; parameters do not).
+        separable: a depthwise ``k x k`` convolution followed by a pointwise ``1 x 1`` one
+            (Keras' ``SeparableConv2D``), instead of a standard convolution.
+    """
+    positions = out_hw[0] * out_hw[1]
+    depthwise_then_pointwise = kernel * kernel * c_in + c_in * c_out
+    weights = depthwise_then_pointwise if separable else kernel * kernel * c_in * c_out
+    return {"params": weights + c_out, "mult_adds": weights * positions}
+
+
+def upsample(image: np.ndarray, factor: int, method: str = "nearest") -> np.ndarray:
+    """Enlarge ``(H, W)`` by an integer factor, as ``keras.layers.UpSampling2D`` does.
+
+    Args:
+        method: ``"nearest"`` (copy each value into a ``factor x factor`` block) or
+            ``"bilinear"`` (half-pixel centres, edges clamped, like ``tf.image.resize``).
+    """
+    image = np.asarray(image, np.float32)
+    if method == "nearest":
+        return np.repeat(np.repeat(image, factor, 0), factor, 1)
+    if method != "bilinear":
+        raise ValueError(f"method must be 'nearest' or 'bilinear', not {method!r}.")
+
+    def axis_weights(n: int) -> np.ndarray:
+        src = np.clip((np.arange(n * factor) + 0.5) / factor - 0.5, 0, n - 1)
+        lo = np.floor(src).astype(int)
+        hi = np.minimum(lo + 1, n - 1)
+        frac = (src - lo).astype(np.float32)
+        weights = np.zeros((n * factor, n), np.float32)
+        np.add.at(weights, (np.arange(n * factor), lo), 1 - frac)
+        np.add.at(weights, (np.arange(n * factor), hi), frac)
+        return weights
+
+    return axis_weights(image.shape[0]) @ image @ axis_weights(image.shape[1]).T
+
+
+def unpool(image: np.ndarray, factor: int = 2) -> np.ndarray:
+    """ "Bed of nails" unpooling: each value goes to the top-left of its block, zeros elsewhere."""
+    image = np.asarray(image, np.float32)
+    out = np.zeros((image.shape[0] * factor, image.shape[1] * factor), np.float32)
+    out[::factor, ::factor] = image
+    return out
+
+
+def conv_transpose2d(image: np.ndarray, kernel: np.ndarray, stride: int = 1) -> np.ndarray:
+    """'valid' transposed convolution of one channel (Keras ``Conv2DTranspose``, no bias).
+
+    Every input value stamps ``value * kernel`` onto the output at ``stride`` steps; where
+    stamps overlap they add up. Output size ``(n - 1) * stride + k`` per axis.
+    """
+    image = np.asarray(image, np.float32)
+    kernel = np.asarray(kernel, np.float32)
+    kh, kw = kernel.shape
+    h, w = image.shape
+    out = np.zeros(((h - 1) * stride + kh, (w - 1) * stride + kw), np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            out[i : i + (h - 1) * stride + 1 : stride, j : j + (w - 1) * stride + 1 : stride] += (
+                image * kernel[i, j]
+            )
+    return out
+
+
+def crop_to(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Cut the centre ``shape`` out of a larger ``(H, W)`` array (extra pixel at the end)."""
+    top = (image.shape[0] - shape[0]) // 2
+    left = (image.shape[1] - shape[1]) // 2
+    return image[top : top + shape[0], left : left + shape[1]]
+
+
+def bilinear_kernel(factor: int) -> np.ndarray:
+    """The ``(2f - f % 2)``-square kernel that makes a stride-``f`` transposed convolution
+    interpolate bilinearly (FCN's initialisation of its upsampling layers)."""
+    size = 2 * factor - factor % 2
+    center = factor - 1 if size % 2 == 1 else factor - 0.5
+    ramp = 1 - np.abs(np.arange(size) - center) / factor
+    return np.outer(ramp, ramp).astype(np.float32)

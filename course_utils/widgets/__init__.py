@@ -8,5 +8,16 @@ kernel shows the picture.
 
 from course_utils.widgets.conv_explorer import ConvExplorer, conv_explorer_state
 from course_utils.widgets.display import show
+from course_utils.widgets.receptive_field import ReceptiveFieldExplorer, receptive_field_state
+from course_utils.widgets.upsampling import METHODS, UpsamplingExplorer, upsampling_state
 
-__all__ = ["ConvExplorer", "conv_explorer_state", "show"]
+__all__ = [
+    "METHODS",
+    "ConvExplorer",
+    "ReceptiveFieldExplorer",
+    "UpsamplingExplorer",
+    "conv_explorer_state",
+    "receptive_field_state",
+    "show",
+    "upsampling_state",
+]
