@@ -93,6 +93,14 @@ def clean_notebook(nb: dict) -> dict:
     return nb
 
 
+def _merge_timings(path: Path, profile: str, timings: dict[str, float]) -> None:
+    """Add this run's wall times to ``path`` (keeps other profiles and notebooks)."""
+    record = json.loads(path.read_text()) if path.exists() else {}
+    record.setdefault("seconds", {}).setdefault(profile, {}).update(timings)
+    record["seconds"][profile] = dict(sorted(record["seconds"][profile].items()))
+    path.write_text(json.dumps(record, indent=2) + "\n")
+
+
 def _cmd_run_notebooks(args: argparse.Namespace) -> int:
     import nbformat
     from nbclient import NotebookClient
@@ -128,7 +136,7 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
         nbformat.write(nbformat.from_dict(clean_notebook(nb)), path)
         print(f"{path.name}: done in {seconds:.0f} s, outputs written", flush=True)
     if args.timings:
-        Path(args.timings).write_text(json.dumps({args.profile: timings}, indent=2) + "\n")
+        _merge_timings(Path(args.timings), args.profile, timings)
     return 0
 
 

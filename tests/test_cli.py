@@ -38,6 +38,7 @@ def test_run_notebooks_executes_in_order_and_cleans(tmp_path, capsys):
         nb.metadata["widgets"] = {"state": {}}
         nbformat.write(nb, tmp_path / f"0{i}_demo.ipynb")
     timings = tmp_path / "t.json"
+    timings.write_text('{"machine": "m", "seconds": {"default": {"00_demo.ipynb": 9.0}}}')
     args = [
         "run-notebooks",
         "--profile",
@@ -51,7 +52,9 @@ def test_run_notebooks_executes_in_order_and_cleans(tmp_path, capsys):
     first = nbformat.read(tmp_path / "00_demo.ipynb", as_version=4)
     assert first.cells[0].outputs[0]["text"].strip() == "quick"
     assert first.cells[0].execution_count == 1 and "widgets" not in first.metadata
-    assert set(json.loads(timings.read_text())["quick"]) == {"00_demo.ipynb", "01_demo.ipynb"}
+    record = json.loads(timings.read_text())
+    assert set(record["seconds"]["quick"]) == {"00_demo.ipynb", "01_demo.ipynb"}
+    assert record["seconds"]["default"] == {"00_demo.ipynb": 9.0} and record["machine"] == "m"
 
 
 def test_run_notebooks_stops_on_error(tmp_path):
