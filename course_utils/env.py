@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import platform
 import random
@@ -112,6 +113,22 @@ def choose_precision(
     return "float32"
 
 
+class _DropMessages(logging.Filter):
+    """Drop log records that contain a given text."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
+
+
+def _add_log_filter(logger: logging.Logger, text: str) -> None:
+    if not any(isinstance(f, _DropMessages) and f.text == text for f in logger.filters):
+        logger.addFilter(_DropMessages(text))
+
+
 def setup(profile: str | None = None, seed: int = 0, mixed_precision: str = "auto") -> Env:
     """Prepare TensorFlow for a lesson and print one line about the machine.
 
@@ -158,6 +175,9 @@ def setup(profile: str | None = None, seed: int = 0, mixed_precision: str = "aut
     # Keras warns on every fit() with a tf.data pipeline that its own shuffle flag is unused;
     # the course's pipelines shuffle themselves, so the warning is only noise in cell output.
     warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed", category=UserWarning)
+    # Notebooks build and train several models on purpose (variants, comparisons); each
+    # traces its own functions, and TensorFlow then warns about "excessive retracing".
+    _add_log_filter(tf.get_logger(), "triggered tf.function retracing")
 
     random.seed(seed)
     np.random.seed(seed)

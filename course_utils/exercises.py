@@ -438,3 +438,162 @@ def check_transposed_conv_1d(func: Callable[[np.ndarray, np.ndarray, int], np.nd
         "Each input stamps a scaled copy of the kernel, stride apart; overlaps add. That is "
         "multiplying by the transpose of the convolution matrix.",
     )
+
+
+def check_accuracy_and_miou(func: Callable[[np.ndarray], tuple[float, float]]) -> Feedback:
+    """Check ``f(cm) -> (pixel accuracy, mean IoU)`` from a confusion matrix (rows = truth).
+
+    Classes absent from both labels and predictions are left out of the mean.
+    """
+    from course_utils.metrics import segmentation_report
+
+    cm = np.array([[900, 20, 5, 0], [30, 40, 0, 0], [10, 0, 5, 0], [0, 0, 0, 0]], np.int64)
+    report = segmentation_report(cm, ["road", "car", "sign", "absent"])
+    got, error = _call(func, cm.copy())
+    if error:
+        return Feedback(False, f"your function raised {error}.", "Start from np.diag(cm).")
+    try:
+        acc, miou = (float(v) for v in got)
+    except (TypeError, ValueError):
+        return Feedback(False, f"return a pair (accuracy, miou); you returned {got!r}.")
+    if not np.isclose(acc, report.pixel_accuracy, atol=1e-6):
+        return Feedback(
+            False,
+            f"pixel accuracy {acc:.4f}; want {report.pixel_accuracy:.4f}.",
+            "Correct pixels (the diagonal) over all pixels.",
+        )
+    if np.isclose(miou, report.miou, atol=1e-6):
+        return Feedback(
+            True,
+            f"accuracy {acc:.3f} but mIoU {miou:.3f}: the road dominates the pixels, while the "
+            "rare sign class, mostly missed, weighs as much as the road in the mean.",
+        )
+    tp = np.diag(cm).astype(float)
+    union = cm.sum(0) + cm.sum(1) - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = tp / union
+        class_acc = tp / cm.sum(1)
+    if np.isclose(miou, np.nan_to_num(iou).mean(), atol=1e-6):
+        hint = "A class with no pixels in labels or predictions has no IoU: leave it out (nanmean)."
+    elif np.isclose(miou, np.nanmean(class_acc), atol=1e-6):
+        hint = "That is mean class accuracy. IoU divides by TP + FP + FN (row + column - diagonal)."
+    else:
+        hint = "IoU_c = cm[c, c] / (row sum + column sum - cm[c, c]); average with np.nanmean."
+    return Feedback(False, f"mIoU {miou:.4f}; want {report.miou:.4f}.", hint)
+
+
+def check_dice(func: Callable[[np.ndarray, np.ndarray, int, int], float]) -> Feedback:
+    """Check ``f(y_true, y_pred, class_id, ignore_index) -> Dice`` of one class on hard masks."""
+    y_true = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 11, 11], [2, 2, 11, 11]])
+    y_pred = np.array([[1, 1, 1, 0], [1, 0, 0, 0], [0, 0, 1, 1], [2, 0, 1, 0]])
+    valid = y_true != 11
+    t, p = (y_true == 1) & valid, (y_pred == 1) & valid
+    want = 2 * (t & p).sum() / (t.sum() + p.sum())
+    got, error = _call(func, y_true.copy(), y_pred.copy(), 1, 11)
+    if error:
+        return Feedback(False, f"your function raised {error}.")
+    if got is not None and np.isclose(float(got), want):
+        iou = (t & p).sum() / (t | p).sum()
+        return Feedback(
+            True, f"Dice {want:.3f} (IoU {iou:.3f}); Dice = 2 IoU / (1 + IoU), always >= IoU."
+        )
+    t_all, p_all = y_true == 1, y_pred == 1
+    if got is not None and np.isclose(
+        float(got), 2 * (t_all & p_all).sum() / (t_all.sum() + p_all.sum())
+    ):
+        hint = "Drop the void pixels (y_true == ignore_index) from both masks first."
+    elif got is not None and np.isclose(float(got), (t & p).sum() / (t | p).sum()):
+        hint = "That is IoU. Dice is 2|P∩T| / (|P| + |T|)."
+    else:
+        hint = "2 * overlap / (pixels of the class in y_true + in y_pred), void pixels left out."
+    return Feedback(False, f"you return {got!r}; want {want:.4f}.", hint)
+
+
+def check_median_frequency(func: Callable[[np.ndarray, int], np.ndarray]) -> Feedback:
+    """Check ``f(masks, num_classes) -> weights`` by median frequency balancing (SegNet)."""
+    from course_utils.metrics import class_weights
+
+    rng = np.random.default_rng(4)
+    masks = rng.choice(3, size=(6, 10, 10), p=[0.75, 0.2, 0.05])
+    masks[3:][masks[3:] == 2] = 0  # class 2 only in the first three images
+    masks[0, :4] = 3  # class 3 fills 40% of one image and is absent elsewhere
+    want = class_weights(masks, 4)
+    got, error = _call(func, masks.copy(), 4)
+    if error:
+        return Feedback(False, f"your function raised {error}.")
+    got = np.asarray(got, np.float64).ravel()
+    if got.shape == want.shape and np.allclose(got, want, rtol=1e-4):
+        return Feedback(
+            True,
+            "weights " + ", ".join(f"{w:.2f}" for w in want) + ": the median class gets 1, rarer "
+            "classes more, the dominant class less.",
+        )
+    share = np.bincount(masks.ravel(), minlength=4) / masks.size
+    if got.shape == want.shape and np.allclose(got, np.median(share) / share, rtol=1e-4):
+        hint = (
+            "freq[c] divides class c's pixels by the pixels of the images that contain c, not "
+            "by all pixels."
+        )
+    else:
+        hint = (
+            "freq[c] = pixels of c / pixels of images containing c; weight = median(freq) / freq."
+        )
+    message = f"you return {np.round(got, 3).tolist()}; want {np.round(want, 3).tolist()}."
+    return Feedback(False, message, hint)
+
+
+def check_bilinear_kernel(func: Callable[[int], np.ndarray]) -> Feedback:
+    """Check ``f(factor) -> kernel``: the square kernel that makes a stride-``factor``
+    transposed convolution interpolate bilinearly (FCN's initialisation)."""
+    for factor in (2, 3, 4, 8):
+        want = ops.bilinear_kernel(factor)
+        got, error = _call(func, factor)
+        if error:
+            return Feedback(False, f"your function raised {error} for factor {factor}.")
+        got = np.asarray(got, np.float64)
+        if got.shape != want.shape:
+            return Feedback(
+                False,
+                f"for factor {factor} your kernel is {got.shape}, want {want.shape}.",
+                "The size is 2 * factor - factor % 2: each output sees two input pixels.",
+            )
+        if not np.allclose(got, want, atol=1e-6):
+            hint = "Outer product of a 1-D tent: 1 - |i - center| / factor."
+            if np.allclose(got / got.max(), want / want.max(), atol=1e-6):
+                hint = "Right shape of tent, wrong scale: the centre weight is not 1 in general."
+            return Feedback(False, f"for factor {factor} the values differ.", hint)
+    return Feedback(
+        True,
+        "A tent of width 2 x factor: each output pixel blends its two nearest input pixels "
+        "by distance, so the transposed convolution starts as bilinear interpolation.",
+    )
+
+
+def check_fcn_score_sizes(func: Callable[[int, int], dict[str, tuple[int, int]]]) -> Feedback:
+    """Check ``f(h, w) -> {"score_fr": (h, w), "score_pool4": ..., "score_pool3": ...}``."""
+    for h, w in ((192, 256), (352, 480), (64, 96)):
+        want = {
+            "score_fr": (h // 32, w // 32),
+            "score_pool4": (h // 16, w // 16),
+            "score_pool3": (h // 8, w // 8),
+        }
+        got, error = _call(func, h, w)
+        if error:
+            return Feedback(False, f"your function raised {error} for {h}x{w}.")
+        try:
+            got = {k: tuple(int(v) for v in got[k]) for k in want}
+        except (KeyError, TypeError, ValueError):
+            return Feedback(False, f"return a dict with keys {sorted(want)}; got {got!r}.")
+        for key in want:
+            if got[key] != want[key]:
+                return Feedback(
+                    False,
+                    f"for a {h}x{w} input, {key} is {want[key]}, not {got[key]}.",
+                    "Each of the five poolings halves the size: pool3 is 1/8, pool4 1/16, "
+                    "pool5 (and fc6, fc7, score_fr) 1/32.",
+                )
+    return Feedback(
+        True,
+        "1/32, 1/16 and 1/8: each x2 up-sampling of the scores lands exactly on the next "
+        "skip's grid, which is why FCN needs sizes divisible by 32.",
+    )

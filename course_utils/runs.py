@@ -76,6 +76,8 @@ def load_run(name: str, profile: str) -> Any:
     import keras
 
     import course_utils.metrics.keras_metric  # noqa: F401  registers the course's metric
+    import course_utils.models.layers  # noqa: F401  and its layers and losses
+    import course_utils.models.losses  # noqa: F401
 
     path = runs_dir(profile) / f"{name}.keras"
     if not path.is_file():

@@ -15,8 +15,16 @@ from course_utils.metrics.confusion import (
     evaluate,
     segmentation_report,
 )
+from course_utils.metrics.weights import class_weights
 
-__all__ = ["MeanIoU", "SegmentationReport", "confusion_matrix", "evaluate", "segmentation_report"]
+__all__ = [
+    "MeanIoU",
+    "SegmentationReport",
+    "class_weights",
+    "confusion_matrix",
+    "evaluate",
+    "segmentation_report",
+]
 
 
 def __getattr__(name: str) -> Any:

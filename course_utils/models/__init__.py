@@ -6,6 +6,12 @@ later notebooks reuse the same builder, so a model lives in exactly one place.
 
 Classic classifiers (notebook 03): :func:`alexnet`, :func:`vgg`, :func:`googlenet`,
 :func:`resnet`, and :func:`inception_module` / :func:`residual_block` as building blocks.
+Segmentation (Parts 2-3): :func:`encoder_decoder` (notebook 06's baseline), :func:`fcn`
+(32s/16s/8s), :func:`segnet`, :func:`unet`, :func:`deeplabv3plus`; their custom layers
+:class:`MaxPoolWithArgmax`, :class:`MaxUnpool`, :class:`ResizeLike` and the initialiser
+:class:`BilinearUpsampling`; :func:`copy_weights_by_name` moves trained weights;
+:func:`build` makes any of them by name at a named size (:data:`PRESETS`).
+Losses: :class:`WeightedCrossEntropy`, :class:`DiceLoss` (both ignore the void id).
 Accounting: :func:`count_flops`, :func:`summary_row`.
 """
 
@@ -22,6 +28,22 @@ _EXPORTS = {
     "residual_block": "classic",
     "VGG_CONFIGS": "classic",
     "imagenet_backbone": "pretrained",
+    "encoder_decoder": "baseline",
+    "fcn": "_fcn",
+    "segnet": "_segnet",
+    "unet": "_unet",
+    "deeplabv3plus": "_deeplab",
+    "MaxPoolWithArgmax": "layers",
+    "MaxUnpool": "layers",
+    "BilinearUpsampling": "layers",
+    "ResizeLike": "layers",
+    "copy_weights_by_name": "transfer",
+    "build": "presets",
+    "measure_speed": "profiling",
+    "peak_training_memory": "profiling",
+    "PRESETS": "presets",
+    "DiceLoss": "losses",
+    "WeightedCrossEntropy": "losses",
     "count_flops": "accounting",
     "summary_row": "accounting",
 }

@@ -15,11 +15,8 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-# Batch norm keeps running averages of each batch's mean and variance and uses them at
-# test time. With Keras' default momentum of 0.99 those averages trail the weights by about
-# a hundred steps: in the short runs of a CPU course, validation accuracy can collapse while
-# training accuracy looks fine. 0.9 follows the weights within a few dozen steps.
-BN_MOMENTUM = 0.9
+from course_utils.models import normalization
+from course_utils.models.normalization import BN_MOMENTUM  # noqa: F401  (kept for callers)
 
 VGG_CONFIGS: dict[str, list[int | str]] = {
     "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -120,7 +117,7 @@ def vgg(
         name = f"block{block}_conv{conv}"
         if batch_norm:
             x = layers.Conv2D(_w(item, width), 3, padding="same", use_bias=False, name=name)(x)
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
+            x = normalization.batch_norm(name=f"{name}_bn")(x)
             x = layers.ReLU(name=f"{name}_relu")(x)
         else:
             x = layers.Conv2D(_w(item, width), 3, padding="same", activation="relu", name=name)(x)
@@ -225,19 +222,17 @@ def residual_block(
     y = layers.Conv2D(
         filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1"
     )(x)
-    y = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn1")(y)
+    y = normalization.batch_norm(name=f"{name}_bn1")(y)
     y = layers.ReLU(name=f"{name}_relu1")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn2")(y)
+    y = normalization.batch_norm(name=f"{name}_bn2")(y)
     if residual:
         shortcut = x
         if stride != 1 or x.shape[-1] != filters:
             shortcut = layers.Conv2D(
                 filters, 1, strides=stride, use_bias=False, name=f"{name}_proj"
             )(x)
-            shortcut = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_proj_bn")(
-                shortcut
-            )
+            shortcut = normalization.batch_norm(name=f"{name}_proj_bn")(shortcut)
         y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.ReLU(name=f"{name}_out")(y)
 
@@ -260,12 +255,12 @@ def resnet(
         x = layers.Conv2D(
             _w(64, width), 7, strides=2, padding="same", use_bias=False, name="conv1"
         )(inputs)
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="conv1_bn")(x)
+        x = normalization.batch_norm(name="conv1_bn")(x)
         x = layers.ReLU(name="conv1_relu")(x)
         x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
     else:
         x = layers.Conv2D(_w(64, width), 3, padding="same", use_bias=False, name="conv1")(inputs)
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="conv1_bn")(x)
+        x = normalization.batch_norm(name="conv1_bn")(x)
         x = layers.ReLU(name="conv1_relu")(x)
     for stage, count in enumerate(blocks):
         for b in range(count):

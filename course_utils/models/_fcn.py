@@ -1,0 +1,102 @@
+"""FCN (Long, Shelhamer and Darrell 2015): a VGG classifier made fully convolutional, with
+score maps up-sampled by transposed convolutions and fused with pool4 and pool3 scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+from keras import layers
+
+from course_utils.models._blocks import check_input
+from course_utils.models.classic import vgg
+from course_utils.models.layers import BilinearUpsampling
+
+VARIANTS = {"32s": (), "16s": ("pool4",), "8s": ("pool4", "pool3")}
+
+
+def _upsample(x: keras.KerasTensor, num_classes: int, factor: int, name: str, trainable: bool):
+    """A transposed convolution that starts as (or, if not trainable, stays) bilinear."""
+    return layers.Conv2DTranspose(
+        num_classes,
+        2 * factor - factor % 2,
+        strides=factor,
+        padding="same",
+        use_bias=False,
+        kernel_initializer=BilinearUpsampling(factor),
+        trainable=trainable,
+        name=name,
+    )(x)
+
+
+def _score(x: keras.KerasTensor, num_classes: int, name: str) -> keras.KerasTensor:
+    """1x1 class scores of a skip; zero-initialised so that adding it changes nothing at first."""
+    return layers.Conv2D(num_classes, 1, kernel_initializer="zeros", name=name)(x)
+
+
+def fcn(
+    input_shape: Sequence[int | None] = (192, 256, 3),
+    num_classes: int = 11,
+    variant: str = "8s",
+    config: str = "vgg16",
+    width: float = 1.0,
+    batch_norm: bool = False,
+    fc_filters: int = 4096,
+    fc_kernel: int = 7,
+    dropout: float = 0.5,
+    name: str | None = None,
+) -> keras.Model:
+    """FCN-32s, FCN-16s or FCN-8s on a VGG encoder.
+
+    The encoder is :func:`course_utils.models.vgg` with the same ``config``, ``width``
+    and ``batch_norm`` and the same layer names (``block{b}_conv{i}``, ``block{b}_pool``),
+    so a classifier's weights move in with :func:`copy_weights_by_name`. Its dense
+    layers become convolutions ``fc6`` (``fc_kernel`` x ``fc_kernel``) and ``fc7`` (1x1);
+    ``score_fr`` gives class scores at 1/32 of the input. Then:
+
+    - **32s**: scores up-sampled x32 by a fixed bilinear transposed convolution.
+    - **16s**: scores up-sampled x2 (learned, bilinear-initialised), added to
+      ``score_pool4`` (a zero-initialised 1x1 convolution of pool4), then x16.
+    - **8s**: that sum up-sampled x2 again, added to ``score_pool3``, then x8.
+
+    The paper's values are the defaults (VGG-16, 4096 filters, 7x7 fc6); on a CPU, use a
+    narrower encoder and head, e.g. ``config="vgg11", width=0.25, fc_filters=256,
+    fc_kernel=3``. Training in stages (32s, then 16s and 8s initialised from it) works
+    because every layer a smaller variant has keeps its name in the larger one.
+
+    Args:
+        input_shape: ``(height, width, channels)``, height and width multiples of 32.
+        num_classes: scores per pixel.
+        variant: ``"32s"``, ``"16s"`` or ``"8s"``.
+        config, width, batch_norm: the VGG encoder, as in :func:`models.vgg`.
+        fc_filters, fc_kernel: the convolutionalised fc6/fc7.
+        dropout: after fc6 and fc7, as in the paper.
+        name: model name (default ``"fcn8s"`` etc.).
+
+    Returns:
+        A model from images to float32 logits at the input's resolution.
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}.")
+    name = name or f"fcn{variant}"
+    check_input(input_shape, 32, name)
+    encoder = vgg(input_shape, 1, config, width, dense_units=0, batch_norm=batch_norm)
+    pools = {f"pool{b}": encoder.get_layer(f"block{b}_pool").output for b in (3, 4, 5)}
+
+    x = layers.Conv2D(fc_filters, fc_kernel, padding="same", activation="relu", name="fc6")(
+        pools["pool5"]
+    )
+    x = layers.Dropout(dropout, name="drop6")(x)
+    x = layers.Conv2D(fc_filters, 1, activation="relu", name="fc7")(x)
+    x = layers.Dropout(dropout, name="drop7")(x)
+    scores = layers.Conv2D(num_classes, 1, name="score_fr")(x)
+
+    stride = 32
+    for skip in VARIANTS[variant]:
+        scores = _upsample(scores, num_classes, 2, f"upscore_to_{skip}", trainable=True)
+        fused = _score(pools[skip], num_classes, f"score_{skip}")
+        scores = layers.Add(name=f"fuse_{skip}")([scores, fused])
+        stride //= 2
+    logits = _upsample(scores, num_classes, stride, f"upscore{stride}", trainable=False)
+    logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
+    return keras.Model(encoder.input, logits, name=name)

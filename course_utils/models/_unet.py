@@ -1,0 +1,73 @@
+"""U-Net (Ronneberger, Fischer and Brox 2015): a contracting path, a symmetric expanding
+path, and skip connections that concatenate encoder feature maps into the decoder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+from keras import layers
+
+from course_utils.models._blocks import check_input, conv_bn_relu, pixel_logits
+
+PAPER_WIDTHS = (64, 128, 256, 512, 1024)
+
+
+def unet(
+    input_shape: Sequence[int | None] = (192, 256, 3),
+    num_classes: int = 11,
+    widths: Sequence[int] = PAPER_WIDTHS,
+    upsampling: str = "transpose",
+    dropout: float = 0.0,
+    name: str = "unet",
+) -> keras.Model:
+    """U-Net with "same" padding and batch normalisation.
+
+    ``widths[:-1]`` are the contracting levels (two conv-BN-ReLU each, then 2x2 max
+    pooling), ``widths[-1]`` the bottom. Each expanding level up-samples by 2 (a 2x2
+    transposed convolution halving the channels, as in the paper, or bilinear
+    interpolation), **concatenates the encoder's feature map of the same size**, and
+    applies two conv-BN-ReLU.
+
+    Differences from the paper, each deliberate: "same" padding instead of "valid" (the
+    output has the input's size; notebook 09 shows the paper's overlap-tile strategy
+    with mirrored borders, which deals with the border instead), and batch
+    normalisation, which did not exist in 2015 and makes short training runs work.
+
+    Args:
+        input_shape: ``(height, width, channels)``; height and width multiples of
+            ``2 ** (len(widths) - 1)``.
+        num_classes: scores per pixel (2 for membranes vs cells).
+        widths: filters per level, top to bottom (the paper's by default; e.g.
+            ``(16, 32, 64, 128, 256)`` for a CPU).
+        upsampling: ``"transpose"`` or ``"bilinear"``.
+        dropout: dropout rate before the bottom level (the paper used 0.5 there).
+        name: model name.
+
+    Returns:
+        A model from images to float32 logits at the input's resolution.
+    """
+    if upsampling not in ("transpose", "bilinear"):
+        raise ValueError(f"upsampling must be 'transpose' or 'bilinear', got {upsampling!r}.")
+    check_input(input_shape, 2 ** (len(widths) - 1), name)
+    inputs = keras.Input(input_shape, name="image")
+    x, skips = inputs, []
+    for level, filters in enumerate(widths[:-1], start=1):
+        x = conv_bn_relu(x, filters, f"down{level}a")
+        x = conv_bn_relu(x, filters, f"down{level}b")
+        skips.append(x)
+        x = layers.MaxPooling2D(2, name=f"down{level}_pool")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="bottom_dropout")(x)
+    x = conv_bn_relu(x, widths[-1], "bottom_a")
+    x = conv_bn_relu(x, widths[-1], "bottom_b")
+    for level in range(len(widths) - 1, 0, -1):
+        filters = widths[level - 1]
+        if upsampling == "transpose":
+            x = layers.Conv2DTranspose(filters, 2, strides=2, name=f"up{level}_up")(x)
+        else:
+            x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}_up")(x)
+        x = layers.Concatenate(name=f"up{level}_concat")([x, skips[level - 1]])
+        x = conv_bn_relu(x, filters, f"up{level}a")
+        x = conv_bn_relu(x, filters, f"up{level}b")
+    return keras.Model(inputs, pixel_logits(x, num_classes), name=name)

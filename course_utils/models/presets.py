@@ -1,0 +1,92 @@
+"""Named sizes of each segmentation model, so that every notebook that trains or compares
+a model builds the same one.
+
+- ``"tiny"``: a few thousand parameters; for tests and the ``quick`` profile.
+- ``"cpu"``: narrow enough to train in minutes on a laptop CPU at 192x256 (``default``).
+- ``"paper"``: the published widths (``full``, on a GPU).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "encoder_decoder": {
+        "tiny": {"widths": (8, 16, 32, 64)},
+        "cpu": {"widths": (16, 32, 64, 128)},
+        "paper": {"widths": (64, 128, 256, 512)},
+    },
+    "fcn": {  # "cpu" matches the VGG-11 encoder notebook 03 trains on CIFAR-10
+        "tiny": {
+            "config": "vgg11", "width": 0.125, "batch_norm": True, "fc_filters": 32, "fc_kernel": 3,
+        },
+        "cpu": {
+            "config": "vgg11", "width": 0.25, "batch_norm": True, "fc_filters": 256, "fc_kernel": 3,
+        },
+        "paper": {
+            "config": "vgg16", "width": 1.0, "batch_norm": False,
+            "fc_filters": 4096, "fc_kernel": 7,
+        },
+    },
+    "segnet": {
+        "tiny": {"widths": (8, 8, 16, 16, 16), "convs": (1, 1, 1, 1, 1)},
+        "cpu": {"widths": (16, 32, 64, 128, 128), "convs": (2, 2, 3, 3, 3)},
+        "paper": {},
+    },
+    "unet": {
+        "tiny": {"widths": (8, 16, 32, 64)},
+        "cpu": {"widths": (16, 32, 64, 128, 256)},
+        "paper": {},
+    },
+    "deeplabv3plus": {
+        "tiny": {
+            "widths": (8, 8, 16, 16, 32, 32), "middle_blocks": 1, "aspp_filters": 16,
+            "low_level_filters": 8, "decoder_filters": 16, "aspp_rates": (1, 2, 3),
+        },
+        "cpu": {
+            "widths": (16, 32, 64, 128, 192, 256), "middle_blocks": 4, "aspp_filters": 128,
+            "low_level_filters": 32, "decoder_filters": 128, "aspp_rates": (2, 4, 6),
+        },
+        "paper": {},
+    },
+}  # fmt: skip
+
+
+def build(
+    name: str,
+    input_shape: Sequence[int | None] = (192, 256, 3),
+    num_classes: int = 11,
+    preset: str = "cpu",
+    **overrides: Any,
+) -> keras.Model:
+    """Build a segmentation model by name at a named size.
+
+    Args:
+        name: ``"encoder_decoder"``, ``"fcn8s"`` / ``"fcn16s"`` / ``"fcn32s"``, ``"segnet"``,
+            ``"segnet_nearest"``, ``"unet"`` or ``"deeplabv3plus"``.
+        input_shape, num_classes: as for every builder.
+        preset: ``"tiny"``, ``"cpu"`` or ``"paper"``.
+        **overrides: builder arguments that replace the preset's.
+
+    Returns:
+        The builder's model.
+    """
+    from course_utils import models
+
+    family, extra = name, {}
+    if name.startswith("fcn") and name[3:] in ("32s", "16s", "8s"):
+        family, extra = "fcn", {"variant": name[3:]}
+    elif name == "segnet_nearest":
+        family, extra = "segnet", {"unpooling": "nearest"}
+    if family not in PRESETS:
+        raise ValueError(
+            f"Unknown model {name!r}; use one of encoder_decoder, fcn8s, fcn16s, fcn32s, "
+            "segnet, segnet_nearest, unet, deeplabv3plus."
+        )
+    if preset not in PRESETS[family]:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS[family])}, got {preset!r}.")
+    kwargs = {**PRESETS[family][preset], **extra, **overrides}
+    return getattr(models, family)(input_shape, num_classes, **kwargs)

@@ -1,0 +1,211 @@
+"""Part 3's model builders: output shapes and dtypes, input-size errors, the custom layers
+against TensorFlow and NumPy, FCN's initialisation and staged weight transfer, saving."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def keras():
+    from course_utils._tf import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    return keras
+
+
+@pytest.fixture(scope="module")
+def models(keras):
+    from course_utils import models
+
+    return models
+
+
+SMALL = {
+    "encoder_decoder": dict(widths=(4, 8)),
+    "fcn": dict(config="vgg11", width=0.125, batch_norm=True, fc_filters=16, fc_kernel=3),
+    "segnet": dict(widths=(4, 8, 8), convs=(1, 1, 2)),
+    "unet": dict(widths=(4, 8, 16)),
+    "deeplabv3plus": dict(
+        widths=(4, 8, 8, 16, 16, 16), middle_blocks=1, aspp_filters=8, decoder_filters=8,
+        low_level_filters=4, aspp_rates=(1, 2),
+    ),
+}  # fmt: skip
+
+
+def _shape(t):
+    return tuple(int(d) for d in t.shape)
+
+
+@pytest.mark.parametrize("builder", sorted(SMALL))
+def test_every_builder_outputs_float32_logits_at_input_resolution(keras, models, builder):
+    model = getattr(models, builder)((64, 96, 3), 5, **SMALL[builder])
+    out = model(np.random.default_rng(0).random((2, 64, 96, 3)).astype("float32"))
+    assert _shape(out) == (2, 64, 96, 5)
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+
+
+@pytest.mark.parametrize(
+    "builder, size, message",
+    [
+        ("fcn", (100, 96, 3), "multiple of 32; got 100"),
+        ("unet", (64, 90, 3), "multiple of 4; got 90"),
+        ("segnet", (4, 64, 3), "at least 8 pixels; got 4"),
+        ("deeplabv3plus", (16, 64, 3), "at least 32 pixels; got 16"),
+    ],
+)
+def test_builders_refuse_sizes_they_cannot_take(models, builder, size, message):
+    with pytest.raises(ValueError, match=message):
+        getattr(models, builder)(size, 3, **SMALL[builder])
+
+
+def test_segnet_and_deeplab_take_odd_sizes(models):
+    for builder in ("segnet", "deeplabv3plus"):
+        model = getattr(models, builder)((45, 61, 3), 3, **SMALL[builder])
+        assert _shape(model(np.zeros((1, 45, 61, 3), "float32"))) == (1, 45, 61, 3)
+    nearest = dict(SMALL["segnet"], unpooling="nearest")
+    with pytest.raises(ValueError, match="multiple of 8"):
+        models.segnet((45, 64, 3), 3, **nearest)
+
+
+def test_deeplab_takes_sizes_unknown_at_build_time(models):
+    model = models.deeplabv3plus((None, None, 3), 3, **SMALL["deeplabv3plus"])
+    for size in [(64, 64), (96, 128), (50, 70)]:
+        assert _shape(model(np.zeros((1, *size, 3), "float32")))[1:3] == size
+
+
+def test_max_pool_with_argmax_and_unpool_match_tensorflow_and_numpy(models):
+    import tensorflow as tf
+
+    from course_utils import ops
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 5, 7, 3)).astype("float32")  # odd sizes, batch of 2
+    pooled, indices = models.MaxPoolWithArgmax()(x)
+    tf_pooled, tf_indices = tf.nn.max_pool_with_argmax(x, 2, 2, "SAME", include_batch_in_index=True)
+    np.testing.assert_array_equal(np.asarray(pooled), tf_pooled.numpy())
+    np.testing.assert_array_equal(np.asarray(indices), tf_indices.numpy())
+    assert _shape(pooled) == (2, 3, 4, 3) and str(indices.dtype) == "<dtype: 'int64'>"
+    restored = np.asarray(models.MaxUnpool()([pooled, indices, x]))
+    assert restored.shape == x.shape
+    # the second image's channel 1, cropped to even size, agrees with the NumPy reference
+    ref_pooled, ref_idx = ops.max_pool_with_indices(x[1, :4, :6, 1])
+    np.testing.assert_allclose(np.asarray(pooled)[1, :2, :3, 1], ref_pooled)
+    np.testing.assert_allclose(restored[1, :4, :6, 1], ops.max_unpool(ref_pooled, ref_idx, (4, 6)))
+    assert (restored != 0).sum() == pooled.shape[0] * 3 * 4 * 3  # one value per pooled cell
+
+
+def test_segnet_trains_on_cpu_without_xla_and_gradients_flow_through_unpooling(keras, models):
+    import tensorflow as tf
+
+    model = models.segnet((16, 16, 3), 2, **SMALL["segnet"])
+    x = np.random.default_rng(1).random((4, 16, 16, 3)).astype("float32")
+    y = (x[..., :1] > 0.5).astype("int32")
+    with tf.GradientTape() as tape:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(
+            y, model(x, training=True)
+        )
+    grads = tape.gradient(loss, model.trainable_weights)
+    first_conv = model.get_layer("enc1_1_conv").kernel
+    grad = grads[[w.path for w in model.trainable_weights].index(first_conv.path)]
+    assert float(tf.reduce_sum(tf.abs(grad))) > 0  # the encoder learns through the indices
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer="adam", loss=ce, jit_compile="auto")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model.jit_compile is False
+
+
+def test_fcn_starts_as_the_32s_prediction_and_transfers_in_stages(keras, models):
+    x = np.random.default_rng(2).random((1, 64, 64, 3)).astype("float32")
+    small = SMALL["fcn"]
+    fcn32 = models.fcn((64, 64, 3), 4, variant="32s", **small)
+    fcn16 = models.fcn((64, 64, 3), 4, variant="16s", **small)
+    fcn8 = models.fcn((64, 64, 3), 4, variant="8s", **small)
+    copied = models.copy_weights_by_name(fcn32, fcn16)
+    assert "fc6" in copied and "block5_conv2" in copied and "score_fr" in copied
+    models.copy_weights_by_name(fcn16, fcn8)
+    # zero-initialised skip scores: before training, each fusion adds nothing, so FCN-8s
+    # starts from FCN-32s's coarse scores (interpolated in three steps instead of one)
+    for skip in ("pool4", "pool3"):
+        probe = keras.Model(
+            fcn8.input,
+            [fcn8.get_layer(f"upscore_to_{skip}").output, fcn8.get_layer(f"fuse_{skip}").output],
+        )
+        upsampled, fused = (np.asarray(t) for t in probe(x, training=False))
+        np.testing.assert_array_equal(fused, upsampled)
+    coarse = keras.Model(fcn32.input, fcn32.get_layer("score_fr").output)(x, training=False)
+    coarse8 = keras.Model(fcn8.input, fcn8.get_layer("score_fr").output)(x, training=False)
+    np.testing.assert_allclose(np.asarray(coarse8), np.asarray(coarse), atol=1e-5)
+    assert not fcn8.get_layer("upscore8").trainable and fcn8.get_layer("upscore_to_pool3").trainable
+    assert np.abs(fcn8.get_layer("score_pool3").get_weights()[0]).max() == 0
+
+
+def test_fcn_takes_a_pretrained_classifier_encoder(models):
+    classifier = models.vgg(
+        (32, 32, 3), 10, config="vgg11", width=0.125, dense_units=0, batch_norm=True
+    )
+    net = models.fcn((64, 64, 3), 3, **SMALL["fcn"])
+    copied = models.copy_weights_by_name(classifier, net)
+    assert len([n for n in copied if n.endswith("_bn")]) == 8 and "logits" not in copied
+    wide = models.fcn((64, 64, 3), 3, **dict(SMALL["fcn"], width=0.25))
+    with pytest.raises(ValueError, match="same configuration and width"):
+        models.copy_weights_by_name(classifier, wide)
+    with pytest.raises(ValueError, match="No layer"):
+        models.copy_weights_by_name(models.unet((32, 32, 3), 3, **SMALL["unet"]), net)
+
+
+def test_bilinear_initializer_interpolates_and_checks_its_shape(keras, models):
+    from course_utils import ops
+
+    init = models.BilinearUpsampling(2)
+    kernel = np.asarray(init((4, 4, 3, 3)))
+    np.testing.assert_allclose(kernel[:, :, 1, 1], ops.bilinear_kernel(2))
+    assert kernel[:, :, 0, 1].sum() == 0
+    with pytest.raises(ValueError, match="4-pixel square kernel"):
+        init((3, 3, 2, 2))
+    with pytest.raises(ValueError, match="channels must match"):
+        init((4, 4, 2, 3))
+
+
+@pytest.mark.parametrize("builder", ["segnet", "deeplabv3plus", "fcn"])
+def test_models_with_custom_layers_save_and_load(keras, models, builder, tmp_path):
+    model = getattr(models, builder)((64, 64, 3), 3, **SMALL[builder])
+    x = np.random.default_rng(3).random((1, 64, 64, 3)).astype("float32")
+    model.save(tmp_path / "m.keras")
+    restored = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(np.asarray(restored(x)), np.asarray(model(x)), atol=1e-5)
+
+
+NAMES = ["encoder_decoder", "fcn32s", "fcn16s", "fcn8s", "segnet", "segnet_nearest", "unet"]
+
+
+@pytest.mark.parametrize("name", [*NAMES, "deeplabv3plus"])
+def test_build_by_name_with_presets(models, name):
+    tiny = models.build(name, (64, 64, 3), 4, preset="tiny")
+    assert tuple(tiny.output.shape[1:]) == (64, 64, 4)
+    cpu = models.build(name, (64, 64, 3), 4, preset="cpu")
+    assert cpu.count_params() > tiny.count_params()
+
+
+def test_build_refuses_unknown_names_and_presets(models):
+    with pytest.raises(ValueError, match="Unknown model 'pspnet'"):
+        models.build("pspnet")
+    with pytest.raises(ValueError, match="preset must be one of"):
+        models.build("unet", preset="huge")
+
+
+def test_measure_speed_and_peak_memory_report_positive_figures(models):
+    model = models.build("unet", (32, 32, 3), 3, preset="tiny")
+    speed = models.measure_speed(model, batch_size=2, steps=2)
+    assert (
+        speed["train_images_per_s"] > 0
+        and speed["infer_images_per_s"] > speed["train_images_per_s"] / 10
+    )
+    with pytest.raises(ValueError, match="fixed input size"):
+        models.measure_speed(models.unet((None, None, 3), 2, widths=(4, 8)))
+    small = models.peak_training_memory("unet", "tiny", (32, 32, 3), 2)
+    large = models.peak_training_memory("unet", "tiny", (256, 256, 3), 8)
+    assert 0 <= small < large  # 256x the pixels (and 4x the batch) needs measurably more memory
