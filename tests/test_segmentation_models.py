@@ -209,3 +209,118 @@ def test_measure_speed_and_peak_memory_report_positive_figures(models):
     small = models.peak_training_memory("unet", "tiny", (32, 32, 3), 2)
     large = models.peak_training_memory("unet", "tiny", (256, 256, 3), 8)
     assert 0 <= small < large  # 256x the pixels (and 4x the batch) needs measurably more memory
+
+
+def test_overlap_tile_prediction_is_seamless_and_mirrors_the_border(keras):
+    from course_utils import models
+
+    rng = np.random.default_rng(5)
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(2, 3, padding="same", dtype="float32")(inputs)
+    model = keras.Model(inputs, keras.layers.Conv2D(3, 3, padding="same", dtype="float32")(x))
+    image = rng.random((50, 70, 1)).astype("float32")
+    tiled = models.predict_tiled(model, image, tile=24, margin=4, batch_size=3)
+    # two 3x3 layers see 2 pixels each side: the same as the whole image, mirrored by 4
+    padded = np.pad(image, ((4, 4), (4, 4), (0, 0)), mode="reflect")
+    whole = np.asarray(model(padded[None]))[0, 4:-4, 4:-4]
+    assert tiled.shape == (50, 70, 3)
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+    no_overlap = models.predict_tiled(model, image, tile=24, margin=0)
+    assert not np.allclose(no_overlap, whole, atol=1e-3)  # seams where tiles met zero padding
+    with pytest.raises(ValueError, match="larger than twice the margin"):
+        models.predict_tiled(model, image, tile=16, margin=8)
+    with pytest.raises(ValueError, match="too small to mirror"):
+        models.predict_tiled(model, image[:10, :10], tile=24, margin=4)
+
+
+def test_argmax_index_checker_agrees_with_tensorflow():
+    import tensorflow as tf
+
+    from course_utils import exercises
+
+    def by_tf(b, y, x, c, shape):
+        values = np.zeros(shape, "float32")
+        values[b, y, x, c] = 1.0
+        _, idx = tf.nn.max_pool_with_argmax(values, 1, 1, "VALID", include_batch_in_index=True)
+        return int(idx.numpy()[b, y, x, c])
+
+    assert exercises.check_argmax_index(by_tf)
+    no_batch = exercises.check_argmax_index(lambda b, y, x, c, s: (y * s[2] + x) * s[3] + c)
+    assert not no_batch and "include_batch_in_index" in no_batch.hint
+
+
+def test_max_unpool_checker():
+    from course_utils import exercises, ops
+
+    assert exercises.check_max_unpool(ops.max_unpool)
+    corner = exercises.check_max_unpool(lambda p, i, s: ops.unpool(p, 2))
+    assert not corner and "indices" in corner.hint
+    assert not exercises.check_max_unpool(lambda p, i, s: ops.upsample(p, 2))
+
+
+def test_valid_unet_output_checker_matches_the_paper_and_keras(keras):
+    from course_utils import exercises
+
+    def by_keras(size, depth):
+        x = inputs = keras.Input((size, size, 1))
+        for _ in range(depth):
+            x = keras.layers.Conv2D(1, 3)(keras.layers.Conv2D(1, 3)(x))
+            x = keras.layers.MaxPooling2D(2)(x)
+        x = keras.layers.Conv2D(1, 3)(keras.layers.Conv2D(1, 3)(x))
+        for _ in range(depth):
+            x = keras.layers.Conv2DTranspose(1, 2, strides=2)(x)
+            x = keras.layers.Conv2D(1, 3)(keras.layers.Conv2D(1, 3)(x))
+        return keras.Model(inputs, x).output_shape[1]
+
+    assert by_keras(572, 4) == 388  # the paper's Figure 1
+    assert exercises.check_valid_unet_output(by_keras)
+    assert not exercises.check_valid_unet_output(lambda s, d: s)
+
+
+def test_tile_count_checker_matches_predict_tiled(keras):
+    from course_utils import exercises, models
+
+    calls = []
+
+    class Counter:
+        def predict_on_batch(self, windows):
+            calls.append(len(windows))
+            return np.zeros((*windows.shape[:3], 2), "float32")
+
+    def by_running(h, w, tile, margin):
+        calls.clear()
+        models.predict_tiled(Counter(), np.zeros((h, w, 1)), tile, margin, batch_size=1)
+        return len(calls)
+
+    assert exercises.check_tile_count(by_running)
+    naive = exercises.check_tile_count(lambda h, w, t, m: -(-h // t) * -(-w // t))
+    assert not naive and "centre" in naive.hint
+
+
+def test_taps_inside_checker_agrees_with_keras_padding(keras):
+    from course_utils import exercises
+
+    def by_keras(h, w, rate):
+        conv = keras.layers.Conv2D(
+            1,
+            3,
+            dilation_rate=rate,
+            padding="same",
+            use_bias=False,
+            kernel_initializer="ones",
+            dtype="float32",
+        )  # noqa: E501
+        return float(np.asarray(conv(np.ones((1, h, w, 1), "float32"))).mean() / 9)
+
+    assert exercises.check_taps_inside(by_keras)
+    assert not exercises.check_taps_inside(lambda h, w, r: 1.0)
+
+
+def test_atrous_conversion_checker():
+    from course_utils import exercises
+
+    assert exercises.check_atrous_conversion(exercises._atrous)
+    keep_all = exercises.check_atrous_conversion(lambda s, o: [(x, 1) for x in s])
+    assert not keep_all and "dilation" in keep_all.hint
+    # as TF-slim's stack_blocks_dense: the unit that loses its stride keeps the current rate
+    assert exercises._atrous([2, 2, 2, 2, 1], 8) == [(2, 1), (2, 1), (2, 1), (1, 1), (1, 2)]

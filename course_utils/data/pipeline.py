@@ -26,6 +26,13 @@ class Augment:
             back (image bilinear, mask nearest-neighbour). ``(1.0, 1.0)`` turns it off.
         brightness: largest brightness change (image only).
         contrast: ``(min, max)`` contrast factor (image only).
+        elastic: standard deviation in pixels of U-Net's elastic deformation: random
+            displacements on a coarse ``elastic_grid`` x ``elastic_grid`` grid, smoothed
+            to every pixel by bicubic interpolation, applied to image (bilinear) and mask
+            (nearest). 0 turns it off; the U-Net paper used 10 on a 3x3 grid.
+        elastic_grid: points per side of the displacement grid.
+        crop: train on random ``crop x crop`` patches (after the other changes), as
+            U-Net trained on tiles of its large images; ``None`` keeps the whole image.
     """
 
     hflip: bool = True
@@ -34,6 +41,9 @@ class Augment:
     scale: tuple[float, float] = (1.0, 1.5)
     brightness: float = 0.1
     contrast: tuple[float, float] = (0.9, 1.1)
+    elastic: float = 0.0
+    elastic_grid: int = 3
+    crop: int | None = None
 
     def __post_init__(self) -> None:
         low, high = self.scale
@@ -44,11 +54,15 @@ class Augment:
             )
         if self.brightness < 0 or not 0 < self.contrast[0] <= self.contrast[1]:
             raise ValueError("Augment needs brightness >= 0 and 0 < contrast min <= max.")
+        if self.elastic < 0 or self.elastic_grid < 2:
+            raise ValueError("Augment needs elastic >= 0 (pixels) and elastic_grid >= 2.")
+        if self.crop is not None and self.crop < 8:
+            raise ValueError(f"Augment.crop={self.crop}: crop patches must be at least 8 pixels.")
 
 
 DEFAULT_AUGMENT = {
     "camvid": Augment(),
-    "isbi2012": Augment(vflip=True, rot90=True, scale=(1.0, 1.3)),
+    "isbi2012": Augment(vflip=True, rot90=True, scale=(1.0, 1.3), elastic=10.0),
     "oxford_pets": Augment(),
     "voc2012": Augment(),
     "shapes": Augment(vflip=True, scale=(1.0, 1.2)),
@@ -122,6 +136,41 @@ def arrays(
     return result
 
 
+def _sample(image, ys, xs, bilinear: bool):
+    """Read ``image (H, W, C)`` at fractional positions ``ys, xs (H, W)``, edges clamped."""
+    import tensorflow as tf
+
+    h, w = tf.shape(image)[0], tf.shape(image)[1]
+    ys = tf.clip_by_value(ys, 0.0, tf.cast(h - 1, tf.float32))
+    xs = tf.clip_by_value(xs, 0.0, tf.cast(w - 1, tf.float32))
+    if not bilinear:
+        idx = tf.stack([tf.cast(tf.round(ys), tf.int32), tf.cast(tf.round(xs), tf.int32)], -1)
+        return tf.gather_nd(image, idx)
+    y0, x0 = tf.floor(ys), tf.floor(xs)
+    wy, wx = (ys - y0)[..., None], (xs - x0)[..., None]
+    y0, x0 = tf.cast(y0, tf.int32), tf.cast(x0, tf.int32)
+    y1, x1 = tf.minimum(y0 + 1, h - 1), tf.minimum(x0 + 1, w - 1)
+
+    def at(yy, xx):
+        return tf.gather_nd(image, tf.stack([yy, xx], -1))
+
+    top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx
+    bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx
+    return top * (1 - wy) + bottom * wy
+
+
+def _elastic(image, mask, sigma: float, grid: int, size: tuple[int, int]):
+    """U-Net's elastic deformation: coarse random displacements, bicubic to every pixel."""
+    import tensorflow as tf
+
+    coarse = tf.random.normal((1, grid, grid, 2), stddev=sigma)
+    field = tf.image.resize(coarse, size, method="bicubic")[0]
+    rows = tf.range(size[0], dtype=tf.float32)[:, None] + tf.zeros((1, size[1]))
+    cols = tf.range(size[1], dtype=tf.float32)[None, :] + tf.zeros((size[0], 1))
+    ys, xs = rows + field[..., 0], cols + field[..., 1]
+    return _sample(image, ys, xs, bilinear=True), _sample(mask, ys, xs, bilinear=False)
+
+
 def _augment_pair(image, mask, aug: Augment, size: tuple[int, int]):
     import tensorflow as tf
 
@@ -144,6 +193,15 @@ def _augment_pair(image, mask, aug: Augment, size: tuple[int, int]):
         x = tf.random.uniform((), 0, size[1] - cw + 1, dtype=tf.int32)
         image = tf.image.resize(image[y : y + ch, x : x + cw], size, method="bilinear")
         mask = tf.image.resize(mask[y : y + ch, x : x + cw], size, method="nearest")
+    if aug.elastic > 0:
+        image, mask = _elastic(image, mask, aug.elastic, aug.elastic_grid, size)
+    if aug.crop is not None:
+        if aug.crop > min(size):
+            raise ValueError(f"Augment.crop={aug.crop} is larger than the images ({size}).")
+        y = tf.random.uniform((), 0, size[0] - aug.crop + 1, dtype=tf.int32)
+        x = tf.random.uniform((), 0, size[1] - aug.crop + 1, dtype=tf.int32)
+        image = image[y : y + aug.crop, x : x + aug.crop]
+        mask = mask[y : y + aug.crop, x : x + aug.crop]
     if aug.brightness > 0:
         image = tf.image.random_brightness(image, aug.brightness)
     if aug.contrast != (1.0, 1.0):

@@ -40,6 +40,7 @@ _EXPORTS = {
     "copy_weights_by_name": "transfer",
     "build": "presets",
     "measure_speed": "profiling",
+    "predict_tiled": "tiling",
     "peak_training_memory": "profiling",
     "PRESETS": "presets",
     "DiceLoss": "losses",
