@@ -810,3 +810,70 @@ def check_atrous_conversion(func: Callable[[list[int], int], list[tuple[int, int
         "Each removed stride-2 doubles the dilation of everything after it: the same receptive "
         "field as the classifier, on a map 2x (or 4x) larger.",
     )
+
+
+def check_rank_correlation(func: Callable[[np.ndarray, np.ndarray], float]) -> Feedback:
+    """Check ``f(x, y) -> Spearman's rank correlation`` (ties get their average rank)."""
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(11)
+    cases = [
+        (np.array([1.0, 2, 3, 4]), np.array([10.0, 20, 30, 40])),
+        (np.array([1.0, 2, 3, 4]), np.array([4.0, 3, 2, 1])),
+        (rng.random(11), rng.random(11)),
+        (np.array([0.3, 0.1, 0.1, 0.5, 0.2]), np.array([0.9, 0.0, 0.0, 0.7, 0.0])),  # ties
+    ]
+    for x, y in cases:
+        want = float(spearmanr(x, y).statistic)
+        got, error = _call(func, x.copy(), y.copy())
+        if error:
+            return Feedback(False, f"your function raised {error}.")
+        if got is None or not np.isclose(float(got), want, atol=1e-6):
+            pearson = float(np.corrcoef(x, y)[0, 1])
+            hint = "Correlate the ranks, not the values (scipy.stats.rankdata gives tied values their mean rank)."  # noqa: E501
+            if got is not None and np.isclose(float(got), pearson, atol=1e-6):
+                hint = "That is Pearson's correlation of the values; Spearman's uses their ranks."
+            return Feedback(
+                False, f"for x={np.round(x, 2).tolist()}: {want:.4f}, not {got!r}.", hint
+            )
+    return Feedback(
+        True,
+        "Pearson's correlation of the ranks: it asks whether IoU rises with pixel frequency at "
+        "all, not whether it rises linearly.",
+    )
+
+
+def check_pareto_front(func: Callable[[dict[str, tuple[float, float]]], set[str]]) -> Feedback:
+    """Check ``f({name: (minutes, miou)}) -> names no other model beats on both counts``."""
+    points = {
+        "a": (2.0, 0.30),
+        "b": (5.0, 0.42),
+        "c": (6.0, 0.40),  # slower and worse than b
+        "d": (9.0, 0.47),
+        "e": (2.5, 0.29),  # slower and worse than a
+        "f": (9.0, 0.45),  # as slow as d and worse
+    }
+
+    def dominated(n: str) -> bool:
+        t, m = points[n]
+        return any(
+            (t2 <= t and m2 >= m) and (t2 < t or m2 > m) for k, (t2, m2) in points.items() if k != n
+        )
+
+    want = {n for n in points if not dominated(n)}
+    got, error = _call(func, dict(points))
+    if error:
+        return Feedback(False, f"your function raised {error}.")
+    got = set(got or ())
+    if got == want:
+        return Feedback(
+            True,
+            f"{sorted(want)}: every other model is beaten by one of these on both time and "
+            "accuracy. Choosing among the front is a question of budget, not of quality.",
+        )
+    return Feedback(
+        False,
+        f"you return {sorted(got)}; the front is {sorted(want)}.",
+        "A model is off the front if another is at least as fast and at least as accurate, "
+        "and strictly better on one of the two.",
+    )

@@ -78,6 +78,7 @@ def load_run(name: str, profile: str) -> Any:
     import course_utils.metrics.keras_metric  # noqa: F401  registers the course's metric
     import course_utils.models.layers  # noqa: F401  and its layers and losses
     import course_utils.models.losses  # noqa: F401
+    import course_utils.models.normalization  # noqa: F401
 
     path = runs_dir(profile) / f"{name}.keras"
     if not path.is_file():

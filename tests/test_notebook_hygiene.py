@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from course_utils import exercises
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 _spec = importlib.util.spec_from_file_location(
@@ -35,6 +37,22 @@ def test_notebook_follows_the_lesson_template(path):
     assert "course_utils.setup(" in code[0], "the first code cell calls course_utils.setup()"
     last = "".join(cells[-1]["source"])
     assert "## Summary" in last
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in NOTEBOOKS if not p.name.startswith("00_")], ids=lambda p: p.name
+)
+def test_every_lesson_has_two_exercises_with_checkers_and_solutions(path):
+    cells = json.loads(path.read_text())["cells"]
+    code = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    markdown = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    checked = {
+        name
+        for name in dir(exercises)
+        if name.startswith("check_") and f"exercises.{name}(" in code
+    }
+    assert len(checked) >= 2, f"{path.name} calls {sorted(checked)}"
+    assert markdown.count("<details><summary><b>Solution</b>") >= 2
 
 
 def test_checker_finds_problems(tmp_path):

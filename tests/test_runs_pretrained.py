@@ -72,3 +72,29 @@ def test_inception_checker():
     assert not no_bias and "bias" in no_bias.hint
     no_reduce = 192 * 64 + 9 * 192 * 128 + 25 * 192 * 32 + 192 * 32 + 64 + 128 + 32 + 32
     assert "reduce" in exercises.check_inception_params(no_reduce, 192, filters).hint
+
+
+def test_runs_with_course_layers_load_in_a_fresh_process(empty_data_dir):
+    """Custom layers register on import: load_run must import them itself."""
+    import os
+    import subprocess
+    import sys
+
+    from course_utils import models, runs
+
+    model = models.build("segnet", (32, 32, 3), 3, preset="tiny")
+    model.compile(loss=models.DiceLoss(3))
+    runs.save_run(model, "segnet_tiny", "quick", {"miou": 0.1})
+    code = (
+        "from course_utils import runs; m = runs.load_run('segnet_tiny', 'quick'); "
+        "print(type(m.get_layer('enc1_pool')).__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("MaxPoolWithArgmax")

@@ -15,16 +15,15 @@ from course_utils.models.layers import BilinearUpsampling
 VARIANTS = {"32s": (), "16s": ("pool4",), "8s": ("pool4", "pool3")}
 
 
-def _upsample(x: keras.KerasTensor, num_classes: int, factor: int, name: str, trainable: bool):
-    """A transposed convolution that starts as (or, if not trainable, stays) bilinear."""
+def _learned_x2(x: keras.KerasTensor, num_classes: int, name: str) -> keras.KerasTensor:
+    """A x2 transposed convolution initialised as bilinear interpolation, then learned."""
     return layers.Conv2DTranspose(
         num_classes,
-        2 * factor - factor % 2,
-        strides=factor,
+        4,
+        strides=2,
         padding="same",
         use_bias=False,
-        kernel_initializer=BilinearUpsampling(factor),
-        trainable=trainable,
+        kernel_initializer=BilinearUpsampling(2),
         name=name,
     )(x)
 
@@ -54,7 +53,8 @@ def fcn(
     layers become convolutions ``fc6`` (``fc_kernel`` x ``fc_kernel``) and ``fc7`` (1x1);
     ``score_fr`` gives class scores at 1/32 of the input. Then:
 
-    - **32s**: scores up-sampled x32 by a fixed bilinear transposed convolution.
+    - **32s**: scores up-sampled x32 by bilinear interpolation (the paper's fixed
+      bilinear transposed convolution, computed as a resize).
     - **16s**: scores up-sampled x2 (learned, bilinear-initialised), added to
       ``score_pool4`` (a zero-initialised 1x1 convolution of pool4), then x16.
     - **8s**: that sum up-sampled x2 again, added to ``score_pool3``, then x8.
@@ -93,10 +93,13 @@ def fcn(
 
     stride = 32
     for skip in VARIANTS[variant]:
-        scores = _upsample(scores, num_classes, 2, f"upscore_to_{skip}", trainable=True)
+        scores = _learned_x2(scores, num_classes, f"upscore_to_{skip}")
         fused = _score(pools[skip], num_classes, f"score_{skip}")
         scores = layers.Add(name=f"fuse_{skip}")([scores, fused])
         stride //= 2
-    logits = _upsample(scores, num_classes, stride, f"upscore{stride}", trainable=False)
+    # The paper's last up-sampling is a transposed convolution fixed to bilinear weights: the
+    # same as bilinear interpolation away from the border, and far cheaper as a resize (a
+    # 64x64 transposed convolution's gradient crawls on a CPU).
+    logits = layers.UpSampling2D(stride, interpolation="bilinear", name=f"upscore{stride}")(scores)
     logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
     return keras.Model(encoder.input, logits, name=name)

@@ -56,7 +56,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def build(
-    name: str,
+    architecture: str,
     input_shape: Sequence[int | None] = (192, 256, 3),
     num_classes: int = 11,
     preset: str = "cpu",
@@ -65,25 +65,25 @@ def build(
     """Build a segmentation model by name at a named size.
 
     Args:
-        name: ``"encoder_decoder"``, ``"fcn8s"`` / ``"fcn16s"`` / ``"fcn32s"``, ``"segnet"``,
-            ``"segnet_nearest"``, ``"unet"`` or ``"deeplabv3plus"``.
+        architecture: ``"encoder_decoder"``, ``"fcn8s"`` / ``"fcn16s"`` / ``"fcn32s"``,
+            ``"segnet"``, ``"segnet_nearest"``, ``"unet"`` or ``"deeplabv3plus"``.
         input_shape, num_classes: as for every builder.
         preset: ``"tiny"``, ``"cpu"`` or ``"paper"``.
-        **overrides: builder arguments that replace the preset's.
+        **overrides: builder arguments that replace the preset's (``name=`` included).
 
     Returns:
         The builder's model.
     """
     from course_utils import models
 
-    family, extra = name, {}
-    if name.startswith("fcn") and name[3:] in ("32s", "16s", "8s"):
-        family, extra = "fcn", {"variant": name[3:]}
-    elif name == "segnet_nearest":
+    family, extra = architecture, {}
+    if architecture.startswith("fcn") and architecture[3:] in ("32s", "16s", "8s"):
+        family, extra = "fcn", {"variant": architecture[3:]}
+    elif architecture == "segnet_nearest":
         family, extra = "segnet", {"unpooling": "nearest"}
     if family not in PRESETS:
         raise ValueError(
-            f"Unknown model {name!r}; use one of encoder_decoder, fcn8s, fcn16s, fcn32s, "
+            f"Unknown model {architecture!r}; use one of encoder_decoder, fcn8s, fcn16s, fcn32s, "
             "segnet, segnet_nearest, unet, deeplabv3plus."
         )
     if preset not in PRESETS[family]:
