@@ -129,3 +129,22 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="session")
+def keras():
+    """Keras, imported after TensorFlow with its start-up lines silenced."""
+    from course_utils._tf import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    return keras
+
+
+@pytest.fixture(scope="session")
+def models(keras):
+    """``course_utils.models`` (imports Keras)."""
+    from course_utils import models
+
+    return models

@@ -10,23 +10,6 @@ from course_utils import exercises
 from course_utils.metrics import class_weights, confusion_matrix, segmentation_report
 
 
-@pytest.fixture(scope="module")
-def keras():
-    from course_utils._tf import import_tensorflow
-
-    import_tensorflow()
-    import keras
-
-    return keras
-
-
-@pytest.fixture(scope="module")
-def models(keras):
-    from course_utils import models
-
-    return models
-
-
 @pytest.mark.parametrize("upsampling", ["transpose", "bilinear"])
 def test_encoder_decoder_outputs_logits_at_input_resolution(keras, models, upsampling):
     model = models.encoder_decoder((48, 64, 3), 5, widths=(8, 16, 32), upsampling=upsampling)

@@ -6,16 +6,6 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def keras():
-    from course_utils._tf import import_tensorflow
-
-    import_tensorflow()
-    import keras
-
-    return keras
-
-
 def _pair(keras, **kwargs):
     from course_utils.models.normalization import FusedBatchNormalization
 

@@ -6,24 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-
-@pytest.fixture(scope="module")
-def keras():
-    from course_utils._tf import import_tensorflow
-
-    import_tensorflow()
-    import keras
-
-    return keras
-
-
-@pytest.fixture(scope="module")
-def models(keras):
-    from course_utils import models
-
-    return models
-
-
 SMALL = {
     "encoder_decoder": dict(widths=(4, 8)),
     "fcn": dict(config="vgg11", width=0.125, batch_norm=True, fc_filters=16, fc_kernel=3),

@@ -8,16 +8,6 @@ import pytest
 from course_utils import ops
 
 
-@pytest.fixture(scope="module")
-def keras():
-    from course_utils._tf import import_tensorflow
-
-    import_tensorflow()
-    import keras
-
-    return keras
-
-
 def _single_channel(layer, x):
     return np.asarray(layer(x[None, :, :, None].astype("float32")))[0, :, :, 0]
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from course_utils import ops
+from course_utils.widgets.display import Explorer, gray
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,13 +27,6 @@ def _show_map(ax: Any, fmap: np.ndarray) -> None:
     ax.imshow(fmap, cmap="RdBu_r", vmin=-limit, vmax=limit)
 
 
-def _gray(image: np.ndarray) -> np.ndarray:
-    img = np.asarray(image, np.float32)
-    if img.max() > 1.0:
-        img = img / 255.0
-    return img.mean(-1) if img.ndim == 3 else img
-
-
 def conv_explorer_state(
     image: np.ndarray,
     kernel: np.ndarray,
@@ -47,10 +41,10 @@ def conv_explorer_state(
         kernel: a 2-D kernel.
         stride, padding, dilation: as in ``keras.layers.Conv2D``.
     """
-    gray = _gray(image)
-    fmap = ops.conv2d(gray, kernel, stride, padding, dilation)
+    plain = gray(image)
+    fmap = ops.conv2d(plain, kernel, stride, padding, dilation)
     k = np.asarray(kernel).shape[0]
-    h = gray.shape[0]
+    h = plain.shape[0]
     if padding == "same":
         p = sum(ops.same_padding(h, k, stride, dilation))
         formula = f"'same': ceil({h} / {stride}) = {fmap.shape[0]} (padding {p} in total)"
@@ -60,7 +54,7 @@ def conv_explorer_state(
     return ConvState(fmap, (int(fmap.shape[0]), int(fmap.shape[1])), formula)
 
 
-class ConvExplorer:
+class ConvExplorer(Explorer):
     """Widget: images x kernels x stride x padding x dilation -> feature map and its size.
 
     Args:
@@ -73,7 +67,6 @@ class ConvExplorer:
         self.images = dict(images)
         self.kernels = dict(kernels or ops.KERNELS)
         self.kernels.setdefault("custom", np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], np.float32))
-        self._widget = None
         self.image_name = next(iter(self.images))
         self.kernel_name = (
             "edge (Laplacian)" if "edge (Laplacian)" in self.kernels else next(iter(self.kernels))
@@ -112,7 +105,7 @@ class ConvExplorer:
         """A figure of the default state, with two more strides, for static pages."""
         import matplotlib.pyplot as plt
 
-        image = _gray(self.images[self.image_name])
+        image = gray(self.images[self.image_name])
         fig, axes = plt.subplots(1, 4, figsize=(12, 3.2))
         axes[0].imshow(image, cmap="gray")
         axes[0].set_title(f"input {image.shape[0]}x{image.shape[1]}", fontsize=9)
@@ -139,7 +132,7 @@ class ConvExplorer:
         from course_utils.widgets.display import figure_png
 
         st = self.state()
-        image = _gray(self.images[self.image_name])
+        image = gray(self.images[self.image_name])
         fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
         axes[0].imshow(image, cmap="gray")
         axes[0].set_title(f"input {image.shape[0]}x{image.shape[1]}", fontsize=9)
@@ -151,13 +144,6 @@ class ConvExplorer:
         self._size.value = (
             f"<b>output size</b> {st.output_shape[0]} x {st.output_shape[1]} &nbsp; ({st.formula})"
         )
-
-    @property
-    def widget(self) -> Any:
-        """The ipywidgets view (built on first use)."""
-        if self._widget is None:
-            self._widget = self._build()
-        return self._widget
 
     def _build(self) -> Any:
         import ipywidgets as w

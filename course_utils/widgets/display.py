@@ -6,6 +6,32 @@ import base64
 import io
 from typing import Any
 
+import numpy as np
+
+
+def gray(image: Any) -> np.ndarray:
+    """An image as a float 2-D array in [0, 1]: colour channels averaged, 0-255 scaled."""
+    img = np.asarray(image, np.float32)
+    if img.max() > 1.0:
+        img = img / 255.0
+    return img.mean(-1) if img.ndim == 3 else img
+
+
+class Explorer:
+    """What every explorer shares: its ipywidgets view, built by ``_build`` on first use."""
+
+    _widget: Any = None
+
+    @property
+    def widget(self) -> Any:
+        """The ipywidgets view (built on first use)."""
+        if self._widget is None:
+            self._widget = self._build()
+        return self._widget
+
+    def _build(self) -> Any:
+        raise NotImplementedError
+
 
 def figure_png(fig: Any, dpi: int = 80) -> bytes:
     """Render a matplotlib figure to PNG bytes and close it."""

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from course_utils import metrics, viz
+from course_utils.widgets.display import Explorer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +83,7 @@ def prediction_state(
     )
 
 
-class PredictionExplorer:
+class PredictionExplorer(Explorer):
     """Widget: validation image x model x opacity x classes -> overlays, errors, IoU.
 
     Args:
@@ -111,7 +112,6 @@ class PredictionExplorer:
         self.class_names, self.palette, self.ignore_index = list(class_names), palette, ignore_index
         self.index, self.model, self.alpha = 0, next(iter(self.predictions)), 0.5
         self.shown = list(range(len(self.class_names)))
-        self._widget = None
 
     def __repr__(self) -> str:
         return f"PredictionExplorer({self.state().describe()})"
@@ -196,13 +196,6 @@ class PredictionExplorer:
         return self._figure(
             states, "Prediction explorer (static view: run the notebook to interact)"
         )
-
-    @property
-    def widget(self) -> Any:
-        """The ipywidgets view (built on first use)."""
-        if self._widget is None:
-            self._widget = self._build()
-        return self._widget
 
     def _build(self) -> Any:
         import ipywidgets as w

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from course_utils import ops
+from course_utils.widgets.display import Explorer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +90,7 @@ def _draw(st: ReceptiveFieldState, image: np.ndarray | None, axes: Any) -> None:
         axes[2].axis("off")
 
 
-class ReceptiveFieldExplorer:
+class ReceptiveFieldExplorer(Explorer):
     """Widget: kernel, stride, dilation and depth -> receptive field, its weights and growth.
 
     Args:
@@ -99,7 +100,6 @@ class ReceptiveFieldExplorer:
     def __init__(self, image: np.ndarray | None = None):
         self.image = image
         self.kernel, self.stride, self.dilation, self.depth = 3, 1, 1, 3
-        self._widget = None
 
     def __repr__(self) -> str:
         return f"ReceptiveFieldExplorer({self.state().describe()})"
@@ -135,13 +135,6 @@ class ReceptiveFieldExplorer:
             "Receptive-field explorer (static view: run the notebook to interact).\n"
             + st.describe(),
         )
-
-    @property
-    def widget(self) -> Any:
-        """The ipywidgets view (built on first use)."""
-        if self._widget is None:
-            self._widget = self._build()
-        return self._widget
 
     def _build(self) -> Any:
         import ipywidgets as w

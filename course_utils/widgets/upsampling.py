@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from course_utils import ops
+from course_utils.widgets.display import Explorer, gray
 
 METHODS = (
     "nearest",
@@ -48,13 +49,6 @@ class UpsamplingState:
         )
 
 
-def _gray(image: np.ndarray) -> np.ndarray:
-    img = np.asarray(image, np.float32)
-    if img.max() > 1.0:
-        img = img / 255.0
-    return img.mean(-1) if img.ndim == 3 else img
-
-
 def upsampling_state(
     image: np.ndarray, method: str = "bilinear", factor: int = 2, kernel_size: int | None = None
 ) -> UpsamplingState:
@@ -75,13 +69,13 @@ def upsampling_state(
             f"A transposed convolution with stride {factor} needs a kernel of at least {factor} "
             f"pixels, or it leaves gaps; got {k}."
         )
-    gray = _gray(image)
-    h, w = (gray.shape[0] // factor) * factor, (gray.shape[1] // factor) * factor
+    plain = gray(image)
+    h, w = (plain.shape[0] // factor) * factor, (plain.shape[1] // factor) * factor
     if h == 0 or w == 0:
         raise ValueError(
-            f"The image ({gray.shape[0]}x{gray.shape[1]}) is smaller than the factor {factor}."
+            f"The image ({plain.shape[0]}x{plain.shape[1]}) is smaller than the factor {factor}."
         )
-    original = gray[:h, :w]
+    original = plain[:h, :w]
     pooled, indices = ops.max_pool_with_indices(original, factor)
     if method in ("nearest", "bilinear"):
         output = ops.upsample(pooled, factor, method)
@@ -101,7 +95,7 @@ def upsampling_state(
     return UpsamplingState(method, factor, k, original, pooled, output, error)
 
 
-class UpsamplingExplorer:
+class UpsamplingExplorer(Explorer):
     """Widget: method x factor x kernel size -> the up-sampled map beside the original.
 
     Args:
@@ -112,7 +106,6 @@ class UpsamplingExplorer:
     def __init__(self, image: np.ndarray):
         self.image = np.asarray(image)
         self.method, self.factor, self.kernel_size = "bilinear", 2, 3
-        self._widget = None
 
     def __repr__(self) -> str:
         return f"UpsamplingExplorer({self.state().describe()})"
@@ -166,13 +159,6 @@ class UpsamplingExplorer:
         )
         fig.tight_layout()
         return fig
-
-    @property
-    def widget(self) -> Any:
-        """The ipywidgets view (built on first use)."""
-        if self._widget is None:
-            self._widget = self._build()
-        return self._widget
 
     def _render(self, st: UpsamplingState) -> None:
         import matplotlib.pyplot as plt
