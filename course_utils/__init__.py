@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 __all__ = ["Env", "setup", "data", "metrics", "viz", "__version__"]
 
-_SUBMODULES = {"data", "metrics", "viz", "models", "widgets", "exercises", "cli"}
+_SUBMODULES = {"data", "metrics", "viz", "models", "training", "widgets", "exercises", "cli"}
 
 if TYPE_CHECKING:
     from course_utils.env import Env, setup

@@ -87,7 +87,7 @@ def test_runs_with_course_layers_load_in_a_fresh_process(empty_data_dir):
     runs.save_run(model, "segnet_tiny", "quick", {"miou": 0.1})
     code = (
         "from course_utils import runs; m = runs.load_run('segnet_tiny', 'quick'); "
-        "print(type(m.get_layer('enc1_pool')).__name__)"
+        "print(type(m.get_layer('block1_pool')).__name__)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

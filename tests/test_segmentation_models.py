@@ -91,7 +91,7 @@ def test_segnet_trains_on_cpu_without_xla_and_gradients_flow_through_unpooling(k
             y, model(x, training=True)
         )
     grads = tape.gradient(loss, model.trainable_weights)
-    first_conv = model.get_layer("enc1_1_conv").kernel
+    first_conv = model.get_layer("block1_conv1").kernel
     grad = grads[[w.path for w in model.trainable_weights].index(first_conv.path)]
     assert float(tf.reduce_sum(tf.abs(grad))) > 0  # the encoder learns through the indices
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -335,3 +335,17 @@ def test_pareto_front_checker():
 
     assert exercises.check_pareto_front(front)
     assert not exercises.check_pareto_front(lambda p: {max(p, key=lambda n: p[n][1])})
+
+
+def test_segnet_takes_the_vgg11_classifier_encoder_of_notebook_03(models):
+    classifier = models.vgg(
+        (32, 32, 3), 10, config="vgg11", width=0.25, dense_units=0, batch_norm=True
+    )
+    net = models.build("segnet", (64, 64, 3), 3, preset="cpu")
+    copied = models.copy_weights_by_name(classifier, net, skip=("logits",))
+    convs = [n for n in copied if n.startswith("block") and not n.endswith("_bn")]
+    assert len(convs) == 8 and len(copied) == 16  # every VGG-11 convolution and its BN
+    np.testing.assert_array_equal(
+        net.get_layer("block5_conv2").kernel.numpy(),
+        classifier.get_layer("block5_conv2").kernel.numpy(),
+    )

@@ -33,7 +33,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "segnet": {
         "tiny": {"widths": (8, 8, 16, 16, 16), "convs": (1, 1, 1, 1, 1)},
-        "cpu": {"widths": (16, 32, 64, 128, 128), "convs": (2, 2, 3, 3, 3)},
+        # VGG-11's shape and width: notebook 03's CIFAR-10 encoder loads into it by name
+        "cpu": {"widths": (16, 32, 64, 128, 128), "convs": (1, 1, 2, 2, 2)},
         "paper": {},
     },
     "unet": {

@@ -1,0 +1,93 @@
+"""The shared training recipe: a budget in minutes or steps, a cosine schedule over it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def training(keras):
+    from course_utils import training
+
+    return training
+
+
+def test_cosine_learning_rate_runs_from_peak_to_final_fraction(training):
+    assert training.cosine_learning_rate(0.0, 1e-3) == pytest.approx(1e-3)
+    assert training.cosine_learning_rate(0.5, 1e-3, 0.0) == pytest.approx(5e-4)
+    assert training.cosine_learning_rate(1.0, 1e-3, 0.1) == pytest.approx(1e-4)
+    assert training.cosine_learning_rate(7.0, 1e-3, 0.1) == pytest.approx(1e-4)
+
+
+def test_time_budget_excludes_validation_and_stops_training(training, keras):
+    clock = FakeClock()
+    cb = training.TrainingBudget(minutes=1.0, max_steps=None, peak_learning_rate=1.0, clock=clock)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1.0), loss="mse")
+    cb.set_model(model)
+    cb.on_train_begin()
+    clock.now = 30.0
+    cb.on_train_batch_begin(0)
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.525)  # halfway
+    cb.on_train_batch_end(0)
+    assert not model.stop_training
+    cb.on_test_begin()
+    clock.now = 500.0  # a long validation does not count
+    cb.on_test_end()
+    cb.on_epoch_end(0)
+    assert cb.epoch_minutes == [pytest.approx(0.5)]
+    clock.now = 529.0
+    cb.on_train_batch_end(1)
+    assert not model.stop_training
+    clock.now = 531.0
+    cb.on_train_batch_end(2)
+    assert model.stop_training and cb.steps == 3
+    cb.on_train_end()
+    assert cb.seconds == pytest.approx(61.0)
+
+
+def test_step_budget_and_bad_budgets(training):
+    cb = training.TrainingBudget(minutes=None, max_steps=4, peak_learning_rate=1.0)
+    cb.steps = 3
+    assert cb.progress() == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="budget"):
+        training.TrainingBudget(None, None, 1.0)
+    with pytest.raises(ValueError, match="positive"):
+        training.TrainingBudget(0, None, 1.0)
+    with pytest.raises(ValueError, match="Unknown profile"):
+        training.budget("laptop")
+    assert training.budget("default")["minutes"] > training.budget("quick")["minutes"]
+
+
+def test_fit_segmentation_trains_for_its_budget_and_reports(training, models, keras):
+    rng = np.random.default_rng(0)
+    images = rng.random((16, 32, 32, 3), dtype=np.float32)
+    masks = (images[..., 0] > 0.5).astype(np.int32)
+    masks[:, :2] = 2  # a void border
+    import tensorflow as tf
+
+    train = tf.data.Dataset.from_tensor_slices((images, masks)).batch(4)
+    net = models.build("unet", (32, 32, 3), 2, preset="tiny")
+    result = training.fit_segmentation(
+        net, train, train, num_classes=2, ignore_index=2, epochs=2, learning_rate=1e-2, verbose=0
+    )
+    assert result.epochs == 2 and result.steps == 8 and result.seconds > 0
+    assert len(result.history["minutes"]) == 2 == len(result.history["val_miou"])
+    assert result.history["minutes"][1] > result.history["minutes"][0]
+    # the schedule ran to its end: the last step's rate is the final fraction of the peak
+    last = float(net.optimizer.learning_rate.numpy())
+    assert last == pytest.approx(training.cosine_learning_rate(7 / 8, 1e-2), rel=1e-5)
+    assert 0 <= result.report.miou <= 1 and result.report.pixel_share.sum() == pytest.approx(1)
+    scores = result.as_scores()
+    assert scores["steps"] == 8 and scores["budget"]["epochs"] == 2
+    with pytest.raises(ValueError, match="budget"):
+        training.fit_segmentation(net, train, train, num_classes=2)
