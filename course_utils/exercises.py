@@ -844,7 +844,8 @@ def check_rank_correlation(func: Callable[[np.ndarray, np.ndarray], float]) -> F
 
 
 def check_pareto_front(func: Callable[[dict[str, tuple[float, float]]], set[str]]) -> Feedback:
-    """Check ``f({name: (minutes, miou)}) -> names no other model beats on both counts``."""
+    """Check ``f({name: (cost, miou)}) -> names no other model beats on both counts`` (cost:
+    minutes of training or milliseconds per image, lower is better)."""
     points = {
         "a": (2.0, 0.30),
         "b": (5.0, 0.42),

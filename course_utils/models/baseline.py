@@ -11,7 +11,7 @@ from course_utils.models._blocks import check_input, conv_bn_relu, pixel_logits
 
 
 def encoder_decoder(
-    input_shape: Sequence[int | None] = (176, 240, 3),
+    input_shape: Sequence[int | None] = (192, 256, 3),
     num_classes: int = 11,
     widths: Sequence[int] = (32, 64, 128, 256),
     upsampling: str = "transpose",

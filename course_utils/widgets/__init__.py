@@ -7,18 +7,24 @@ kernel shows the picture.
 """
 
 from course_utils.widgets.conv_explorer import ConvExplorer, conv_explorer_state
+from course_utils.widgets.dataset_browser import DatasetBrowser, browser_state
 from course_utils.widgets.display import show
 from course_utils.widgets.prediction_explorer import PredictionExplorer, prediction_state
 from course_utils.widgets.receptive_field import ReceptiveFieldExplorer, receptive_field_state
+from course_utils.widgets.training_curves import TrainingCurves, curves_state
 from course_utils.widgets.upsampling import METHODS, UpsamplingExplorer, upsampling_state
 
 __all__ = [
     "METHODS",
     "ConvExplorer",
+    "DatasetBrowser",
     "PredictionExplorer",
     "ReceptiveFieldExplorer",
+    "TrainingCurves",
     "UpsamplingExplorer",
+    "browser_state",
     "conv_explorer_state",
+    "curves_state",
     "prediction_state",
     "receptive_field_state",
     "show",
