@@ -242,3 +242,23 @@ def fit_segmentation(
             f"pixel accuracy {report.pixel_accuracy:.3f}"
         )
     return result
+
+
+def concat_histories(histories: list[dict[str, list[float]]]) -> dict[str, list[float]]:
+    """Join the histories of consecutive trainings (FCN's stages) into one.
+
+    Keys logged by every part are kept; ``minutes`` continue from the previous part's
+    last value, so the joined curve has one clock.
+    """
+    if not histories:
+        return {}
+    keys = [k for k in histories[0] if all(k in h for h in histories[1:])]
+    joined: dict[str, list[float]] = {k: [] for k in keys}
+    offset = 0.0
+    for part in histories:
+        for key in keys:
+            shift = offset if key == "minutes" else 0.0
+            joined[key].extend(v + shift for v in part[key])
+        if "minutes" in keys and part["minutes"]:
+            offset += part["minutes"][-1]
+    return joined

@@ -148,3 +148,26 @@ def models(keras):
     from course_utils import models
 
     return models
+
+
+@pytest.fixture(scope="session")
+def browser_ready() -> None:
+    """Playwright and Debian's Chromium, or a skip (a failure in CI) that says what to do."""
+    from pathlib import Path as _Path
+
+    chromium = _Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+    problems = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problems.append("the Python package playwright is missing (pip install -e '.[test]')")
+    if not chromium.is_file():
+        problems.append(
+            f"no Chromium at {chromium}: run `make browser` (installs Debian's chromium "
+            "package with apt-get), or set COURSE_CHROMIUM to a Chromium or Chrome binary"
+        )
+    if problems:
+        message = "browser tests need " + "; ".join(problems)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)

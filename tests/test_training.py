@@ -91,3 +91,11 @@ def test_fit_segmentation_trains_for_its_budget_and_reports(training, models, ke
     assert scores["steps"] == 8 and scores["budget"]["epochs"] == 2
     with pytest.raises(ValueError, match="budget"):
         training.fit_segmentation(net, train, train, num_classes=2)
+
+
+def test_concat_histories_continues_the_clock(training):
+    a = {"loss": [1.0, 0.8], "minutes": [0.5, 1.0], "only_a": [1, 2]}
+    b = {"loss": [0.7], "minutes": [0.4]}
+    joined = training.concat_histories([a, b])
+    assert joined == {"loss": [1.0, 0.8, 0.7], "minutes": [0.5, 1.0, 1.4]}
+    assert training.concat_histories([]) == {}
