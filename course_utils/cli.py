@@ -101,6 +101,48 @@ def _merge_timings(path: Path, profile: str, timings: dict[str, float]) -> None:
     path.write_text(json.dumps(record, indent=2) + "\n")
 
 
+TIMINGS_START, TIMINGS_END = "<!-- timings:start -->", "<!-- timings:end -->"
+
+
+def timings_table(record: dict, folder: Path) -> str:
+    """A Markdown table of the measured wall time of every notebook in each profile."""
+    profiles = [p for p in ("quick", "default", "full") if p in record.get("seconds", {})]
+
+    def cell(profile: str, name: str) -> str:
+        seconds = record["seconds"][profile].get(name)
+        if seconds is None:
+            return "not measured"
+        return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+    lines = [
+        "| notebook | " + " | ".join(profiles) + " |",
+        "|---|" + "---|" * len(profiles),
+    ]
+    for path in notebook_paths(folder):
+        lines.append(
+            f"| `{path.stem}` | " + " | ".join(cell(p, path.name) for p in profiles) + " |"
+        )
+    return "\n".join(lines)
+
+
+def _cmd_timings_table(args: argparse.Namespace) -> int:
+    record = json.loads(Path(args.timings).read_text())
+    table = timings_table(record, Path(args.folder))
+    if not args.write:
+        print(table)
+        return 0
+    doc = Path(args.write)
+    text = doc.read_text()
+    if TIMINGS_START not in text or TIMINGS_END not in text:
+        print(f"{doc} has no {TIMINGS_START} ... {TIMINGS_END} markers.", file=sys.stderr)
+        return 1
+    head, rest = text.split(TIMINGS_START, 1)
+    tail = rest.split(TIMINGS_END, 1)[1]
+    doc.write_text(f"{head}{TIMINGS_START}\n{table}\n{TIMINGS_END}{tail}")
+    print(f"{doc}: timing table updated")
+    return 0
+
+
 def _cmd_run_notebooks(args: argparse.Namespace) -> int:
     import nbformat
     from nbclient import NotebookClient
@@ -133,10 +175,33 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
             return 1
         seconds = time.perf_counter() - start
         timings[path.name] = round(seconds, 1)
+        if args.no_save:
+            print(f"{path.name}: done in {seconds:.0f} s (outputs not saved)", flush=True)
+            continue
         nbformat.write(nbformat.from_dict(clean_notebook(nb)), path)
         print(f"{path.name}: done in {seconds:.0f} s, outputs written", flush=True)
     if args.timings:
         _merge_timings(Path(args.timings), args.profile, timings)
+    return 0
+
+
+def _cmd_slides(args: argparse.Namespace) -> int:
+    from course_utils import slides
+
+    paths = notebook_paths(Path(args.folder), args.only)
+    if args.tag:
+        for path in paths:
+            nb = json.loads(path.read_text())
+            if slides.split_at_headings(nb) + slides.tag_slides(nb):
+                path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+                print(f"{path.name}: slide metadata updated")
+        return 0
+    try:
+        decks = slides.build_decks(paths, Path(args.out))
+    except RuntimeError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"{len(decks)} decks in {args.out}/ (open {args.out}/index.html; press s for notes)")
     return 0
 
 
@@ -163,7 +228,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None, help="run only notebooks whose name contains this")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
     p.add_argument("--timings", default=None, help="write wall times to this JSON file")
+    p.add_argument("--no-save", action="store_true", help="time only; leave the files as they are")
     p.set_defaults(func=_cmd_run_notebooks)
+
+    p = sub.add_parser("timings-table", help="the notebooks' measured wall times as Markdown")
+    p.add_argument("--timings", default="docs/timings.json")
+    p.add_argument("--folder", default="notebooks")
+    p.add_argument("--write", default=None, help="replace the table between markers in this file")
+    p.set_defaults(func=_cmd_timings_table)
+
+    p = sub.add_parser("slides", help="build offline reveal.js slide decks of the notebooks")
+    p.add_argument("--folder", default="notebooks")
+    p.add_argument("--only", default=None, help="only notebooks whose name contains this")
+    p.add_argument("--out", default="build/slides")
+    p.add_argument("--tag", action="store_true", help="set the notebooks' slide metadata instead")
+    p.set_defaults(func=_cmd_slides)
     return parser
 
 

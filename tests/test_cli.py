@@ -62,3 +62,20 @@ def test_run_notebooks_stops_on_error(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell("raise RuntimeError('boom')")]
     nbformat.write(nb, tmp_path / "00_bad.ipynb")
     assert cli.main(["run-notebooks", "--folder", str(tmp_path), "--profile", "quick"]) == 1
+
+
+def test_the_teachers_guide_shows_the_measured_timings():
+    """docs/teaching.md's table is generated from docs/timings.json, never typed."""
+    import json
+    from pathlib import Path
+
+    from course_utils.cli import TIMINGS_END, TIMINGS_START, timings_table
+
+    root = Path(__file__).resolve().parents[1]
+    record = json.loads((root / "docs" / "timings.json").read_text())
+    guide = (root / "docs" / "teaching.md").read_text()
+    table = guide.split(TIMINGS_START, 1)[1].split(TIMINGS_END, 1)[0].strip()
+    assert table == timings_table(record, root / "notebooks"), (
+        "run: python -m course_utils timings-table --write docs/teaching.md"
+    )
+    assert "| `11_comparison` |" in table

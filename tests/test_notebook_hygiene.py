@@ -34,7 +34,8 @@ def test_notebook_follows_the_lesson_template(path):
     first = "".join(cells[0]["source"])
     assert first.startswith("# ") and "Learning objectives" in first
     code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    assert "course_utils.setup(" in code[0], "the first code cell calls course_utils.setup()"
+    assert "google.colab" in code[0], "the first code cell installs the course on Colab only"
+    assert "course_utils.setup(" in code[1], "the next code cell calls course_utils.setup()"
     last = "".join(cells[-1]["source"])
     assert "## Summary" in last
 

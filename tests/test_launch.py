@@ -1,0 +1,45 @@
+"""Binder and Colab: the launch links and the Colab install cell point at one address."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_every_notebook_installs_the_course_on_colab_only():
+    cells = []
+    for path in NOTEBOOKS:
+        code = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+        source = "".join(code[0]["source"])
+        assert 'if "google.colab" in sys.modules:' in source, path.name
+        assert f"git+{REPOSITORY}" in source, path.name
+        assert not code[0].get("outputs"), f"{path.name}: the Colab cell prints nothing off Colab"
+        cells.append(source)
+    assert len(set(cells)) == 1, "every notebook has the same Colab cell"
+
+
+def test_the_colab_cell_is_skipped_outside_colab():
+    source = "".join(
+        next(
+            c
+            for c in json.loads(NOTEBOOKS[0].read_text())["cells"]
+            if c["cell_type"] == "code"
+        )["source"]
+    )
+    python = source.replace("%pip", "raise AssertionError  #")  # the magic must not run here
+    exec(compile(python, "colab-cell", "exec"), {})
+
+
+def test_readme_launch_links_use_the_repository_and_binder_has_its_environment():
+    readme = (ROOT / "README.md").read_text()
+    slug = REPOSITORY.removeprefix("https://github.com/")
+    assert f"mybinder.org/v2/gh/{slug}/HEAD" in readme
+    assert f"colab.research.google.com/github/{slug}/blob/main/notebooks/00_setup.ipynb" in readme
+    env = (ROOT / "environment.yml").read_text()
+    assert re.search(r"^\s*- -e \.\s*$", env, re.M), "Binder installs the course"
