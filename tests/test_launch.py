@@ -26,11 +26,9 @@ def test_every_notebook_installs_the_course_on_colab_only():
 
 def test_the_colab_cell_is_skipped_outside_colab():
     source = "".join(
-        next(
-            c
-            for c in json.loads(NOTEBOOKS[0].read_text())["cells"]
-            if c["cell_type"] == "code"
-        )["source"]
+        next(c for c in json.loads(NOTEBOOKS[0].read_text())["cells"] if c["cell_type"] == "code")[
+            "source"
+        ]
     )
     python = source.replace("%pip", "raise AssertionError  #")  # the magic must not run here
     exec(compile(python, "colab-cell", "exec"), {})

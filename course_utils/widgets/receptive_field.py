@@ -152,8 +152,8 @@ class ReceptiveFieldExplorer(Explorer):
 
         def on_change(_change: Any = None) -> None:
             st = self.set(**{k: c.value for k, c in self.controls.items()})
+            self._picture.value = figure_png(self._figure(st, ""))  # picture first, then caption
             self._caption.value = f"<b>{st.describe()}</b>"
-            self._picture.value = figure_png(self._figure(st, ""))
 
         for control in self.controls.values():
             control.observe(on_change, names="value")

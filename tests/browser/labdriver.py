@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 Snapshot = tuple[str, list[str | None]]
-WIDGET_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]'
+WIDGET_OUTPUT = ".jp-OutputArea-output:has(> .jupyter-widgets)"
 
 
 def _free_port() -> int:
@@ -57,7 +57,15 @@ class JupyterLab:
         sep = "&" if "?" in path else "?"
         return f"http://127.0.0.1:{self.port}/{path}{sep}token={self.token}"
 
+    def notebook_url(self, name: str) -> str:
+        """A notebook in a fresh, empty workspace of its own (no tabs restored)."""
+        return self.url(f"lab/workspaces/{name.split('.')[0]}/tree/{name}?reset")
+
     def __enter__(self) -> JupyterLab:
+        state = self.root / ".lab-state"  # workspaces and settings of this server only
+        news = state / "settings" / "@jupyterlab" / "apputils-extension"
+        news.mkdir(parents=True, exist_ok=True)
+        (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
         self._log = open(self.root / "jupyterlab.log", "wb")  # noqa: SIM115  closed in __exit__
         self._process = subprocess.Popen(
             [
@@ -67,6 +75,9 @@ class JupyterLab:
                 f"--ServerApp.root_dir={self.root}",
                 "--LabApp.news_url=",  # no announcements fetched from the internet
                 "--LabApp.extension_manager=readonly",  # no PyPI queries
+                "--allow-root",  # CI containers run as root
+                f"--LabApp.workspaces_dir={state / 'workspaces'}",
+                f"--LabApp.user_settings_dir={state / 'settings'}",
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -125,6 +136,14 @@ class BrowserSession:
             lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None,
         )
         page.on("pageerror", lambda err: self.console_errors.append(f"uncaught: {err}"))
+        page.on(
+            "response",
+            lambda r: (
+                self.console_errors.append(f"HTTP {r.status} for {r.url}")
+                if r.status >= 400
+                else None
+            ),
+        )
         return page
 
     @staticmethod
@@ -142,9 +161,16 @@ class BrowserSession:
 
         Finished means: the kernel is idle and no cell's prompt shows ``[*]``.
         """
+        page.get_by_role("menuitem", name="Edit", exact=True).click()
+        page.get_by_role("menuitem", name="Clear Outputs of All Cells", exact=True).click()
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                .every(p => !/\\d/.test(p.textContent))""",
+            timeout=30_000,
+        )
         start = time.monotonic()
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator('.lm-Menu-item[data-command="notebook:run-all-cells"]').click()
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         page.wait_for_function(
             """() => {
                 const busy = document.querySelector('.jp-Notebook-ExecutionIndicator')
@@ -186,7 +212,7 @@ class BrowserSession:
     @staticmethod
     def widgets(page: Any) -> list[Any]:
         """The live widget views in the notebook's outputs."""
-        page.wait_for_selector(WIDGET_OUTPUT + " .widget-image, " + WIDGET_OUTPUT + " img")
+        page.wait_for_selector(WIDGET_OUTPUT + " img", state="attached")
         return page.locator(WIDGET_OUTPUT).all()
 
     @staticmethod
@@ -218,7 +244,7 @@ class BrowserSession:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             now = self.snapshot(widget)
-            if now != before:
+            if now[0] != before[0] and now[1] != before[1]:  # text and picture both new
                 return now
             time.sleep(0.2)
         raise AssertionError(f"the widget did not change within {timeout_s:.0f} s of a move")

@@ -46,7 +46,7 @@ def test_notebook_runs_and_its_widgets_respond(lab, browser, notebook):
     stem = notebook.removesuffix(".ipynb")
     log = []
     try:
-        browser.open_notebook(page, lab.url(f"lab/tree/{notebook}"))
+        browser.open_notebook(page, lab.notebook_url(notebook))
         seconds = browser.run_all(page, timeout_s=300)
         log.append(f"{notebook}: all cells ran in {seconds:.1f} s in the browser")
         saved = browser.save_and_read(page, lab.root / notebook)
@@ -62,8 +62,8 @@ def test_notebook_runs_and_its_widgets_respond(lab, browser, notebook):
             moved = browser.move_a_control(view)
             after = browser.wait_for_change(view, before)
             view.screenshot(path=str(ARTIFACTS / f"{stem}-widget{k}-after.png"))
-            changed = "text" if after[0] != before[0] else "picture"
-            log.append(f"widget {k}: moved its first {moved}; its {changed} changed")
+            caption = after[0].strip().splitlines()[-1][:120] if after[0].strip() else ""
+            log.append(f"widget {k}: moved its first {moved}; text and picture changed ({caption})")
         assert not browser.console_errors, f"browser console errors: {browser.console_errors}"
     finally:
         page.screenshot(path=str(ARTIFACTS / f"{stem}-page.png"))
