@@ -274,3 +274,48 @@ def bilinear_kernel(factor: int) -> np.ndarray:
     center = factor - 1 if size % 2 == 1 else factor - 0.5
     ramp = 1 - np.abs(np.arange(size) - center) / factor
     return np.outer(ramp, ramp).astype(np.float32)
+
+
+def valid_unet_output(size: int, depth: int) -> int:
+    """Output size of the paper's U-Net with unpadded ("valid") 3x3 convolutions.
+
+    Each of ``depth`` levels down loses 4 pixels to two convolutions and halves; the
+    bottom loses 4 more; each level up doubles and loses 4 (572 -> 388 at depth 4).
+    """
+    for _ in range(depth):
+        size = (size - 4) // 2
+    size -= 4
+    for _ in range(depth):
+        size = size * 2 - 4
+    return size
+
+
+def taps_inside_fraction(height: int, width: int, rate: int) -> float:
+    """Mean fraction of a 3x3 kernel's taps, dilated by ``rate``, that land inside a
+    ``height x width`` map, over every output position ("same" padding). The rest read
+    padding: at rates near the map's size the kernel degenerates to its centre tap."""
+
+    def axis(n: int) -> float:
+        pos = np.arange(n)[:, None] + rate * np.array([-1, 0, 1])[None, :]
+        return float(((pos >= 0) & (pos < n)).mean())
+
+    return axis(height) * axis(width)
+
+
+def atrous_strides(strides: list[int], output_stride: int) -> list[tuple[int, int]]:
+    """Turn a backbone's strides into ``(stride, dilation)`` pairs for an output stride.
+
+    Strides are kept while the product stays within ``output_stride``; after that each
+    stride becomes 1 and multiplies the dilation of the layers that follow (the rule of
+    DeepLab's TF-slim code), so the receptive field grows as before without shrinking
+    the map.
+    """
+    out, current, dilation = [], 1, 1
+    for s in strides:
+        if current * s > output_stride:
+            out.append((1, dilation))
+            dilation *= s
+        else:
+            current *= s
+            out.append((s, dilation))
+    return out

@@ -1,0 +1,68 @@
+"""Checkers for the notebooks' exercises: specific feedback, never just "wrong".
+
+Each checker takes the learner's answer (a value or a function), tests it, and returns
+a :class:`Feedback` that shows as a coloured box in a notebook and as text elsewhere.
+The checkers live in one module per part of the course; import them from here.
+"""
+
+from course_utils.exercises._feedback import Feedback
+from course_utils.exercises.part1 import (
+    check_conv_output_size,
+    check_cross_correlation,
+    check_cross_entropy,
+    check_inception_params,
+    check_most_confused,
+    check_param_counts,
+    check_stacked_receptive_field,
+)
+from course_utils.exercises.part2 import (
+    check_accuracy_and_miou,
+    check_dice,
+    check_flatten_dense_params,
+    check_instance_count,
+    check_median_frequency,
+    check_receptive_field,
+    check_separable_params,
+    check_transposed_conv_1d,
+)
+from course_utils.exercises.part3 import (
+    check_argmax_index,
+    check_atrous_conversion,
+    check_bilinear_kernel,
+    check_fcn_score_sizes,
+    check_max_unpool,
+    check_pareto_front,
+    check_rank_correlation,
+    check_taps_inside,
+    check_tile_count,
+    check_valid_unet_output,
+)
+
+__all__ = [
+    "Feedback",
+    "check_accuracy_and_miou",
+    "check_argmax_index",
+    "check_atrous_conversion",
+    "check_bilinear_kernel",
+    "check_conv_output_size",
+    "check_cross_correlation",
+    "check_cross_entropy",
+    "check_dice",
+    "check_fcn_score_sizes",
+    "check_flatten_dense_params",
+    "check_inception_params",
+    "check_instance_count",
+    "check_max_unpool",
+    "check_median_frequency",
+    "check_most_confused",
+    "check_param_counts",
+    "check_pareto_front",
+    "check_rank_correlation",
+    "check_receptive_field",
+    "check_separable_params",
+    "check_stacked_receptive_field",
+    "check_taps_inside",
+    "check_tile_count",
+    "check_transposed_conv_1d",
+    "check_valid_unet_output",
+]
