@@ -48,7 +48,7 @@ browser:
 
 test: lint browser
 	COURSE_PROFILE=quick COURSE_DATA_MIRROR="$${COURSE_DATA_MIRROR:-$(MIRROR)}" COURSE_CHROMIUM="$(CHROMIUM)" \
-	  $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	  $(BIN)/python -m pytest notebooks tests --nbval-lax --nbval-current-env -p no:cacheprovider
 
 slides: $(STAMP)
 	$(BIN)/python -m course_utils slides --out build/slides

@@ -18,9 +18,15 @@ from labdriver import BrowserSession, JupyterLab
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "browser"
-# The course notebooks that show widgets and run in seconds in the quick profile
-# (11's prediction explorer and training curves need the runs of 06-10).
-NOTEBOOKS = ["00_setup.ipynb", "01_cnn_building_blocks.ipynb", "05_encoder_decoder_toolkit.ipynb"]
+# Every course notebook that shows a widget. 11 reuses the quick runs that notebooks 06-10
+# saved when nbval ran them (the test command runs the notebooks first); without them it
+# trains the five models itself, which takes a few minutes more.
+NOTEBOOKS = [
+    "00_setup.ipynb",
+    "01_cnn_building_blocks.ipynb",
+    "05_encoder_decoder_toolkit.ipynb",
+    "11_comparison.ipynb",
+]
 
 
 @pytest.fixture(scope="module")
