@@ -161,6 +161,8 @@ class BrowserSession:
 
         Finished means: the kernel is idle and no cell's prompt shows ``[*]``.
         """
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         page.get_by_role("menuitem", name="Edit", exact=True).click()
         page.get_by_role("menuitem", name="Clear Outputs of All Cells", exact=True).click()
         page.wait_for_function(
@@ -168,9 +170,26 @@ class BrowserSession:
                 .every(p => !/\\d/.test(p.textContent))""",
             timeout=30_000,
         )
+        page.wait_for_function(  # the kernel is connected and idle (status bar)
+            """() => /\\|\\s*Idle/.test(
+                document.querySelector('#jp-main-statusbar')?.textContent ?? '')""",
+            timeout=120_000,
+        )
         start = time.monotonic()
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        for _attempt in range(3):  # a click before the kernel is wired up can be lost
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            try:
+                page.wait_for_function(
+                    """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                        .some(p => /[*\\d]/.test(p.textContent))""",
+                    timeout=30_000,
+                )
+                break
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
+        else:
+            raise AssertionError("Run All Cells did not start the notebook after 3 attempts")
         page.wait_for_function(
             """() => {
                 const busy = document.querySelector('.jp-Notebook-ExecutionIndicator')
