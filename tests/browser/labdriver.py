@@ -151,6 +151,9 @@ class BrowserSession:
         """Open a notebook and wait until its kernel is idle."""
         page.goto(url)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout_s * 1000)
+        dialog = page.locator(".jp-Dialog .jp-mod-accept")  # e.g. "Select Kernel": take the default
+        if dialog.count() and dialog.first.is_visible():
+            dialog.first.click()
         page.wait_for_selector(
             '.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=timeout_s * 1000
         )
