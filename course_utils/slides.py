@@ -15,7 +15,6 @@ once with pip, checks their SHA-256 and unpacks only those files.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 import secrets
@@ -26,6 +25,8 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from course_utils.data.download import sha256_of
 
 #: The wheels that carry the front-end files, pinned by version and SHA-256.
 ASSET_WHEELS = {
@@ -119,14 +120,6 @@ def tag_slides(notebook: dict[str, Any]) -> int:
     return changed
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch_assets(cache: Path) -> Path:
     """Download (once) and unpack reveal.js and MathJax under ``cache / "assets"``.
 
@@ -157,7 +150,7 @@ def fetch_assets(cache: Path) -> Path:
                     f"{result.stderr.strip()[-800:]}\nOn a machine without access to PyPI, "
                     f"copy {spec['file']} into {wheel.parent} and run again."
                 )
-        actual = _sha256(wheel)
+        actual = sha256_of(wheel)
         if actual != spec["sha256"]:
             wheel.unlink()
             raise RuntimeError(

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from course_utils import viz
-from course_utils.widgets.display import Explorer
+from course_utils.widgets.display import Explorer, class_ids, opacity
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,13 +175,9 @@ class DatasetBrowser(Explorer):
                     raise ValueError(f"index must be in 0..{last} for {self.split}, got {value}.")
                 self.index = int(value)
             elif key == "alpha":
-                if not 0.0 <= float(value) <= 1.0:
-                    raise ValueError(f"alpha must be between 0 and 1, got {value}.")
-                self.alpha = float(value)
+                self.alpha = opacity(value)
             elif key == "shown":
-                self.shown = [
-                    self.class_names.index(v) if isinstance(v, str) else int(v) for v in value
-                ]
+                self.shown = class_ids(value, self.class_names)
             else:
                 raise ValueError(f"Unknown setting {key!r}: use split, index, alpha or shown.")
         return self.state()
@@ -216,8 +212,6 @@ class DatasetBrowser(Explorer):
     def _build(self) -> Any:
         import ipywidgets as w
 
-        from course_utils.widgets.display import figure_png
-
         names = tuple(self.class_names)
         self.controls = {
             "split": w.Dropdown(options=list(self.splits), value=self.split, description="split"),
@@ -228,19 +222,11 @@ class DatasetBrowser(Explorer):
             "alpha": w.FloatSlider(value=self.alpha, min=0, max=1, step=0.1, description="opacity"),
             "shown": w.SelectMultiple(options=names, value=names, description="classes", rows=6),
         }  # fmt: skip
-        self._caption = w.HTML()
-        self._picture = w.Image(format="png")
 
-        def on_change(_change: Any = None) -> None:
+        def fit_index_to_split() -> None:
             split = self.controls["split"].value
             self.controls["index"].max = len(self.splits[split][0]) - 1
-            values = {k: c.value for k, c in self.controls.items()}
-            st = self.set(**values)
-            self._picture.value = figure_png(self._figure(st, ""))  # picture first, then caption
-            self._caption.value = f"<b>{st.describe()}</b>"
 
-        for control in self.controls.values():
-            control.observe(on_change, names="value")
-        on_change()
+        self._connect(lambda st: self._figure(st, ""), before_set=fit_index_to_split)
         controls = list(self.controls.values())
         return w.VBox([w.HBox([w.VBox(controls[:3]), controls[3]]), self._caption, self._picture])

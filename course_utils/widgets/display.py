@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,41 @@ class Explorer:
 
     def _build(self) -> Any:
         raise NotImplementedError
+
+    def _connect(
+        self, figure: Callable[[Any], Any], before_set: Callable[[], None] | None = None
+    ) -> None:
+        """Create ``_caption`` and ``_picture`` and redraw them on every change of a control in
+        ``self.controls``: ``set`` with every control's value, then the picture (from
+        ``figure(state)``), then the caption, so a new caption means the whole view is current.
+        """
+        import ipywidgets as w
+
+        self._caption = w.HTML()
+        self._picture = w.Image(format="png")
+
+        def on_change(_change: Any = None) -> None:
+            if before_set is not None:
+                before_set()
+            st = self.set(**{k: c.value for k, c in self.controls.items()})
+            self._picture.value = figure_png(figure(st))
+            self._caption.value = f"<b>{st.describe()}</b>"
+
+        for control in self.controls.values():
+            control.observe(on_change, names="value")
+        on_change()
+
+
+def opacity(value: Any) -> float:
+    """An overlay opacity, checked to lie in ``[0, 1]``."""
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"alpha must be between 0 and 1, got {value}.")
+    return float(value)
+
+
+def class_ids(values: Any, class_names: list[str]) -> list[int]:
+    """Classes given by name or id, as ids."""
+    return [class_names.index(v) if isinstance(v, str) else int(v) for v in values]
 
 
 def figure_png(fig: Any, dpi: int = 80) -> bytes:

@@ -139,25 +139,13 @@ class ReceptiveFieldExplorer(Explorer):
     def _build(self) -> Any:
         import ipywidgets as w
 
-        from course_utils.widgets.display import figure_png
-
         self.controls = {
             "kernel": w.IntSlider(value=self.kernel, min=1, max=7, description="kernel"),
             "stride": w.IntSlider(value=self.stride, min=1, max=3, description="stride"),
             "dilation": w.IntSlider(value=self.dilation, min=1, max=4, description="dilation"),
             "depth": w.IntSlider(value=self.depth, min=1, max=6, description="depth"),
         }
-        self._caption = w.HTML()
-        self._picture = w.Image(format="png")
-
-        def on_change(_change: Any = None) -> None:
-            st = self.set(**{k: c.value for k, c in self.controls.items()})
-            self._picture.value = figure_png(self._figure(st, ""))  # picture first, then caption
-            self._caption.value = f"<b>{st.describe()}</b>"
-
-        for control in self.controls.values():
-            control.observe(on_change, names="value")
-        on_change()
+        self._connect(lambda st: self._figure(st, ""))
         return w.VBox(
             [
                 w.HBox(list(self.controls.values())[:2]),

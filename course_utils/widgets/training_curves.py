@@ -190,8 +190,6 @@ class TrainingCurves(Explorer):
     def _build(self) -> Any:
         import ipywidgets as w
 
-        from course_utils.widgets.display import figure_png
-
         self.controls = {
             "metric": w.Dropdown(
                 options=self.metric_names, value=self.metric, description="metric"
@@ -204,17 +202,7 @@ class TrainingCurves(Explorer):
             ),
             "splits": w.SelectMultiple(options=SPLITS, value=SPLITS, description="splits", rows=2),
         }
-        self._caption = w.HTML()
-        self._picture = w.Image(format="png")
-
-        def on_change(_change: Any = None) -> None:
-            st = self.set(**{k: c.value for k, c in self.controls.items()})
-            self._picture.value = figure_png(self._figure(st, ""))  # picture first, then caption
-            self._caption.value = f"<b>{st.describe()}</b>"
-
-        for control in self.controls.values():
-            control.observe(on_change, names="value")
-        on_change()
+        self._connect(lambda st: self._figure(st, ""))
         controls = list(self.controls.values())
         return w.VBox(
             [w.HBox([w.VBox(controls[:2]), controls[2], controls[3]]), self._caption, self._picture]
