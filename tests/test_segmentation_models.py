@@ -349,3 +349,37 @@ def test_segnet_takes_the_vgg11_classifier_encoder_of_notebook_03(models):
         net.get_layer("block5_conv2").kernel.numpy(),
         classifier.get_layer("block5_conv2").kernel.numpy(),
     )
+
+
+@pytest.mark.parametrize("output_stride, dilation, pools", [(16, 1, 4), (8, 2, 3)])
+def test_deeplab_on_an_atrous_vgg_loads_a_vgg_classifier(models, output_stride, dilation, pools):
+    vgg = dict(config="vgg11", width=0.125, batch_norm=True)
+    classifier = models.vgg((32, 32, 3), 10, dense_units=0, **vgg)
+    net = models.deeplabv3plus(
+        (64, 96, 3), 5, output_stride=output_stride, backbone="vgg11", vgg_width=0.125,
+        aspp_filters=8, low_level_filters=4, decoder_filters=8, aspp_rates=(1, 2),
+    )  # fmt: skip
+    copied = models.copy_weights_by_name(classifier, net, skip=("logits",))
+    assert len(copied) == 16  # VGG-11: eight convolutions, each with its batch norm
+    np.testing.assert_array_equal(
+        net.get_layer("block5_conv2").get_weights()[0],
+        classifier.get_layer("block5_conv2").get_weights()[0],
+    )
+    assert tuple(net.get_layer("backbone_output").output.shape[1:3]) == (
+        64 // output_stride,
+        96 // output_stride,
+    )
+    # poolings stop at the output stride; the convolutions after a dropped one are dilated
+    assert (
+        sum(layer.name.startswith("block") and layer.name.endswith("_pool") for layer in net.layers)
+        == pools
+    )
+    assert net.get_layer("block5_conv1").dilation_rate == (dilation, dilation)
+    assert net.get_layer("block3_conv2").dilation_rate == (1, 1)
+    out = net(np.zeros((2, 64, 96, 3), "float32"))
+    assert _shape(out) == (2, 64, 96, 5)
+
+
+def test_deeplab_refuses_an_unknown_backbone(models):
+    with pytest.raises(ValueError, match="backbone must be 'xception' or one of"):
+        models.deeplabv3plus((64, 64, 3), 3, backbone="resnet50")

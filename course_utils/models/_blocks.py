@@ -26,6 +26,18 @@ def conv_bn_relu(
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
+def vgg_conv_bn_relu(
+    x: keras.KerasTensor, filters: int, name: str, dilation: int = 1
+) -> keras.KerasTensor:
+    """A VGG convolution with batch norm, named like ``models.vgg``'s layers (``name``,
+    ``{name}_bn``, ``{name}_relu``), so a VGG classifier's weights load into it by name."""
+    x = layers.Conv2D(
+        filters, 3, padding="same", dilation_rate=dilation, use_bias=False, name=name
+    )(x)
+    x = batch_norm(f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
 def pixel_logits(x: keras.KerasTensor, num_classes: int, name: str = "logits") -> keras.KerasTensor:
     """A 1x1 convolution to one score per class, in float32 even under mixed precision."""
     return layers.Conv2D(num_classes, 1, dtype="float32", name=name)(x)

@@ -8,9 +8,13 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from course_utils.models._blocks import check_input, conv_bn_relu, pixel_logits
+from course_utils.models._blocks import (
+    check_input,
+    conv_bn_relu,
+    pixel_logits,
+    vgg_conv_bn_relu,
+)
 from course_utils.models.layers import MaxPoolWithArgmax, MaxUnpool
-from course_utils.models.normalization import batch_norm
 
 PAPER_WIDTHS = (64, 128, 256, 512, 512)
 PAPER_CONVS = (2, 2, 3, 3, 3)
@@ -72,7 +76,7 @@ def segnet(
     x, saved = inputs, []
     for b, (filters, n) in enumerate(zip(widths, convs, strict=True), start=1):
         for i in range(1, n + 1):
-            x = _vgg_conv(x, filters, f"block{b}_conv{i}")
+            x = vgg_conv_bn_relu(x, filters, f"block{b}_conv{i}")
         before = x
         if unpooling == "argmax":
             x, indices = MaxPoolWithArgmax(name=f"block{b}_pool")(x)
@@ -90,11 +94,3 @@ def segnet(
             out = widths[b - 2] if (i == 1 and b > 1) else filters
             x = conv_bn_relu(x, out, f"dec{b}_{i}")
     return keras.Model(inputs, pixel_logits(x, num_classes), name=name)
-
-
-def _vgg_conv(x: keras.KerasTensor, filters: int, name: str) -> keras.KerasTensor:
-    """Conv-BN-ReLU named like ``models.vgg``'s layers (``block1_conv1``, ``block1_conv1_bn``),
-    so a VGG encoder trained on classification loads into SegNet by name."""
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name)(x)
-    x = batch_norm(name=f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)

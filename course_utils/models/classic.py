@@ -16,6 +16,7 @@ import keras
 from keras import layers
 
 from course_utils.models import normalization
+from course_utils.models._blocks import vgg_conv_bn_relu
 from course_utils.models.normalization import BN_MOMENTUM  # noqa: F401  (kept for callers)
 
 VGG_CONFIGS: dict[str, list[int | str]] = {
@@ -116,9 +117,7 @@ def vgg(
             continue
         name = f"block{block}_conv{conv}"
         if batch_norm:
-            x = layers.Conv2D(_w(item, width), 3, padding="same", use_bias=False, name=name)(x)
-            x = normalization.batch_norm(name=f"{name}_bn")(x)
-            x = layers.ReLU(name=f"{name}_relu")(x)
+            x = vgg_conv_bn_relu(x, _w(item, width), name)
         else:
             x = layers.Conv2D(_w(item, width), 3, padding="same", activation="relu", name=name)(x)
         conv += 1

@@ -42,14 +42,14 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "cpu": {"widths": (16, 32, 64, 128, 256)},
         "paper": {},
     },
-    "deeplabv3plus": {
+    "deeplabv3plus": {  # "cpu": notebook 03's VGG-11 encoder made atrous (output stride 8)
         "tiny": {
-            "widths": (8, 8, 16, 16, 32, 32), "middle_blocks": 1, "aspp_filters": 16,
+            "backbone": "vgg11", "vgg_width": 0.125, "output_stride": 8, "aspp_filters": 16,
             "low_level_filters": 8, "decoder_filters": 16, "aspp_rates": (1, 2, 3),
         },
         "cpu": {
-            "widths": (16, 32, 64, 128, 192, 256), "middle_blocks": 4, "aspp_filters": 128,
-            "low_level_filters": 32, "decoder_filters": 128, "aspp_rates": (2, 4, 6),
+            "backbone": "vgg11", "vgg_width": 0.25, "output_stride": 8, "aspp_filters": 128,
+            "low_level_filters": 32, "decoder_filters": 128, "aspp_rates": (4, 8, 12),
         },
         "paper": {},
     },
