@@ -383,3 +383,13 @@ def test_deeplab_on_an_atrous_vgg_loads_a_vgg_classifier(models, output_stride, 
 def test_deeplab_refuses_an_unknown_backbone(models):
     with pytest.raises(ValueError, match="backbone must be 'xception' or one of"):
         models.deeplabv3plus((64, 64, 3), 3, backbone="resnet50")
+
+
+def test_segnet_decoder_can_have_more_convolutions_than_its_encoder(models):
+    net = models.segnet((32, 32, 3), 3, widths=(4, 8), convs=(1, 1), decoder_convs=(2, 1))
+    names = {layer.name for layer in net.layers}
+    assert {"dec1_2_conv", "dec1_1_conv", "dec2_1_conv"} <= names
+    assert "block1_conv2" not in names and "dec2_2_conv" not in names
+    assert _shape(net(np.zeros((1, 32, 32, 3), "float32"))) == (1, 32, 32, 3)
+    with pytest.raises(ValueError, match="same length"):
+        models.segnet((32, 32, 3), 3, widths=(4, 8), convs=(1, 1), decoder_convs=(2,))

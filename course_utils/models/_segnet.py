@@ -26,6 +26,7 @@ def segnet(
     widths: Sequence[int] = PAPER_WIDTHS,
     convs: Sequence[int] = PAPER_CONVS,
     unpooling: str = "argmax",
+    decoder_convs: Sequence[int] | None = None,
     name: str | None = None,
 ) -> keras.Model:
     """SegNet: encoder blocks (``convs[i]`` conv-BN-ReLU of ``widths[i]`` filters, then 2x2
@@ -49,6 +50,9 @@ def segnet(
         unpooling: ``"argmax"`` (max unpooling with the encoder's indices) or
             ``"nearest"`` (the same decoder with plain 2x nearest up-sampling, the
             comparison of notebook 08).
+        decoder_convs: convolutions per decoder block, from the shallowest (``None``:
+            the mirror of ``convs``, as in the paper). More than the encoder's gives the
+            decoder more to fill in the unpooled zeros with.
         name: model name (default ``"segnet"`` or ``"segnet_nearest"``).
 
     Returns:
@@ -58,8 +62,12 @@ def segnet(
     """
     if unpooling not in ("argmax", "nearest"):
         raise ValueError(f"unpooling must be 'argmax' or 'nearest', got {unpooling!r}.")
-    if len(widths) != len(convs):
-        raise ValueError(f"widths {tuple(widths)} and convs {tuple(convs)} differ in length.")
+    decoder_convs = tuple(convs if decoder_convs is None else decoder_convs)
+    if not len(widths) == len(convs) == len(decoder_convs):
+        raise ValueError(
+            f"widths {tuple(widths)}, convs {tuple(convs)} and decoder_convs {decoder_convs} "
+            "must have the same length (one value per block)."
+        )
     name = name or ("segnet" if unpooling == "argmax" else "segnet_nearest")
     stride = 2 ** len(widths)
     if unpooling == "nearest":
@@ -89,7 +97,7 @@ def segnet(
             x = MaxUnpool(name=f"dec{b}_unpool")([x, indices, before])
         else:
             x = layers.UpSampling2D(2, name=f"dec{b}_upsample")(x)
-        n, filters = convs[b - 1], widths[b - 1]
+        n, filters = decoder_convs[b - 1], widths[b - 1]
         for i in range(n, 0, -1):
             out = widths[b - 2] if (i == 1 and b > 1) else filters
             x = conv_bn_relu(x, out, f"dec{b}_{i}")
