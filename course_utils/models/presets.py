@@ -32,9 +32,16 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
     "segnet": {
-        "tiny": {"widths": (8, 8, 16, 16, 16), "convs": (1, 1, 1, 1, 1)},
-        # VGG-11's shape and width: notebook 03's CIFAR-10 encoder loads into it by name
-        "cpu": {"widths": (16, 32, 64, 128, 128), "convs": (1, 1, 2, 2, 2)},
+        "tiny": {
+            "widths": (8, 8, 16, 16, 16), "convs": (1, 1, 1, 1, 1),
+            "decoder_convs": (2, 1, 1, 1, 1),
+        },
+        # encoder: VGG-11's shape and width (notebook 03's CIFAR-10 encoder loads by name);
+        # decoder: two convolutions per block, as VGG-16's, to fill in the unpooled zeros
+        "cpu": {
+            "widths": (16, 32, 64, 128, 128), "convs": (1, 1, 2, 2, 2),
+            "decoder_convs": (2, 2, 2, 2, 2),
+        },
         "paper": {},
     },
     "unet": {
