@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +88,53 @@ def load_run(name: str, profile: str) -> Any:
             "notebook that trains it in this profile first."
         )
     return keras.saving.load_model(path)
+
+
+@dataclass
+class WarmStart:
+    """What :func:`warm_start` did.
+
+    Attributes:
+        copied: names of the layers copied into the model (empty: it starts from random weights).
+        note: one line saying which, and why, for the notebook's printout.
+    """
+
+    copied: list[str]
+    note: str
+
+
+def warm_start(
+    model: Any, source: str, profile: str, skip: tuple[str, ...] = ("logits",)
+) -> WarmStart:
+    """Start a model from a saved run's layers of the same names, when that run exists.
+
+    Part 3 starts FCN, SegNet and DeepLabV3+ from the VGG-11 encoder notebook 03 trained
+    on CIFAR-10 (run ``"vgg11_cifar10_encoder"``). A missing run, or one built at another
+    width (the ``quick`` profile's tiny models, say), is not an error: the model keeps its
+    random weights and the note says why.
+
+    Args:
+        model: the model to initialise (changed in place).
+        source: the run's name.
+        profile: the profile whose runs to look in.
+        skip: layer names never copied (the classifier's ``logits`` by default).
+
+    Returns:
+        A :class:`WarmStart` with the layers copied and a printable note.
+    """
+    from course_utils.models.transfer import copy_weights_by_name
+
+    if not has_run(source, profile):
+        return WarmStart(
+            [],
+            f"{model.name}: no run {source!r} in profile {profile!r}; random start "
+            "(run the notebook that trains it first for a head start)",
+        )
+    try:
+        copied = copy_weights_by_name(load_run(source, profile), model, skip=skip)
+    except ValueError as error:
+        return WarmStart([], f"{model.name}: run {source!r} does not fit ({error}); random start")
+    return WarmStart(
+        copied,
+        f"{model.name}: {len(copied)} layers from run {source!r} ({', '.join(copied[:3])}, ...)",
+    )

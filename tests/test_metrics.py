@@ -129,3 +129,50 @@ def test_confusion_matrix_refuses_ambiguous_predictions():
     )
     normalised = segmentation_report(np.eye(2) / 2, ["a", "b"])
     np.testing.assert_allclose(normalised.iou, [1.0, 1.0])
+
+
+def test_boundary_band_by_hand_and_against_scipy():
+    from scipy import ndimage
+
+    from course_utils.metrics import boundary_band
+
+    mask = np.zeros((6, 7), np.int64)
+    mask[:, 4:] = 2  # one vertical edge between columns 3 and 4
+    band0 = boundary_band(mask, width=0)
+    assert band0[:, 3:5].all() and band0.sum() == 12, "both sides of the edge, nothing else"
+    band1 = boundary_band(mask[None, ..., None], width=1)
+    assert band1.shape == (1, 6, 7) and band1[0, :, 2:6].all() and band1.sum() == 24
+    assert not boundary_band(np.full((5, 5), 3), width=2).any(), "one label: no boundary"
+
+    rng = np.random.default_rng(0)
+    masks = rng.integers(0, 3, (2, 20, 30)) * (rng.random((2, 20, 30)) < 0.05)
+    for width in (0, 1, 3):
+        ours = boundary_band(masks, width)
+        square = np.ones((1, 2 * width + 1, 2 * width + 1), bool)
+        expected = ndimage.binary_dilation(boundary_band(masks, 0), structure=square)
+        np.testing.assert_array_equal(ours, expected)
+    with pytest.raises(ValueError, match="width must be"):
+        boundary_band(mask, -1)
+    with pytest.raises(ValueError, match=r"\(H, W\) or \(B, H, W\)"):
+        boundary_band(np.zeros(5), 1)
+
+
+def test_evaluate_near_boundaries_scores_only_the_band():
+    from course_utils.metrics import evaluate
+
+    masks = np.zeros((1, 8, 8), np.int64)
+    masks[0, :, 4:] = 1
+    masks[0, 0, 0] = 9  # void next to class 0: a boundary too, but never scored
+    wrong_inside = np.eye(2)[masks.clip(0, 1)].astype("float32")
+    wrong_inside[0, :, 0] = [0, 1]  # column 0 (far from the edge but for the void) wrong
+
+    class Model:
+        def predict_on_batch(self, images):
+            return wrong_inside
+
+    dataset = [(np.zeros((1, 8, 8, 3)), masks[..., None])]
+    everywhere = evaluate(Model(), dataset, 2, ignore_index=9)
+    near = evaluate(Model(), dataset, 2, ignore_index=9, boundary_width=1)
+    assert everywhere.pixel_accuracy == pytest.approx(56 / 63), "7 of 63 labelled pixels wrong"
+    # the band: columns 2-5 (32 pixels) and 5 labelled pixels around the void; 2 are wrong
+    assert near.pixel_accuracy == pytest.approx(35 / 37)

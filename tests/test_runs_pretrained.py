@@ -98,3 +98,36 @@ def test_runs_with_course_layers_load_in_a_fresh_process(empty_data_dir):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("MaxPoolWithArgmax")
+
+
+def test_warm_start_copies_a_saved_encoder_or_says_why_not(empty_data_dir):
+    from course_utils import models, runs
+
+    def encoder(width):
+        return models.vgg(
+            (32, 32, 3), 10, config="vgg11", width=width, dense_units=0, batch_norm=True
+        )
+
+    fcn = models.build("fcn8s", (64, 64, 3), 11, preset="tiny")  # vgg11 at width 0.125
+    before = [w.copy() for w in fcn.get_weights()]
+    missing = runs.warm_start(fcn, "vgg11_cifar10_encoder", "quick")
+    assert missing.copied == [] and "no run 'vgg11_cifar10_encoder'" in missing.note
+
+    runs.save_run(encoder(0.25), "vgg11_cifar10_encoder", "quick", {})  # another width
+    refused = runs.warm_start(fcn, "vgg11_cifar10_encoder", "quick")
+    assert (
+        refused.copied == [] and "does not fit" in refused.note and "random start" in refused.note
+    )
+    assert all(np.array_equal(a, b) for a, b in zip(before, fcn.get_weights(), strict=True)), (
+        "a refused copy must leave every weight as it was"
+    )
+
+    trained = encoder(0.125)
+    runs.save_run(trained, "vgg11_cifar10_encoder", "quick", {})
+    started = runs.warm_start(fcn, "vgg11_cifar10_encoder", "quick")
+    assert "block1_conv1" in started.copied and "logits" not in started.copied
+    assert f"{len(started.copied)} layers from run" in started.note
+    np.testing.assert_array_equal(
+        fcn.get_layer("block5_conv2").get_weights()[0],
+        trained.get_layer("block5_conv2").get_weights()[0],
+    )

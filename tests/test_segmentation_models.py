@@ -194,6 +194,9 @@ def test_measure_speed_and_peak_memory_report_positive_figures(models):
     small = models.peak_training_memory("unet", "tiny", (32, 32, 3), 2)
     large = models.peak_training_memory("unet", "tiny", (256, 256, 3), 8)
     assert 0 < small < large  # 256x the pixels (and 4x the batch) needs measurably more memory
+    both = models.peak_training_memories(["unet", "fcn8s"], "tiny", (256, 256, 3), 8)
+    assert list(both) == ["unet", "fcn8s"] and all(mb > 0 for mb in both.values())
+    assert both["unet"] > small, "two probes side by side still measure each model alone"
 
 
 def test_overlap_tile_prediction_is_seamless_and_mirrors_the_border(keras):

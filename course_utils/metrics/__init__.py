@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from course_utils.metrics.boundary import boundary_band
 from course_utils.metrics.confusion import (
     SegmentationReport,
     confusion_matrix,
@@ -20,6 +21,7 @@ from course_utils.metrics.weights import class_weights
 __all__ = [
     "MeanIoU",
     "SegmentationReport",
+    "boundary_band",
     "class_weights",
     "confusion_matrix",
     "evaluate",

@@ -203,6 +203,7 @@ def evaluate(
     num_classes: int,
     class_names: Sequence[str] | None = None,
     ignore_index: int | None = None,
+    boundary_width: int | None = None,
 ) -> SegmentationReport:
     """Run a segmentation model over a dataset of ``(image, mask)`` batches and report.
 
@@ -212,12 +213,18 @@ def evaluate(
         num_classes: number of real classes.
         class_names: names for the report (default ``"0", "1", ...``).
         ignore_index: void id to leave out.
+        boundary_width: score only the pixels within this many pixels of a label boundary
+            (``metrics.boundary_band``); ``None`` scores every pixel.
     """
+    from course_utils.metrics.boundary import boundary_band
+
     cm = np.zeros((num_classes, num_classes), np.int64)
     for images, masks in dataset:
-        scores = model.predict_on_batch(images)
-        cm += confusion_matrix(
-            np.asarray(masks), np.asarray(scores).argmax(-1), num_classes, ignore_index
-        )
+        predicted = np.asarray(model.predict_on_batch(images)).argmax(-1)
+        truth = np.asarray(masks)
+        keep = None if boundary_width is None else boundary_band(truth, boundary_width)
+        if keep is not None:
+            truth, predicted = truth.reshape(keep.shape)[keep], predicted.reshape(keep.shape)[keep]
+        cm += confusion_matrix(truth, predicted, num_classes, ignore_index)
     names = list(class_names) if class_names is not None else [str(i) for i in range(num_classes)]
     return segmentation_report(cm, names)

@@ -42,6 +42,7 @@ _EXPORTS = {
     "measure_speed": "profiling",
     "predict_tiled": "tiling",
     "peak_training_memory": "profiling",
+    "peak_training_memories": "profiling",
     "PRESETS": "presets",
     "DiceLoss": "losses",
     "WeightedCrossEntropy": "losses",

@@ -11,8 +11,9 @@ import keras
 from keras import layers
 
 from course_utils.models._blocks import batch_norm, conv_bn_relu, vgg_conv_bn_relu
-from course_utils.models.classic import VGG_CONFIGS, _w
+from course_utils.models.classic import VGG_CONFIGS, scaled_filters
 from course_utils.models.layers import ResizeLike
+from course_utils.ops import atrous_strides
 
 
 def separable_bn_relu(
@@ -74,19 +75,23 @@ def _atrous_vgg(
     kept until the output stride is reached; each later pooling is dropped and every later
     convolution dilated by the strides dropped. Returns the last convolution's output and
     the low-level feature (the last convolution at output stride 4)."""
+    pools = iter(atrous_strides([2] * VGG_CONFIGS[config].count("M"), output_stride))
     stride, dilation, block, conv, low_level = 1, 1, 1, 1, None
     for item in VGG_CONFIGS[config]:
         if item != "M":
-            x = vgg_conv_bn_relu(x, _w(item, width), f"block{block}_conv{conv}", dilation)
+            x = vgg_conv_bn_relu(
+                x, scaled_filters(item, width), f"block{block}_conv{conv}", dilation
+            )
             conv += 1
             continue
         if stride == 4 and low_level is None:
             low_level = x
-        if stride * 2 <= output_stride:
+        kept, dilation = next(pools)  # notebook 10's rule (ops.atrous_strides)
+        if kept == 2:
             x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
             stride *= 2
         else:
-            dilation *= 2
+            dilation *= 2  # the convolutions after a dropped pooling
         block, conv = block + 1, 1
     return x, low_level
 

@@ -44,7 +44,13 @@ VGG_CONFIGS: dict[str, list[int | str]] = {
 }
 
 
-def _w(filters: int, width: float) -> int:
+def scaled_filters(filters: int, width: float) -> int:
+    """A layer's filters at a width multiplier: ``filters * width`` rounded, at least 4.
+
+    ``vgg`` and the builders that reuse its layers (DeepLab's VGG backbone) size them
+    with this, so an encoder trained at one width loads into another network built
+    at the same width.
+    """
     return max(4, int(round(filters * width)))
 
 
@@ -75,19 +81,31 @@ def alexnet(
     _check_stem(stem)
     inputs = keras.Input(input_shape)
     if stem == "imagenet":
-        x = layers.Conv2D(_w(96, width), 11, strides=4, activation="relu", name="conv1")(inputs)
+        x = layers.Conv2D(
+            scaled_filters(96, width), 11, strides=4, activation="relu", name="conv1"
+        )(inputs)
         x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
     else:
-        x = layers.Conv2D(_w(96, width), 3, padding="same", activation="relu", name="conv1")(inputs)
-    x = layers.Conv2D(_w(256, width), 5, padding="same", activation="relu", name="conv2")(x)
+        x = layers.Conv2D(
+            scaled_filters(96, width), 3, padding="same", activation="relu", name="conv1"
+        )(inputs)
+    x = layers.Conv2D(
+        scaled_filters(256, width), 5, padding="same", activation="relu", name="conv2"
+    )(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool2")(x)
-    x = layers.Conv2D(_w(384, width), 3, padding="same", activation="relu", name="conv3")(x)
-    x = layers.Conv2D(_w(384, width), 3, padding="same", activation="relu", name="conv4")(x)
-    x = layers.Conv2D(_w(256, width), 3, padding="same", activation="relu", name="conv5")(x)
+    x = layers.Conv2D(
+        scaled_filters(384, width), 3, padding="same", activation="relu", name="conv3"
+    )(x)
+    x = layers.Conv2D(
+        scaled_filters(384, width), 3, padding="same", activation="relu", name="conv4"
+    )(x)
+    x = layers.Conv2D(
+        scaled_filters(256, width), 3, padding="same", activation="relu", name="conv5"
+    )(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool5")(x)
     x = layers.Flatten(name="flatten")(x)
     for i in (6, 7):
-        x = layers.Dense(_w(dense_units, width), activation="relu", name=f"fc{i}")(x)
+        x = layers.Dense(scaled_filters(dense_units, width), activation="relu", name=f"fc{i}")(x)
         x = layers.Dropout(0.5, name=f"drop{i}")(x)
     return keras.Model(inputs, _logits(x, num_classes), name="alexnet")
 
@@ -117,14 +135,18 @@ def vgg(
             continue
         name = f"block{block}_conv{conv}"
         if batch_norm:
-            x = vgg_conv_bn_relu(x, _w(item, width), name)
+            x = vgg_conv_bn_relu(x, scaled_filters(item, width), name)
         else:
-            x = layers.Conv2D(_w(item, width), 3, padding="same", activation="relu", name=name)(x)
+            x = layers.Conv2D(
+                scaled_filters(item, width), 3, padding="same", activation="relu", name=name
+            )(x)
         conv += 1
     if dense_units:
         x = layers.Flatten(name="flatten")(x)
         for i in (1, 2):
-            x = layers.Dense(_w(dense_units, width), activation="relu", name=f"fc{i}")(x)
+            x = layers.Dense(scaled_filters(dense_units, width), activation="relu", name=f"fc{i}")(
+                x
+            )
             x = layers.Dropout(0.5, name=f"drop{i}")(x)
     else:
         x = layers.GlobalAveragePooling2D(name="gap")(x)
@@ -186,16 +208,18 @@ def googlenet(
     inputs = keras.Input(input_shape)
     if stem == "imagenet":
         x = layers.Conv2D(
-            _w(64, width), 7, strides=2, padding="same", activation="relu", name="conv1"
+            scaled_filters(64, width), 7, strides=2, padding="same", activation="relu", name="conv1"
         )(inputs)
         x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
-        x = layers.Conv2D(_w(64, width), 1, activation="relu", name="conv2_reduce")(x)
-        x = layers.Conv2D(_w(192, width), 3, padding="same", activation="relu", name="conv2")(x)
+        x = layers.Conv2D(scaled_filters(64, width), 1, activation="relu", name="conv2_reduce")(x)
+        x = layers.Conv2D(
+            scaled_filters(192, width), 3, padding="same", activation="relu", name="conv2"
+        )(x)
         x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
     else:
-        x = layers.Conv2D(_w(192, width), 3, padding="same", activation="relu", name="conv1")(
-            inputs
-        )
+        x = layers.Conv2D(
+            scaled_filters(192, width), 3, padding="same", activation="relu", name="conv1"
+        )(inputs)
     pools = 0
     for item in _INCEPTION:
         if item == "M":
@@ -203,7 +227,9 @@ def googlenet(
             x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{2 + pools}")(x)
             continue
         name, filters = item
-        x = inception_module(x, *[_w(f, width) for f in filters], name=f"inception_{name}")
+        x = inception_module(
+            x, *[scaled_filters(f, width) for f in filters], name=f"inception_{name}"
+        )
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(0.4, name="dropout")(x)
     return keras.Model(inputs, _logits(x, num_classes), name="googlenet")
@@ -252,20 +278,26 @@ def resnet(
     inputs = keras.Input(input_shape)
     if stem == "imagenet":
         x = layers.Conv2D(
-            _w(64, width), 7, strides=2, padding="same", use_bias=False, name="conv1"
+            scaled_filters(64, width), 7, strides=2, padding="same", use_bias=False, name="conv1"
         )(inputs)
         x = normalization.batch_norm(name="conv1_bn")(x)
         x = layers.ReLU(name="conv1_relu")(x)
         x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
     else:
-        x = layers.Conv2D(_w(64, width), 3, padding="same", use_bias=False, name="conv1")(inputs)
+        x = layers.Conv2D(
+            scaled_filters(64, width), 3, padding="same", use_bias=False, name="conv1"
+        )(inputs)
         x = normalization.batch_norm(name="conv1_bn")(x)
         x = layers.ReLU(name="conv1_relu")(x)
     for stage, count in enumerate(blocks):
         for b in range(count):
             stride = 2 if stage > 0 and b == 0 else 1
             x = residual_block(
-                x, _w(64 * 2**stage, width), stride, residual, name=f"stage{stage + 1}_block{b + 1}"
+                x,
+                scaled_filters(64 * 2**stage, width),
+                stride,
+                residual,
+                name=f"stage{stage + 1}_block{b + 1}",
             )
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     depth = 2 + 2 * sum(blocks)

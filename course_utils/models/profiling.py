@@ -101,3 +101,25 @@ def peak_training_memory(
     if result.returncode != 0:
         raise RuntimeError(f"The memory probe for {name!r} failed:\n{result.stderr[-2000:]}")
     return float(json.loads(result.stdout.strip().splitlines()[-1])["peak_mb"])
+
+
+def peak_training_memories(
+    names: Sequence[str],
+    preset: str = "cpu",
+    input_shape: Sequence[int] = (192, 256, 3),
+    batch_size: int = 8,
+    workers: int = 2,
+) -> dict[str, float]:
+    """:func:`peak_training_memory` of several models, ``workers`` probes at a time.
+
+    Each probe is its own process, so probes running side by side do not share memory;
+    they only share the CPU, which memory does not depend on.
+
+    Returns:
+        ``{name: peak MB}`` in the order of ``names``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        peaks = pool.map(lambda n: peak_training_memory(n, preset, input_shape, batch_size), names)
+        return dict(zip(names, peaks, strict=True))

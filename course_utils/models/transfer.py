@@ -24,7 +24,7 @@ def copy_weights_by_name(
             or when a layer of the same name has differently shaped weights.
     """
     available = {layer.name: layer for layer in _leaf_layers(source) if layer.weights}
-    copied = []
+    pairs = []
     for layer in _leaf_layers(target):
         if layer.name in skip or layer.name not in available or not layer.weights:
             continue
@@ -36,8 +36,10 @@ def copy_weights_by_name(
                 f"{[tuple(w.shape) for w in weights]} in {source.name!r}: build both with the "
                 "same configuration and width, or pass skip=(name,)."
             )
+        pairs.append((layer, weights))
+    for layer, weights in pairs:  # only once every shape matched: a refusal changes nothing
         layer.set_weights(weights)
-        copied.append(layer.name)
+    copied = [layer.name for layer, _ in pairs]
     if not copied:
         raise ValueError(
             f"No layer of {target.name!r} matches a layer of {source.name!r} by name: were they "
