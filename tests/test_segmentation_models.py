@@ -396,3 +396,35 @@ def test_segnet_decoder_can_have_more_convolutions_than_its_encoder(models):
     assert _shape(net(np.zeros((1, 32, 32, 3), "float32"))) == (1, 32, 32, 3)
     with pytest.raises(ValueError, match="same length"):
         models.segnet((32, 32, 3), 3, widths=(4, 8), convs=(1, 1), decoder_convs=(2,))
+
+
+def test_unpooling_fill_spreads_each_unpooled_value_over_its_block(models, keras):
+    rng = np.random.default_rng(0)
+    x = rng.random((2, 8, 10, 4)).astype("float32")
+    pooled, indices = models.MaxPoolWithArgmax(dtype="float32")(x)
+    sparse = models.MaxUnpool(dtype="float32")([pooled, indices, x])
+    assert np.mean(np.asarray(sparse) == 0) == pytest.approx(0.75), "one value per 2x2 block"
+
+    def first_decoder_conv(initializer):
+        conv = keras.layers.Conv2D(
+            4, 3, padding="same", use_bias=False, kernel_initializer=initializer, dtype="float32"
+        )
+        return conv, np.asarray(conv(sparse))
+
+    conv, filled = first_decoder_conv(models.UnpoolingFill(random_scale=0.0))
+    box = np.asarray(keras.layers.UpSampling2D(2, dtype="float32")(pooled))
+    # a pure box over each channel reaches all four positions of every block
+    assert (filled >= box - 1e-6).all() and (filled > 0).all()
+    kernel = conv.get_weights()[0]
+    assert (kernel[:, :, 0, 0] == 1).all() and not kernel[:, :, 0, 1].any()
+
+    noisy, _ = first_decoder_conv(models.UnpoolingFill(random_scale=0.5, seed=1))
+    k = noisy.get_weights()[0]
+    off_diagonal = k[:, :, 0, 1]
+    assert off_diagonal.std() > 0.05, "the random part breaks the symmetry"
+    assert np.mean(np.diagonal(k, axis1=2, axis2=3)) == pytest.approx(1.0, abs=0.15)
+
+    config = models.UnpoolingFill(0.25, seed=3).get_config()
+    assert models.UnpoolingFill(**config).get_config() == {"random_scale": 0.25, "seed": 3}
+    with pytest.raises(ValueError, match="at least 2x2"):
+        models.UnpoolingFill()((1, 1, 4, 4))

@@ -37,6 +37,7 @@ _EXPORTS = {
     "MaxUnpool": "layers",
     "BilinearUpsampling": "layers",
     "ResizeLike": "layers",
+    "UnpoolingFill": "layers",
     "copy_weights_by_name": "transfer",
     "build": "presets",
     "measure_speed": "profiling",

@@ -132,6 +132,44 @@ class BilinearUpsampling(keras.initializers.Initializer):
 
 
 @keras.saving.register_keras_serializable(package="course_utils")
+class UnpoolingFill(keras.initializers.Initializer):
+    """Kernel initialiser for the first convolution after a max unpooling (SegNet's
+    decoder): each channel starts as a box over itself, plus a smaller random part.
+
+    Max unpooling leaves one value in each 2x2 block and zeros in the other three, at
+    the position the encoder's maximum had. With random weights the decoder must first
+    learn to spread those values over their blocks; a ``kernel_size`` box (3x3 by
+    default) does it from the start, as nearest up-sampling would, while the random part
+    (He normal, times ``random_scale``) breaks the symmetry so the convolution can learn
+    to use the positions.
+
+    Args:
+        random_scale: weight of the He-normal part.
+        seed: the random part's seed.
+    """
+
+    def __init__(self, random_scale: float = 0.5, seed: int | None = None):
+        self.random_scale = float(random_scale)
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        kh, kw, in_channels, out_channels = shape
+        if kh < 2 or kw < 2:
+            raise ValueError(
+                "UnpoolingFill needs a kernel of at least 2x2 to reach a whole 2x2 block, "
+                f"got {kh}x{kw}."
+            )
+        box = np.zeros(shape, np.float32)
+        for c in range(min(in_channels, out_channels)):
+            box[:, :, c, c] = 1.0
+        noise = keras.initializers.HeNormal(seed=self.seed)(shape, dtype="float32")
+        return ops.cast(box + self.random_scale * noise, dtype or "float32")
+
+    def get_config(self):
+        return {"random_scale": self.random_scale, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="course_utils")
 class ResizeLike(keras.layers.Layer):
     """Bilinearly resize ``x`` to the height and width of ``like``: ``ResizeLike()([x, like])``.
 
