@@ -11,6 +11,7 @@ classifiers (GoogLeNet), a single tower (AlexNet was split over two GPUs).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import layers
@@ -80,28 +81,23 @@ def alexnet(
     """
     _check_stem(stem)
     inputs = keras.Input(input_shape)
+
+    def conv(filters: int, kernel: int, name: str, **options: Any) -> layers.Conv2D:
+        options.setdefault("padding", "same")
+        return layers.Conv2D(
+            scaled_filters(filters, width), kernel, activation="relu", name=name, **options
+        )
+
     if stem == "imagenet":
-        x = layers.Conv2D(
-            scaled_filters(96, width), 11, strides=4, activation="relu", name="conv1"
-        )(inputs)
+        x = conv(96, 11, "conv1", strides=4, padding="valid")(inputs)
         x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
     else:
-        x = layers.Conv2D(
-            scaled_filters(96, width), 3, padding="same", activation="relu", name="conv1"
-        )(inputs)
-    x = layers.Conv2D(
-        scaled_filters(256, width), 5, padding="same", activation="relu", name="conv2"
-    )(x)
+        x = conv(96, 3, "conv1")(inputs)
+    x = conv(256, 5, "conv2")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool2")(x)
-    x = layers.Conv2D(
-        scaled_filters(384, width), 3, padding="same", activation="relu", name="conv3"
-    )(x)
-    x = layers.Conv2D(
-        scaled_filters(384, width), 3, padding="same", activation="relu", name="conv4"
-    )(x)
-    x = layers.Conv2D(
-        scaled_filters(256, width), 3, padding="same", activation="relu", name="conv5"
-    )(x)
+    x = conv(384, 3, "conv3")(x)
+    x = conv(384, 3, "conv4")(x)
+    x = conv(256, 3, "conv5")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool5")(x)
     x = layers.Flatten(name="flatten")(x)
     for i in (6, 7):
