@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.metrics.boundary import boundary_band
+
 
 def confusion_matrix(
     y_true: Any, y_pred: Any, num_classes: int, ignore_index: int | None = None
@@ -216,14 +218,12 @@ def evaluate(
         boundary_width: score only the pixels within this many pixels of a label boundary
             (``metrics.boundary_band``); ``None`` scores every pixel.
     """
-    from course_utils.metrics.boundary import boundary_band
-
     cm = np.zeros((num_classes, num_classes), np.int64)
     for images, masks in dataset:
         predicted = np.asarray(model.predict_on_batch(images)).argmax(-1)
         truth = np.asarray(masks)
-        keep = None if boundary_width is None else boundary_band(truth, boundary_width)
-        if keep is not None:
+        if boundary_width is not None:
+            keep = boundary_band(truth, boundary_width)
             truth, predicted = truth.reshape(keep.shape)[keep], predicted.reshape(keep.shape)[keep]
         cm += confusion_matrix(truth, predicted, num_classes, ignore_index)
     names = list(class_names) if class_names is not None else [str(i) for i in range(num_classes)]
