@@ -426,5 +426,5 @@ def test_unpooling_fill_spreads_each_unpooled_value_over_its_block(models, keras
 
     config = models.UnpoolingFill(0.25, seed=3).get_config()
     assert models.UnpoolingFill(**config).get_config() == {"random_scale": 0.25, "seed": 3}
-    with pytest.raises(ValueError, match="at least 2x2"):
-        models.UnpoolingFill()((1, 1, 4, 4))
+    with pytest.raises(ValueError, match="at least 3x3"):
+        models.UnpoolingFill()((2, 2, 4, 4))  # a 2x2 window misses the block from 3 of 4 positions

@@ -138,8 +138,9 @@ class UnpoolingFill(keras.initializers.Initializer):
 
     Max unpooling leaves one value in each 2x2 block and zeros in the other three, at
     the position the encoder's maximum had. With random weights the decoder must first
-    learn to spread those values over their blocks; a ``kernel_size`` box (3x3 by
-    default) does it from the start, as nearest up-sampling would, while the random part
+    learn to spread those values over their blocks; a box the size of the kernel (at
+    least 3x3, so that every position of a block sees the block's one value) does it from
+    the start, as nearest up-sampling would, while the random part
     (He normal, times ``random_scale``) breaks the symmetry so the convolution can learn
     to use the positions.
 
@@ -154,10 +155,10 @@ class UnpoolingFill(keras.initializers.Initializer):
 
     def __call__(self, shape, dtype=None):
         kh, kw, in_channels, out_channels = shape
-        if kh < 2 or kw < 2:
+        if kh < 3 or kw < 3:
             raise ValueError(
-                "UnpoolingFill needs a kernel of at least 2x2 to reach a whole 2x2 block, "
-                f"got {kh}x{kw}."
+                "UnpoolingFill needs a kernel of at least 3x3, so that every position of a "
+                f"2x2 block reaches the block's unpooled value; got {kh}x{kw}."
             )
         box = np.zeros(shape, np.float32)
         for c in range(min(in_channels, out_channels)):
