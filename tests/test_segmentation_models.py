@@ -428,3 +428,33 @@ def test_unpooling_fill_spreads_each_unpooled_value_over_its_block(models, keras
     assert models.UnpoolingFill(**config).get_config() == {"random_scale": 0.25, "seed": 3}
     with pytest.raises(ValueError, match="at least 3x3"):
         models.UnpoolingFill()((2, 2, 4, 4))  # a 2x2 window misses the block from 3 of 4 positions
+
+
+def test_segnet_unpool_fill_starts_only_the_convolution_after_each_unpooling(models, keras):
+    kwargs = dict(widths=(4, 8), convs=(1, 1), decoder_convs=(2, 2))
+    filled = models.segnet((32, 32, 3), 3, unpool_fill=True, **kwargs)
+    plain = models.segnet((32, 32, 3), 3, **kwargs)
+
+    def initializer(net, name):
+        return type(net.get_layer(name).kernel_initializer).__name__
+
+    for b in (1, 2):  # dec{b}_2 reads the unpooled map; dec{b}_1 follows it
+        assert initializer(filled, f"dec{b}_2_conv") == "UnpoolingFill"
+        assert initializer(filled, f"dec{b}_1_conv") != "UnpoolingFill"
+        assert initializer(plain, f"dec{b}_2_conv") != "UnpoolingFill"
+    kernel = np.asarray(filled.get_layer("dec2_2_conv").kernel)  # (3, 3, 8, 8)
+    diagonal = np.mean([kernel[:, :, c, c].mean() for c in range(8)])
+    off_diagonal = np.mean(kernel[:, :, 0, 1:])
+    assert diagonal > 0.5 and abs(off_diagonal) < 0.3, "a per-channel box plus noise"
+    assert _shape(filled(np.zeros((1, 32, 32, 3), "float32"))) == (1, 32, 32, 3)
+    with pytest.raises(ValueError, match="unpool_fill"):
+        models.segnet((32, 32, 3), 3, unpooling="nearest", unpool_fill=True, **kwargs)
+
+
+def test_the_cpu_segnet_preset_fills_after_unpooling_and_its_nearest_twin_does_not(models):
+    seg = models.build("segnet", (64, 64, 3), 11, preset="cpu")
+    nearest = models.build("segnet_nearest", (64, 64, 3), 11, preset="cpu")
+    init = type(seg.get_layer("dec5_2_conv").kernel_initializer).__name__
+    assert init == "UnpoolingFill"
+    assert "dec5_unpool" in {layer.name for layer in seg.layers}
+    assert "dec5_upsample" in {layer.name for layer in nearest.layers}

@@ -11,7 +11,12 @@ from course_utils.models.normalization import batch_norm
 
 
 def conv_bn_relu(
-    x: keras.KerasTensor, filters: int, name: str, kernel_size: int = 3, dilation: int = 1
+    x: keras.KerasTensor,
+    filters: int,
+    name: str,
+    kernel_size: int = 3,
+    dilation: int = 1,
+    kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
 ) -> keras.KerasTensor:
     """``Conv2D`` (no bias: batch norm has its own) -> ``BatchNormalization`` -> ReLU."""
     x = layers.Conv2D(
@@ -20,6 +25,7 @@ def conv_bn_relu(
         padding="same",
         dilation_rate=dilation,
         use_bias=False,
+        kernel_initializer=kernel_initializer,
         name=f"{name}_conv",
     )(x)
     x = batch_norm(f"{name}_bn")(x)

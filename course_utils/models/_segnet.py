@@ -14,7 +14,7 @@ from course_utils.models._blocks import (
     pixel_logits,
     vgg_conv_bn_relu,
 )
-from course_utils.models.layers import MaxPoolWithArgmax, MaxUnpool
+from course_utils.models.layers import MaxPoolWithArgmax, MaxUnpool, UnpoolingFill
 
 PAPER_WIDTHS = (64, 128, 256, 512, 512)
 PAPER_CONVS = (2, 2, 3, 3, 3)
@@ -27,6 +27,7 @@ def segnet(
     convs: Sequence[int] = PAPER_CONVS,
     unpooling: str = "argmax",
     decoder_convs: Sequence[int] | None = None,
+    unpool_fill: bool = False,
     name: str | None = None,
 ) -> keras.Model:
     """SegNet: encoder blocks (``convs[i]`` conv-BN-ReLU of ``widths[i]`` filters, then 2x2
@@ -53,6 +54,10 @@ def segnet(
         decoder_convs: convolutions per decoder block, from the shallowest (``None``:
             the mirror of ``convs``, as in the paper). More than the encoder's gives the
             decoder more to fill in the unpooled zeros with.
+        unpool_fill: start the first convolution after each unpooling from
+            :class:`UnpoolingFill` (each channel a 3x3 box over itself plus a smaller
+            random part), so the decoder spreads each unpooled value over its block from
+            the first step instead of having to learn it (``"argmax"`` only).
         name: model name (default ``"segnet"`` or ``"segnet_nearest"``).
 
     Returns:
@@ -62,6 +67,11 @@ def segnet(
     """
     if unpooling not in ("argmax", "nearest"):
         raise ValueError(f"unpooling must be 'argmax' or 'nearest', got {unpooling!r}.")
+    if unpool_fill and unpooling != "argmax":
+        raise ValueError(
+            "unpool_fill starts the convolution after a max unpooling; with "
+            "unpooling='nearest' there is none (pass unpool_fill=False)."
+        )
     decoder_convs = tuple(convs if decoder_convs is None else decoder_convs)
     if not len(widths) == len(convs) == len(decoder_convs):
         raise ValueError(
@@ -100,5 +110,7 @@ def segnet(
         n, filters = decoder_convs[b - 1], widths[b - 1]
         for i in range(n, 0, -1):
             out = widths[b - 2] if (i == 1 and b > 1) else filters
-            x = conv_bn_relu(x, out, f"dec{b}_{i}")
+            first = unpool_fill and i == n  # the convolution that reads the unpooled map
+            init = UnpoolingFill() if first else "glorot_uniform"
+            x = conv_bn_relu(x, out, f"dec{b}_{i}", kernel_initializer=init)
     return keras.Model(inputs, pixel_logits(x, num_classes), name=name)

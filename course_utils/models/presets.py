@@ -34,13 +34,14 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "segnet": {
         "tiny": {
             "widths": (8, 8, 16, 16, 16), "convs": (1, 1, 1, 1, 1),
-            "decoder_convs": (2, 1, 1, 1, 1),
+            "decoder_convs": (2, 1, 1, 1, 1), "unpool_fill": True,
         },
         # encoder: VGG-11's shape and width (notebook 03's CIFAR-10 encoder loads by name);
-        # decoder: two convolutions per block, as VGG-16's, to fill in the unpooled zeros
+        # decoder: two convolutions per block, as VGG-16's, to fill in the unpooled zeros,
+        # the first of them started as a box that spreads each unpooled value (UnpoolingFill)
         "cpu": {
             "widths": (16, 32, 64, 128, 128), "convs": (1, 1, 2, 2, 2),
-            "decoder_convs": (2, 2, 2, 2, 2),
+            "decoder_convs": (2, 2, 2, 2, 2), "unpool_fill": True,
         },
         "paper": {},
     },
@@ -88,7 +89,7 @@ def build(
     if architecture.startswith("fcn") and architecture[3:] in ("32s", "16s", "8s"):
         family, extra = "fcn", {"variant": architecture[3:]}
     elif architecture == "segnet_nearest":
-        family, extra = "segnet", {"unpooling": "nearest"}
+        family, extra = "segnet", {"unpooling": "nearest", "unpool_fill": False}
     if family not in PRESETS:
         raise ValueError(
             f"Unknown model {architecture!r}; use one of encoder_decoder, fcn8s, fcn16s, fcn32s, "
