@@ -5,11 +5,11 @@
 
 Trains every model once per seed on CamVid with the common recipe of Part 3
 (``training.fit_segmentation``: Adam 1e-3 with a cosine schedule over the budget, flips and
-zoom, void ignored; models with a VGG-11 encoder start from notebook 03's run when the
-``default`` profile has it, as in notebooks 08 and 11). The seed draws the initial
-weights and the order the training images are shuffled in. Prints each run's epochs and
-validation mIoU (all 101 images unless ``--limit``), then per model the mean, the
-standard deviation and the range.
+zoom, void ignored; a model whose layers match notebook 03's VGG-11 encoder by name starts
+from that run when the ``default`` profile has it, as in notebooks 08 and 11). The seed
+draws the initial weights and the order the training images are shuffled in. Prints each
+run's epochs and validation mIoU (all 101 images unless ``--limit``), then per model the
+mean, the standard deviation and the range.
 
 A gap between two models that is smaller than their spread is not a finding: notebook
 11's verdicts come from one run per model. Expect about ``minutes + 1`` minutes per run.
@@ -21,8 +21,6 @@ import argparse
 import statistics
 
 import course_utils
-
-VGG_ENCODER = ("fcn8s", "segnet", "deeplabv3plus")
 
 
 def main() -> None:
@@ -52,18 +50,17 @@ def main() -> None:
         for name in args.models:
             keras.backend.clear_session()
             model = models.build(name, (*size, 3), camvid.num_classes, preset=args.preset)
-            start = "random start"
-            if name in VGG_ENCODER:
-                start = runs.warm_start(model, "vgg11_cifar10_encoder", env.profile).note
+            start = runs.warm_start(model, "vgg11_cifar10_encoder", env.profile)
             fit = training.fit_segmentation(
                 model, train, val,
                 num_classes=camvid.num_classes, class_names=camvid.class_names,
-                ignore_index=camvid.ignore_index, minutes=args.minutes, epochs=200, verbose=0,
+                ignore_index=camvid.ignore_index, minutes=args.minutes,
+                epochs=training.budget("default")["epochs"], verbose=0,
             )  # fmt: skip
             results[name].append(fit.report.miou)
             print(
                 f"seed {seed}  {name:<16} {fit.epochs:>3} epochs  mIoU {fit.report.miou:.3f}"
-                f"  ({start})",
+                f"  ({start.note})",
                 flush=True,
             )
 

@@ -109,9 +109,10 @@ def warm_start(
     """Start a model from a saved run's layers of the same names, when that run exists.
 
     Part 3 starts FCN, SegNet and DeepLabV3+ from the VGG-11 encoder notebook 03 trained
-    on CIFAR-10 (run ``"vgg11_cifar10_encoder"``). A missing run, or one built at another
-    width (the ``quick`` profile's tiny models, say), is not an error: the model keeps its
-    random weights and the note says why.
+    on CIFAR-10 (run ``"vgg11_cifar10_encoder"``). A missing run, one built at another
+    width (the ``quick`` profile's tiny models, say), or a model with no layer of the
+    run's names (U-Net) is not an error: the model keeps its random weights and the note
+    says why.
 
     Args:
         model: the model to initialise (changed in place).

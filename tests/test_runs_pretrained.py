@@ -131,3 +131,8 @@ def test_warm_start_copies_a_saved_encoder_or_says_why_not(empty_data_dir):
         fcn.get_layer("block5_conv2").get_weights()[0],
         trained.get_layer("block5_conv2").get_weights()[0],
     )
+
+    unet = models.build("unet", (64, 64, 3), 11, preset="tiny")  # no layer of VGG's names
+    unrelated = runs.warm_start(unet, "vgg11_cifar10_encoder", "quick")
+    assert unrelated.copied == [] and "matches a layer" in unrelated.note
+    assert "random start" in unrelated.note

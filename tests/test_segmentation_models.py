@@ -451,10 +451,22 @@ def test_segnet_unpool_fill_starts_only_the_convolution_after_each_unpooling(mod
         models.segnet((32, 32, 3), 3, unpooling="nearest", unpool_fill=True, **kwargs)
 
 
-def test_the_cpu_segnet_preset_fills_after_unpooling_and_its_nearest_twin_does_not(models):
-    seg = models.build("segnet", (64, 64, 3), 11, preset="cpu")
-    nearest = models.build("segnet_nearest", (64, 64, 3), 11, preset="cpu")
-    init = type(seg.get_layer("dec5_2_conv").kernel_initializer).__name__
-    assert init == "UnpoolingFill"
-    assert "dec5_unpool" in {layer.name for layer in seg.layers}
-    assert "dec5_upsample" in {layer.name for layer in nearest.layers}
+@pytest.mark.parametrize("preset", ["tiny", "cpu"])
+def test_segnet_presets_fill_after_unpooling_and_their_nearest_twins_do_not(models, preset):
+    def filled_convs(net):
+        return {
+            layer.name
+            for layer in net.layers
+            if type(getattr(layer, "kernel_initializer", None)).__name__ == "UnpoolingFill"
+        }
+
+    seg = models.build("segnet", (64, 64, 3), 11, preset=preset)
+    per_block = models.PRESETS["segnet"][preset]["decoder_convs"]  # the first conv is dec{b}_{n}
+    first = {f"dec{b}_{n}_conv" for b, n in enumerate(per_block, start=1)}
+    assert filled_convs(seg) == first, "the one convolution after each unpooling"
+    for nearest in (
+        models.build("segnet_nearest", (64, 64, 3), 11, preset=preset),
+        models.build("segnet", (64, 64, 3), 11, preset=preset, unpooling="nearest"),
+    ):
+        assert "dec5_upsample" in {layer.name for layer in nearest.layers}
+        assert filled_convs(nearest) == set()

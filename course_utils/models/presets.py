@@ -89,7 +89,7 @@ def build(
     if architecture.startswith("fcn") and architecture[3:] in ("32s", "16s", "8s"):
         family, extra = "fcn", {"variant": architecture[3:]}
     elif architecture == "segnet_nearest":
-        family, extra = "segnet", {"unpooling": "nearest", "unpool_fill": False}
+        family, extra = "segnet", {"unpooling": "nearest"}
     if family not in PRESETS:
         raise ValueError(
             f"Unknown model {architecture!r}; use one of encoder_decoder, fcn8s, fcn16s, fcn32s, "
@@ -98,4 +98,6 @@ def build(
     if preset not in PRESETS[family]:
         raise ValueError(f"preset must be one of {', '.join(PRESETS[family])}, got {preset!r}.")
     kwargs = {**PRESETS[family][preset], **extra, **overrides}
+    if kwargs.get("unpooling") == "nearest" and "unpool_fill" not in overrides:
+        kwargs["unpool_fill"] = False  # the box starts a conv after unpooling: none here
     return getattr(models, family)(input_shape, num_classes, **kwargs)
