@@ -3,34 +3,38 @@
 #   make test   create the environment if it is missing, then run the whole test suite
 # Everything else here is a helper of those two.
 
+# Any Python from 3.10 to 3.13: a command, a path, or a bare version (PYTHON=3.12).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 # Tests and CI take the datasets from the offline mirror beside the clone when it is there.
 MIRROR ?= $(wildcard $(CURDIR)/../shared/datasets)
+# The Python versions `make test-pythons` runs the unit tests on.
+PYTHONS ?= 3.10 3.13
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test env lint browser notebooks-default slides clean-env
+.PHONY: lab test env lint typecheck browser test-pythons lock notebooks-default slides clean-env
 
-$(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "This course needs Python 3.11 (TensorFlow 2.21); found $$($(PYTHON) --version). Run: make PYTHON=python3.11 ..."; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
+# Creates $(VENV) when it is missing or has another Python than $(PYTHON), and installs
+# through the lock when pyproject.toml or requirements/constraints.txt changed; otherwise
+# it does nothing (no network needed). One line per step; pip's output goes to build/.
+# The set-up script needs only a standard library: python3 runs it (or $(PYTHON) where
+# there is no python3).
+BOOTSTRAP ?= $(shell command -v python3 || echo $(PYTHON))
+env:
+	@$(BOOTSTRAP) tools/make_env.py --python $(PYTHON) --venv $(VENV)
 
-env: $(STAMP)
-
-lab: $(STAMP)
+lab: env
 	$(BIN)/jupyter lab notebooks/
 
-lint: $(STAMP)
+lint: env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: env
+	$(BIN)/mypy
 
 # Install Chromium from the system packages when it is missing (needs root or sudo).
 browser:
@@ -46,15 +50,33 @@ browser:
 	[ -x "$(CHROMIUM)" ] || echo "NOTE: no Chromium at $(CHROMIUM), so the browser tests will be skipped (they fail when CI is set). \
 	Install it (Debian/Ubuntu: sudo apt-get install chromium) or run: make test CHROMIUM=/path/to/chromium-or-chrome"
 
-test: lint browser
+test: lint typecheck browser
 	COURSE_PROFILE=quick COURSE_DATA_MIRROR="$${COURSE_DATA_MIRROR:-$(MIRROR)}" COURSE_CHROMIUM="$(CHROMIUM)" \
 	  $(BIN)/python -m pytest notebooks tests --nbval-lax --nbval-current-env -p no:cacheprovider
 
-slides: $(STAMP)
+# The unit tests (no notebooks, no browser) on other Python versions, each in .venv-<version>.
+test-pythons:
+	@for v in $(PYTHONS); do \
+	  $(BOOTSTRAP) tools/make_env.py --python $$v --venv .venv-$$v || exit 1; \
+	  echo "unit tests on Python $$v"; \
+	  COURSE_PROFILE=quick COURSE_DATA_MIRROR="$${COURSE_DATA_MIRROR:-$(MIRROR)}" \
+	    .venv-$$v/bin/python -m pytest tests --ignore=tests/browser -p no:cacheprovider -q || exit 1; \
+	done
+
+# Re-resolve requirements/constraints.txt (exact versions of everything `make test`
+# installs, for every supported Python) from pyproject.toml; needs the package index.
+# Keeps the pinned versions that still fit; `make lock UPGRADE=1` moves all to the newest.
+UV_VERSION ?= 0.13.9
+lock: env
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.10 \
+	  $(if $(UPGRADE),--upgrade) --custom-compile-command "make lock" -o requirements/constraints.txt
+
+slides: env
 	$(BIN)/python -m course_utils slides --out build/slides
 
-notebooks-default: $(STAMP)
+notebooks-default: env
 	$(BIN)/python -m course_utils run-notebooks --profile default
 
 clean-env:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-3.*

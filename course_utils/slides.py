@@ -8,39 +8,46 @@ follows. :func:`build_decks` turns the
 notebooks into ``<out>/<notebook>.slides.html`` with nbconvert and copies reveal.js and
 MathJax beside them, so the decks need no network: no CDN is referenced.
 
-reveal.js and MathJax come from two wheels on PyPI that ship them as plain files
-(``sphinx-revealjs`` and ``sphinx-mathjax-offline``); :func:`fetch_assets` downloads them
-once with pip, checks their SHA-256 and unpacks only those files.
+reveal.js and MathJax come from two packages on PyPI that ship them as plain files
+(``sphinx-revealjs`` and ``sphinx-mathjax-offline``), installed and locked with the rest
+of the course (the ``slides`` extra): :func:`copy_assets` copies the files it needs from
+the installed packages after checking each against the hash pip recorded at install
+time. Building decks needs no network.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
 import secrets
-import shutil
-import subprocess
-import sys
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
-from course_utils.data.download import sha256_of
 
-#: The wheels that carry the front-end files, pinned by version and SHA-256.
-ASSET_WHEELS = {
+class AssetPackage(TypedDict):
+    """An installed package that carries front-end files, and which of them to copy."""
+
+    distribution: str
+    version: str
+    prefix: str
+    keep: tuple[str, ...]
+
+
+#: The installed packages that carry the front-end files, pinned by version (the same
+#: pins as the ``slides`` extra in ``pyproject.toml``; a test keeps them in step).
+ASSET_PACKAGES: dict[str, AssetPackage] = {
     "reveal.js": {
-        "requirement": "sphinx-revealjs==3.2.1",
-        "file": "sphinx_revealjs-3.2.1-py3-none-any.whl",
-        "sha256": "805bed3ca459346e0f01967d5ed1c40d6b7b917de1541e1e4566c8341fe7017b",
+        "distribution": "sphinx-revealjs",
+        "version": "3.2.1",
         "prefix": "sphinx_revealjs/_static/revealjs/",
         "keep": ("dist/", "plugin/notes/"),
     },
     "mathjax": {
-        "requirement": "sphinx-mathjax-offline==0.0.2",
-        "file": "sphinx_mathjax_offline-0.0.2-py3-none-any.whl",
-        "sha256": "206418155b2ff2f57496fb8501fdccae3da978e53031ff296c73729ba16062c4",
+        "distribution": "sphinx-mathjax-offline",
+        "version": "0.0.2",
         "prefix": "sphinx-mathjax-offline/static/mathjax/",
         "keep": ("tex-svg.js",),
     },
@@ -120,73 +127,71 @@ def tag_slides(notebook: dict[str, Any]) -> int:
     return changed
 
 
-def fetch_assets(cache: Path) -> Path:
-    """Download (once) and unpack reveal.js and MathJax under ``cache / "assets"``.
+def copy_assets(out: Path) -> list[Path]:
+    """Copy reveal.js and MathJax from their installed packages into ``out / <name>``.
+
+    Every file is checked against the SHA-256 that pip recorded when it installed the
+    package, so a damaged or edited installation is refused rather than copied.
+
+    Returns:
+        The folders written, one per entry of :data:`ASSET_PACKAGES`.
 
     Raises:
-        RuntimeError: when pip cannot download a wheel (say how to get it by hand) or a
-            wheel's checksum is wrong (the file is deleted; nothing is unpacked).
+        RuntimeError: when a package is missing or not the pinned version (say how to
+            install it), or an installed file does not match its recorded hash.
     """
-    cache = Path(cache)
-    assets = cache / "assets"
-    for name, spec in ASSET_WHEELS.items():
-        target = assets / name
-        marker = target / ".sha256"
-        if marker.is_file() and marker.read_text() == spec["sha256"]:
-            continue
-        wheel = cache / "wheels" / spec["file"]
-        if not wheel.is_file():
-            wheel.parent.mkdir(parents=True, exist_ok=True)
-            result = subprocess.run(
-                [
-                    sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                    "--only-binary=:all:", "--dest", str(wheel.parent), spec["requirement"],
-                ],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            if result.returncode != 0 or not wheel.is_file():
-                raise RuntimeError(
-                    f"Could not download {spec['requirement']} (which carries {name}) with pip:\n"
-                    f"{result.stderr.strip()[-800:]}\nOn a machine without access to PyPI, "
-                    f"copy {spec['file']} into {wheel.parent} and run again."
-                )
-        actual = sha256_of(wheel)
-        if actual != spec["sha256"]:
-            wheel.unlink()
+    from importlib import metadata
+
+    folders = []
+    for name, spec in ASSET_PACKAGES.items():
+        wanted = f"{spec['distribution']}=={spec['version']}"
+        try:
+            dist = metadata.distribution(spec["distribution"])
+        except metadata.PackageNotFoundError:
+            dist = None
+        if dist is None or dist.version != spec["version"]:
+            found = f"version {dist.version} is installed" if dist else "it is not installed"
             raise RuntimeError(
-                f"{wheel.name} has SHA-256 {actual}, expected {spec['sha256']}: the download is "
-                "damaged or not the pinned release. It was deleted; run again to download it anew."
+                f"The slides need {wanted} (it carries {name}), but {found}. Install the "
+                "course with its slides extra: pip install -e '.[slides]' (make test does)."
             )
-        if target.exists():
-            shutil.rmtree(target)
-        with zipfile.ZipFile(wheel) as zf:
-            for member in zf.namelist():
-                rest = member.removeprefix(spec["prefix"])
-                if rest == member or not rest.startswith(spec["keep"]) or member.endswith("/"):
-                    continue
-                out = (target / rest).resolve()
-                if target.resolve() not in out.parents:
-                    raise RuntimeError(f"{wheel.name} holds a path outside its folder: {member}")
-                out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_bytes(zf.read(member))
-        marker.write_text(spec["sha256"])
-    return assets
+        keep = tuple(spec["prefix"] + part for part in spec["keep"])
+        files = [f for f in dist.files or () if str(f).startswith(keep)]
+        if not files:
+            raise RuntimeError(f"{wanted} is installed without its {name} files; reinstall it.")
+        target = Path(out) / name
+        for file in files:
+            data = Path(str(file.locate())).read_bytes()
+            if file.hash is None or _record_hash(data) != file.hash.value:
+                raise RuntimeError(
+                    f"{file} of {wanted} does not match the hash pip recorded: the "
+                    "installation is damaged or was edited. Reinstall it: "
+                    f"pip install --force-reinstall {wanted}"
+                )
+            dest = target / str(file).removeprefix(spec["prefix"])
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        folders.append(target)
+    return folders
 
 
-def build_decks(notebooks: Iterable[Path], out: Path, cache: Path | None = None) -> list[Path]:
+def _record_hash(data: bytes) -> str:
+    """A file's SHA-256 as a wheel's RECORD writes it (URL-safe base64, no padding)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def build_decks(notebooks: Iterable[Path], out: Path) -> list[Path]:
     """Turn notebooks into offline reveal.js decks in ``out``; return the deck files.
 
     Also writes ``out / "index.html"`` listing the decks, and copies reveal.js and MathJax
-    into ``out`` (fetched into ``cache``, default ``out / ".cache"``).
+    into ``out`` from their installed packages (:func:`copy_assets`).
     """
     from nbconvert import SlidesExporter
     from traitlets.config import Config
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    assets = fetch_assets(Path(cache) if cache else out / ".cache")
-    for name in ASSET_WHEELS:
-        shutil.copytree(assets / name, out / name, dirs_exist_ok=True)
+    copy_assets(out)
     config = Config()
     config.SlidesExporter.extra_template_basedirs = [str(TEMPLATE_DIR)]
     config.SlidesExporter.template_name = "course_reveal"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,13 @@ import pytest
 from course_utils import slides
 from course_utils.cli import notebook_paths
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = notebook_paths(ROOT / "notebooks")
-CACHE = ROOT / "build" / "slides-cache"  # reveal.js and MathJax wheels, kept between runs
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -39,7 +44,7 @@ def test_slide_types_follow_headings_and_hide_solutions():
 @pytest.fixture(scope="module")
 def decks(tmp_path_factory):
     out = tmp_path_factory.mktemp("slides")
-    return out, slides.build_decks(NOTEBOOKS, out, cache=CACHE)
+    return out, slides.build_decks(NOTEBOOKS, out)
 
 
 def test_decks_build_for_every_notebook_and_reference_only_local_files(decks):
@@ -64,15 +69,56 @@ def test_decks_build_for_every_notebook_and_reference_only_local_files(decks):
         assert page.count('class="notes"') >= notes
 
 
-def test_a_damaged_asset_download_is_refused_and_deleted(tmp_path, monkeypatch):
-    spec = slides.ASSET_WHEELS["reveal.js"]
-    wheel = tmp_path / "wheels" / spec["file"]
-    wheel.parent.mkdir(parents=True)
-    wheel.write_bytes(b"not the wheel")
-    with pytest.raises(RuntimeError, match="SHA-256") as err:
-        slides.fetch_assets(tmp_path)
-    assert "run again" in str(err.value)
-    assert not wheel.exists() and not (tmp_path / "assets" / "reveal.js").exists()
+def test_assets_come_from_the_installed_packages_without_the_network(tmp_path, monkeypatch):
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"copy_assets ran a command: {args}")
+
+    monkeypatch.setattr(subprocess, "run", no_subprocess)
+    monkeypatch.setattr(subprocess, "Popen", no_subprocess)
+    folders = slides.copy_assets(tmp_path)
+    assert [f.name for f in folders] == list(slides.ASSET_PACKAGES)
+    assert (tmp_path / "reveal.js" / "dist" / "reveal.js").is_file()
+    assert (tmp_path / "reveal.js" / "plugin" / "notes" / "notes.js").is_file()
+    assert (tmp_path / "mathjax" / "tex-svg.js").stat().st_size > 1_000_000
+
+
+def test_asset_pins_match_the_slides_extra():
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = set(extra["optional-dependencies"]["slides"])
+    wanted = {f"{s['distribution']}=={s['version']}" for s in slides.ASSET_PACKAGES.values()}
+    assert pins == wanted
+
+
+def test_a_damaged_installed_asset_is_refused(tmp_path, monkeypatch):
+    from importlib import metadata
+
+    real = metadata.distribution("sphinx-mathjax-offline")
+    damaged = tmp_path / "tex-svg.js"
+    damaged.write_bytes(b"not MathJax")
+
+    class Edited:
+        version = real.version
+        files = [f for f in real.files if str(f).endswith("mathjax/tex-svg.js")]
+
+    for file in Edited.files:
+        monkeypatch.setattr(file, "locate", lambda: damaged)
+    monkeypatch.setattr(
+        metadata, "distribution", lambda name: Edited if "mathjax" in name else real
+    )
+    monkeypatch.setitem(slides.ASSET_PACKAGES, "reveal.js", slides.ASSET_PACKAGES["mathjax"])
+    with pytest.raises(RuntimeError, match="does not match the hash pip recorded"):
+        slides.copy_assets(tmp_path / "out")
+
+
+def test_a_missing_or_other_version_says_how_to_install(tmp_path, monkeypatch):
+    spec = {**slides.ASSET_PACKAGES["mathjax"], "version": "9.9.9"}
+    monkeypatch.setitem(slides.ASSET_PACKAGES, "mathjax", spec)
+    with pytest.raises(RuntimeError, match=r"version 0\.0\.2 is installed.*\[slides\]"):
+        slides.copy_assets(tmp_path)
+    missing = {**spec, "distribution": "no-such-asset-package"}
+    monkeypatch.setitem(slides.ASSET_PACKAGES, "mathjax", missing)
+    with pytest.raises(RuntimeError, match="it is not installed"):
+        slides.copy_assets(tmp_path)
 
 
 def test_headings_get_cells_of_their_own_outside_code_fences():

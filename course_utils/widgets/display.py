@@ -19,9 +19,18 @@ def gray(image: Any) -> np.ndarray:
 
 
 class Explorer:
-    """What every explorer shares: its ipywidgets view, built by ``_build`` on first use."""
+    """What every explorer shares: its ipywidgets view, built by ``_build`` on first use.
+
+    Subclasses keep their controls in ``controls`` (name to ipywidget) and implement
+    ``set(**values)``, returning a state with a ``describe()`` caption.
+    """
 
     _widget: Any = None
+    controls: dict[str, Any]
+
+    def set(self, **values: Any) -> Any:
+        """Change the explorer's settings; return its new state."""
+        raise NotImplementedError
 
     @property
     def widget(self) -> Any:

@@ -16,11 +16,7 @@ ARTIFACTS = ROOT / "build" / "browser"
 
 @pytest.mark.browser
 def test_a_deck_works_offline_in_chromium(tmp_path, browser_ready):
-    deck = slides.build_decks(
-        [ROOT / "notebooks" / "01_cnn_building_blocks.ipynb"],
-        tmp_path,
-        cache=ROOT / "build" / "slides-cache",
-    )[0]
+    deck = slides.build_decks([ROOT / "notebooks" / "01_cnn_building_blocks.ipynb"], tmp_path)[0]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with BrowserSession() as browser:
         page = browser.new_page()

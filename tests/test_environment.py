@@ -1,0 +1,201 @@
+"""One environment, installed the same way everywhere: Python 3.10-3.13, through the lock.
+
+`make lab`, `make test` and `make test-pythons` all set up through `tools/make_env.py`,
+which installs through `requirements/constraints.txt`; `environment.yml` (conda, Binder)
+installs through the same lock.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCK = ROOT / "requirements" / "constraints.txt"
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PROJECT = PYPROJECT["project"]
+SUPPORTED = ["3.10", "3.11", "3.12", "3.13"]
+
+
+def _make_env():
+    spec = importlib.util.spec_from_file_location("make_env", ROOT / "tools" / "make_env.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _lock_pins(python: str, full: str | None = None) -> dict[str, str]:
+    """{name: version} of the lock's lines that apply on ``python`` (Linux)."""
+    env = {"python_version": python, "python_full_version": full or f"{python}.0"}
+    pins: dict[str, str] = {}
+    for line in LOCK.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        requirement, _, marker = line.partition(";")
+        if marker.strip() and not Marker(marker.strip()).evaluate(env):
+            continue
+        name, version = requirement.strip().split("==")
+        assert canonicalize_name(name) not in pins, f"{name} pinned twice for Python {python}"
+        pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_pyproject_declares_python_310_to_313_and_an_spdx_licence():
+    allowed = SpecifierSet(PROJECT["requires-python"])
+    assert [v for v in ["3.9", *SUPPORTED, "3.14"] if f"{v}.0" in allowed] == SUPPORTED
+    classifiers = {c.rsplit(" :: ", 1)[-1] for c in PROJECT["classifiers"] if "Python ::" in c}
+    assert classifiers == set(SUPPORTED)
+    assert PROJECT["license"] == "MIT", "an SPDX expression, not a TOML table (setuptools warns)"
+    assert PYPROJECT["tool"]["ruff"]["target-version"] == "py310"
+
+
+@pytest.mark.parametrize("python", SUPPORTED)
+def test_the_lock_pins_every_requirement_on_every_supported_python(python):
+    pins = _lock_pins(python)
+    env = {"python_version": python, "python_full_version": f"{python}.0", "extra": ""}
+    declared = list(PROJECT["dependencies"])
+    for extra in PROJECT["optional-dependencies"].values():
+        declared += [r for r in extra if not r.startswith(PROJECT["name"])]
+    for text in declared:
+        requirement = Requirement(text)
+        if requirement.marker and not requirement.marker.evaluate(env):
+            continue
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in the lock for Python {python}: run `make lock`"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"the lock pins {name}=={pins[name]}, outside {text!r}: run `make lock`"
+        )
+    for tool in ("ruff", "mypy", "pytest", "tensorflow", "keras"):
+        assert tool in pins, f"{tool} must be pinned, or a new release can turn CI red"
+
+
+def test_this_environment_was_installed_from_the_lock():
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    pins = _lock_pins(python, ".".join(map(str, sys.version_info[:3])))
+    ours = {canonicalize_name(PROJECT["name"]), "pip", "setuptools", "wheel", "uv"}
+    off = {}
+    for dist in metadata.distributions():
+        name = canonicalize_name(dist.metadata["Name"])
+        if name not in ours and pins.get(name) != dist.version:
+            off[name] = (dist.version, pins.get(name))
+    assert not off, f"installed (version, lock) differ: {off}; set up with `make env`"
+
+
+def test_environment_yml_installs_through_the_same_lock():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    python = next(d for d in conda if d.startswith("python"))
+    assert f"{python.split('=')[1]}.0" in SpecifierSet(PROJECT["requires-python"])
+    assert sorted(conda) == sorted([python, "pip"]), "conda brings Python and pip, nothing else"
+    assert pip == [["-c requirements/constraints.txt", "-e ."]]
+
+
+def test_the_makefile_sets_up_through_the_script_and_checks_types():
+    makefile = (ROOT / "Makefile").read_text()
+    env_rule = re.search(r"^env:\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    assert "tools/make_env.py" in env_rule
+    assert re.search(r"^test: .*\benv\b|^test: lint typecheck", makefile, re.M)
+    assert re.search(r"^typecheck: env\n\t\$\(BIN\)/mypy", makefile, re.M)
+    assert "pip install" not in re.search(r"^test:.*?(?=^\S)", makefile, re.M | re.S).group(0)
+
+
+# --- tools/make_env.py, with stand-in interpreters --------------------------------------
+
+
+def _fake_python(path: Path, version: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho {version.replace('.', ' ')}\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_bare_version_is_found_on_path(tmp_path, monkeypatch):
+    make_env = _make_env()
+    fake = _fake_python(tmp_path / "bin" / "python3.12", "3.12.4")
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    assert make_env.find_python("3.12") == str(fake)
+    with pytest.raises(make_env.SetupError, match=r"No Python 3\.97 found.*PYTHON="):
+        make_env.find_python("3.97")
+
+
+def test_an_unsupported_python_is_refused_with_what_to_do(tmp_path):
+    make_env = _make_env()
+    old = _fake_python(tmp_path / "python3.9", "3.9.18")
+    with pytest.raises(
+        make_env.SetupError, match=r"Python 3\.9\.18; the course needs Python 3\.10"
+    ):
+        make_env.make_env(str(old), tmp_path / "venv", "test")
+    assert not (tmp_path / "venv").exists()
+
+
+def test_a_venv_of_another_python_is_replaced_and_installed_through_the_lock(tmp_path, monkeypatch):
+    make_env = _make_env()
+    asked = _fake_python(tmp_path / "python3.12", "3.12.4")
+    venv = tmp_path / "venv"
+    _fake_python(venv / "bin" / "python", "3.11.7")
+    (venv / "leftover").write_text("from the 3.11 environment")
+    steps = []
+
+    def step(label, command, log):
+        steps.append(command)
+        if command[1:3] == ["-m", "venv"]:
+            _fake_python(venv / "bin" / "python", "3.12.4")
+
+    monkeypatch.setattr(make_env, "_step", step)
+    monkeypatch.setattr(make_env, "LOG_DIR", tmp_path / "build")
+    python = make_env.make_env(str(asked), venv, "test")
+    assert python == venv / "bin" / "python" and not (venv / "leftover").exists()
+    assert steps[0] == [str(asked), "-m", "venv", str(venv)]
+    install = steps[1]
+    assert install[install.index("-c") + 1] == str(make_env.LOCK) and ".[test]" in install
+    # Same Python, nothing changed: no step runs at all (no network needed).
+    monkeypatch.setattr(make_env, "_step", lambda *a: pytest.fail(f"ran {a[0]}"))
+    assert make_env.make_env(str(asked), venv, "test") == python
+    # Another extra (or a changed lock) reinstalls, keeping the venv.
+    monkeypatch.setattr(make_env, "_step", step)
+    make_env.make_env(str(asked), venv, "slides")
+    assert steps[-1][-1] == ".[slides]" and len(steps) == 3
+
+
+def test_a_failing_step_names_the_log_and_shows_its_end(tmp_path):
+    make_env = _make_env()
+    log = tmp_path / "setup.log"
+    log.write_text("")
+    command = [
+        sys.executable,
+        "-c",
+        "print('ERROR: no matching distribution'); raise SystemExit(3)",
+    ]
+    with pytest.raises(make_env.SetupError) as error:
+        make_env._step("install", command, log)
+    assert "exit 3" in str(error.value) and str(log) in str(error.value)
+    assert "no matching distribution" in str(error.value)
+
+
+def test_the_built_environment_is_reused_without_pip(monkeypatch):
+    """`make test` on a built venv runs no pip: it passes with the package index unreachable."""
+    make_env = _make_env()
+    venv = Path(sys.prefix)
+    if not (venv / make_env.STAMP_NAME).is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{venv} was not set up by tools/make_env.py")
+        pytest.skip("this environment was not set up by tools/make_env.py")
+    monkeypatch.setattr(make_env, "_step", lambda *a: pytest.fail(f"would run {a[0]}"))
+    assert make_env.make_env(sys.executable, venv, "test") == venv / "bin" / "python"
