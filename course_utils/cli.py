@@ -3,7 +3,8 @@
 course check                         environment: versions, devices, profile, data folder
 course fetch camvid isbi2012         download datasets ahead of time (before going offline)
 course fetch --all
-course cache                         what is cached and how big it is
+course cache                         datasets, trained runs and rejected files, with sizes
+course cache --clear-rejected        delete the files that failed their checksum
 course run-notebooks --profile default
                                      execute every notebook in order, writing outputs
 """
@@ -15,8 +16,12 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+
+from course_utils.notebook_rules import clean, notebook_paths
+from course_utils.profiles import DEFAULT_PROFILE, PROFILE_ENV_VAR, PROFILES
 
 
 def _human(n: float) -> str:
@@ -28,12 +33,16 @@ def _human(n: float) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from course_utils.data import data_dir, mirror_dir
+    from course_utils.data import DatasetError, data_dir, mirror_dir
     from course_utils.env import setup
 
     setup(profile=args.profile)
     print(f"data folder: {data_dir()}")
-    mirror = mirror_dir()
+    try:
+        mirror = mirror_dir()
+    except DatasetError as err:  # a mirror that has gone away: say so, check the rest
+        print(f"dataset mirror: PROBLEM: {err}")
+        return 1
     print(f"dataset mirror: {mirror if mirror else 'none (downloads from the public URLs)'}")
     return 0
 
@@ -59,38 +68,48 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from course_utils.data import cached, data_dir
+    from course_utils.data.cache import (
+        cached,
+        cached_runs,
+        clear_rejected,
+        data_dir,
+        rejected_dir,
+        rejected_files,
+    )
 
-    entries = cached()
     print(f"data folder: {data_dir()}")
-    if not entries:
+    if args.clear_rejected:
+        count = clear_rejected()
+        print(f"deleted {count} rejected file(s) from {rejected_dir()}")
+        return 0
+    entries, runs, rejected = cached(), cached_runs(), rejected_files()
+    if not (entries or runs or rejected):
         print("(empty: nothing fetched yet)")
-    for entry in entries:
-        print(f"  {entry.name:<16} {entry.files:>7} files  {_human(entry.size_bytes):>9}")
-    total = sum(e.size_bytes for e in entries)
-    print(f"  {'total':<16} {'':>7}        {_human(total):>9}")
+        return 0
+    total = 0
+    if entries:
+        print("datasets:")
+        for entry in entries:
+            print(f"  {entry.name:<16} {entry.files:>7} files  {_human(entry.size_bytes):>9}")
+        total += sum(e.size_bytes for e in entries)
+    if runs:
+        print("trained runs (saved by the notebooks, per profile):")
+        for run in runs:
+            note = "" if run.complete else "  (incomplete: model or scores missing)"
+            print(f"  {run.profile:<8} {run.name:<32} {_human(run.size_bytes):>9}{note}")
+        total += sum(r.size_bytes for r in runs)
+    if rejected:
+        size = sum(r.size_bytes for r in rejected)
+        print(
+            f"rejected files: {len(rejected)} in {rejected_dir()}, {_human(size)} "
+            "(they failed their checksum; nothing uses them)"
+        )
+        for item in rejected:
+            print(f"  {item.path.relative_to(rejected_dir())}  {_human(item.size_bytes)}")
+        print("  to delete them: python -m course_utils cache --clear-rejected")
+        total += size
+    print(f"total {_human(total)}")
     return 0
-
-
-def notebook_paths(folder: Path, only: str | None = None) -> list[Path]:
-    """The course notebooks in order (``NN_name.ipynb``), optionally filtered by a substring."""
-    paths = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
-    return [p for p in paths if only is None or only in p.name]
-
-
-def clean_notebook(nb: dict) -> dict:
-    """Drop saved widget state and renumber executed cells 1..N (what the repo keeps)."""
-    nb.get("metadata", {}).pop("widgets", None)
-    count = 0
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "code":
-            count += 1
-            cell["execution_count"] = count
-            for out in cell.get("outputs", []):
-                if "execution_count" in out:
-                    out["execution_count"] = count
-                out.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
-    return nb
 
 
 def _merge_timings(path: Path, profile: str, timings: dict[str, float]) -> None:
@@ -106,7 +125,7 @@ TIMINGS_START, TIMINGS_END = "<!-- timings:start -->", "<!-- timings:end -->"
 
 def timings_table(record: dict, folder: Path) -> str:
     """A Markdown table of the measured wall time of every notebook in each profile."""
-    profiles = [p for p in ("quick", "default", "full") if p in record.get("seconds", {})]
+    profiles = [p for p in PROFILES if p in record.get("seconds", {})]
 
     def cell(profile: str, name: str) -> str:
         seconds = record["seconds"][profile].get(name)
@@ -143,6 +162,20 @@ def _cmd_timings_table(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _profile_set(profile: str) -> Iterator[None]:
+    """Set ``$COURSE_PROFILE`` for the kernels started inside, then put it back as it was."""
+    before = os.environ.get(PROFILE_ENV_VAR)
+    os.environ[PROFILE_ENV_VAR] = profile
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(PROFILE_ENV_VAR, None)
+        else:
+            os.environ[PROFILE_ENV_VAR] = before
+
+
 def _cmd_run_notebooks(args: argparse.Namespace) -> int:
     import nbformat
     from nbclient import NotebookClient
@@ -153,33 +186,33 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
     if not paths:
         print(f"No notebooks matching in {folder}.", file=sys.stderr)
         return 2
-    os.environ["COURSE_PROFILE"] = args.profile
-    timings = {}
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(
-            nb,
-            timeout=args.timeout,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(folder)}},
-        )
-        start = time.perf_counter()
-        print(f"{path.name}: running in profile {args.profile} ...", flush=True)
-        try:
-            client.execute()
-        except CellExecutionError as err:
-            print(
-                f"{path.name}: FAILED after {time.perf_counter() - start:.0f} s\n{err}",
-                file=sys.stderr,
+    with _profile_set(args.profile):
+        timings = {}
+        for path in paths:
+            nb = nbformat.read(path, as_version=4)
+            client = NotebookClient(
+                nb,
+                timeout=args.timeout,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(folder)}},
             )
-            return 1
-        seconds = time.perf_counter() - start
-        timings[path.name] = round(seconds, 1)
-        if args.no_save:
-            print(f"{path.name}: done in {seconds:.0f} s (outputs not saved)", flush=True)
-            continue
-        nbformat.write(nbformat.from_dict(clean_notebook(nb)), path)
-        print(f"{path.name}: done in {seconds:.0f} s, outputs written", flush=True)
+            start = time.perf_counter()
+            print(f"{path.name}: running in profile {args.profile} ...", flush=True)
+            try:
+                client.execute()
+            except CellExecutionError as err:
+                print(
+                    f"{path.name}: FAILED after {time.perf_counter() - start:.0f} s\n{err}",
+                    file=sys.stderr,
+                )
+                return 1
+            seconds = time.perf_counter() - start
+            timings[path.name] = round(seconds, 1)
+            if args.no_save:
+                print(f"{path.name}: done in {seconds:.0f} s (outputs not saved)", flush=True)
+                continue
+            nbformat.write(nbformat.from_dict(clean(nb)), path)
+            print(f"{path.name}: done in {seconds:.0f} s, outputs written", flush=True)
     if args.timings:
         _merge_timings(Path(args.timings), args.profile, timings)
     return 0
@@ -219,11 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every dataset with a public URL")
     p.set_defaults(func=_cmd_fetch)
 
-    p = sub.add_parser("cache", help="list cached datasets and their sizes")
+    p = sub.add_parser("cache", help="list cached datasets, trained runs and rejected files")
+    p.add_argument(
+        "--clear-rejected", action="store_true", help="delete the files that failed their checksum"
+    )
     p.set_defaults(func=_cmd_cache)
 
     p = sub.add_parser("run-notebooks", help="execute all notebooks in order, writing outputs")
-    p.add_argument("--profile", default="default", choices=("quick", "default", "full"))
+    p.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES, type=str.lower)
     p.add_argument("--folder", default="notebooks")
     p.add_argument("--only", default=None, help="run only notebooks whose name contains this")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per cell")

@@ -12,20 +12,19 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.palettes import voc_colors
+
 VOID_COLOR = (0, 0, 0)
 ERROR_COLORS = {"right": (60, 170, 75), "wrong": (220, 40, 40), "ignored": (128, 128, 128)}
 
 
 def default_palette(n: int = 256) -> np.ndarray:
-    """The PASCAL VOC colour map: ``uint8 (n, 3)``, distinct colours for ids ``0..n-1``."""
-    ids = np.arange(n)
-    palette = np.zeros((n, 3), np.uint8)
-    for shift in range(7, -1, -1):
-        for channel in range(3):
-            palette[:, channel] |= (((ids >> (3 * (7 - shift) + channel)) & 1) << shift).astype(
-                np.uint8
-            )
-    return palette
+    """The PASCAL VOC colour map: ``uint8 (n, 3)``, distinct colours for ids ``0..n-1``.
+
+    The same colours as ``data.info("voc2012").colors`` (both come from
+    :func:`course_utils.palettes.voc_colors`).
+    """
+    return np.array(voc_colors(n), np.uint8).reshape(n, 3)
 
 
 def as_palette(palette: Any = None, num_classes: int | None = None) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tarfile
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,81 @@ def test_good_archive_extracts_once(tmp_path):
     assert (dest / "top" / "a.txt").read_bytes() == b"changed", (
         "a finished extraction is not redone"
     )
+
+
+def _sha256(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_marker_records_the_archives_sha256(tmp_path):
+    archive = tmp_path / "good.tar.gz"
+    _tar(archive, [("top/a.txt", b"A", "file")])
+    dest = safe_extract(archive, tmp_path / "good")
+    assert _sha256(archive) in (dest / ".extracted").read_text()
+
+
+def test_changed_archive_is_extracted_again(tmp_path):
+    """A re-fetched archive (new registry entry, corrupt copy replaced) must not be
+    answered with the tree of the old one."""
+    archive = tmp_path / "data.tar.gz"
+    _tar(archive, [("top/a.txt", b"old", "file"), ("top/gone.txt", b"x", "file")])
+    dest = safe_extract(archive, tmp_path / "data")
+    _tar(archive, [("top/a.txt", b"new", "file"), ("top/added.txt", b"y", "file")])
+    assert safe_extract(archive, tmp_path / "data") == dest
+    assert (dest / "top" / "a.txt").read_bytes() == b"new"
+    assert (dest / "top" / "added.txt").is_file()
+    assert not (dest / "top" / "gone.txt").exists(), "files of the old archive must go"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "data.tar.gz"], "no leftovers"
+
+
+def test_tree_with_a_marker_from_before_checksums_is_extracted_again(tmp_path):
+    archive = tmp_path / "data.tar.gz"
+    _tar(archive, [("top/a.txt", b"current", "file")])
+    stale = tmp_path / "data"
+    (stale / "top").mkdir(parents=True)
+    (stale / "top" / "a.txt").write_bytes(b"stale")
+    (stale / ".extracted").write_text("data.tar.gz\n")  # what the marker used to hold
+    safe_extract(archive, stale)
+    assert (stale / "top" / "a.txt").read_bytes() == b"current"
+
+
+def test_interrupted_extraction_leaves_the_previous_tree_and_no_half_tree(tmp_path, monkeypatch):
+    archive = tmp_path / "data.tar.gz"
+    _tar(archive, [("top/a.txt", b"old", "file")])
+    old_sha = _sha256(archive)
+    dest = safe_extract(archive, tmp_path / "data")
+    _tar(archive, [("top/a.txt", b"new", "file"), ("top/b.txt", b"new", "file")])
+
+    real_extractall = tarfile.TarFile.extractall
+
+    def interrupted(self, path=".", *args, **kwargs):
+        (Path(path) / "top").mkdir(parents=True, exist_ok=True)
+        (Path(path) / "top" / "a.txt").write_bytes(b"half")  # one member written, then ^C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        safe_extract(archive, dest)
+    assert (dest / "top" / "a.txt").read_bytes() == b"old", "the previous tree is untouched"
+    assert old_sha in (dest / ".extracted").read_text(), "and still says where it came from"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "data.tar.gz"], "no half tree"
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", real_extractall)
+    safe_extract(archive, dest)
+    assert (dest / "top" / "b.txt").read_bytes() == b"new", "the next run extracts it"
+
+
+def test_interrupted_first_extraction_leaves_nothing_that_looks_done(tmp_path, monkeypatch):
+    archive = tmp_path / "data.tar.gz"
+    _tar(archive, [("top/a.txt", b"A", "file")])
+
+    def interrupted(self, path=".", *args, **kwargs):
+        (Path(path) / "half.txt").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        safe_extract(archive, tmp_path / "data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.tar.gz"]

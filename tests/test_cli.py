@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 
-from course_utils import cli
+from course_utils import cli, notebook_rules
 
 
 def test_cache_lists_sizes(empty_data_dir, capsys):
@@ -52,6 +53,8 @@ def test_run_notebooks_executes_in_order_and_cleans(tmp_path, capsys):
     first = nbformat.read(tmp_path / "00_demo.ipynb", as_version=4)
     assert first.cells[0].outputs[0]["text"].strip() == "quick"
     assert first.cells[0].execution_count == 1 and "widgets" not in first.metadata
+    saved = [notebook_rules.file_problems(p) for p in sorted(tmp_path.glob("*.ipynb"))]
+    assert saved == [[], []], "run-notebooks saves what the hygiene check accepts"
     record = json.loads(timings.read_text())
     assert set(record["seconds"]["quick"]) == {"00_demo.ipynb", "01_demo.ipynb"}
     assert record["seconds"]["default"] == {"00_demo.ipynb": 9.0} and record["machine"] == "m"
@@ -79,3 +82,80 @@ def test_the_teachers_guide_shows_the_measured_timings():
         "run: python -m course_utils timings-table --write docs/teaching.md"
     )
     assert "| `11_comparison` |" in table
+
+
+def _demo_notebook(path, code: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+
+def test_cache_tells_datasets_runs_and_rejected_files_apart(empty_data_dir, capsys):
+    (empty_data_dir / "camvid").mkdir(parents=True)
+    (empty_data_dir / "camvid" / "x.png").write_bytes(b"0" * 2048)
+    quick = empty_data_dir / "runs" / "quick"
+    quick.mkdir(parents=True)
+    (quick / "unet.keras").write_bytes(b"0" * 3 * 1024)
+    (quick / "unet.json").write_bytes(b"{}")
+    (quick / ".fcn.partial.keras").write_bytes(b"half")  # a save in progress: not a run
+    (empty_data_dir / "runs" / "default").mkdir()
+    (empty_data_dir / "runs" / "default" / "segnet.json").write_bytes(b"{}")
+    rejected = empty_data_dir / "_rejected" / "mnist"
+    rejected.mkdir(parents=True)
+    (rejected / "a.bin.20250101-120000").write_bytes(b"0" * 1024)
+
+    assert cli.main(["cache"]) == 0
+    out = capsys.readouterr().out
+    datasets = out.split("datasets:")[1].split("trained runs")[0]
+    assert "camvid" in datasets and "runs" not in datasets and "_rejected" not in datasets
+    runs = out.split("trained runs")[1].split("rejected files")[0]
+    lines = [line.split() for line in runs.splitlines()[1:]]
+    assert lines[0][:2] == ["default", "segnet"] and "incomplete" in runs
+    assert lines[1][:4] == ["quick", "unet", "3.0", "KB"], "profile, name and size"
+    assert "fcn" not in runs
+    rejected_part = out.split("rejected files")[1]
+    assert "mnist/a.bin.20250101-120000" in rejected_part and "1.0 KB" in rejected_part
+    assert "cache --clear-rejected" in rejected_part, "how to clear them"
+
+    assert cli.main(["cache", "--clear-rejected"]) == 0
+    assert "deleted 1 rejected file(s)" in capsys.readouterr().out
+    assert not (empty_data_dir / "_rejected").exists()
+    assert (quick / "unet.keras").is_file() and (empty_data_dir / "camvid" / "x.png").is_file()
+    cli.main(["cache"])
+    assert "rejected files" not in capsys.readouterr().out
+
+
+def test_cache_of_an_empty_folder(empty_data_dir, capsys):
+    assert cli.main(["cache"]) == 0
+    assert "nothing fetched yet" in capsys.readouterr().out
+
+
+def test_run_notebooks_leaves_the_profile_of_its_own_process_alone(tmp_path, monkeypatch):
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    _demo_notebook(tmp_path / "00_ok.ipynb", "import os\nprint(os.environ['COURSE_PROFILE'])")
+    assert cli.main(["run-notebooks", "--profile", "quick", "--folder", str(tmp_path)]) == 0
+    assert "COURSE_PROFILE" not in os.environ, "unset before, unset after"
+    assert nbformat.read(tmp_path / "00_ok.ipynb", 4).cells[0].outputs[0]["text"].strip() == "quick"
+
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    _demo_notebook(tmp_path / "01_bad.ipynb", "raise RuntimeError('boom')")
+    args = ["run-notebooks", "--profile", "quick", "--folder", str(tmp_path), "--only", "01_"]
+    assert cli.main(args) == 1
+    assert os.environ["COURSE_PROFILE"] == "full", "restored after a failure too"
+
+
+def test_check_reports_a_mirror_that_is_gone(empty_data_dir, tmp_path, monkeypatch, capsys):
+    from course_utils import env
+
+    monkeypatch.setattr(env, "setup", lambda profile=None: None)  # no TensorFlow here
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "gone"))
+    assert cli.main(["check"]) == 1
+    assert "dataset mirror: PROBLEM: COURSE_DATA_MIRROR=" in capsys.readouterr().out
+    monkeypatch.delenv("COURSE_DATA_MIRROR")
+    assert cli.main(["check"]) == 0
+    assert "none (downloads from the public URLs)" in capsys.readouterr().out

@@ -141,3 +141,126 @@ def test_registry_covers_every_dataset_with_valid_hashes():
     assert download.url_of("camvid/train/0001TP_006690.png").endswith(
         "/CamVid/train/0001TP_006690.png"
     )
+
+
+def _tar_gz(files: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_refetched_archive_replaces_the_extracted_tree(empty_data_dir, local_server, monkeypatch):
+    """A changed registry entry fetches the new archive; fetch() must return its tree."""
+    packed = Source(base_url=local_server.url, archives=("pack.tar.gz",))
+    old = _tar_gz({"top/a.txt": b"old", "top/gone.txt": b"x"})
+    _register(monkeypatch, "mnist", {"pack.tar.gz": old}, local_server.url, local_server.root)
+    monkeypatch.setitem(SOURCES, "mnist", packed)
+    tree = download.fetch("mnist", progress=False) / "pack"
+    assert (tree / "top" / "a.txt").read_bytes() == b"old"
+
+    new = _tar_gz({"top/a.txt": b"new"})
+    _register(monkeypatch, "mnist", {"pack.tar.gz": new}, local_server.url, local_server.root)
+    monkeypatch.setitem(SOURCES, "mnist", packed)
+    tree = download.fetch("mnist", progress=False) / "pack"
+    assert (tree / "top" / "a.txt").read_bytes() == b"new"
+    assert not (tree / "top" / "gone.txt").exists()
+
+
+def test_full_cache_does_not_need_the_mirror(tmp_path, empty_data_dir, local_server, monkeypatch):
+    """A mirror that has gone away must not break a dataset that is cached and valid."""
+    _register(monkeypatch, "mnist", {"a.bin": b"data"}, local_server.url, local_server.root)
+    folder = download.fetch("mnist", progress=False)
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "unplugged-usb-stick"))
+    assert download.fetch("mnist", progress=False) == folder
+    assert download.fetch("mnist", progress=False, only=["a.bin"]) == folder
+    (folder / "a.bin").unlink()  # now something must be fetched: the mirror is needed
+    with pytest.raises(DownloadError, match="is not a folder"):
+        download.fetch("mnist", progress=False)
+
+
+def test_every_file_kept_aside_goes_through_one_helper(empty_data_dir, local_server, monkeypatch):
+    """A corrupt cached file and a download that fails its checksum are kept aside alike."""
+    from course_utils.data import cache
+
+    calls = []
+
+    def recording(path, fname, root=None, *, copy=False):
+        calls.append((fname, copy))
+        return cache.quarantine(path, fname, root, copy=copy)
+
+    monkeypatch.setattr(download, "quarantine", recording)
+    _register(monkeypatch, "mnist", {"a.bin": b"good"}, local_server.url, local_server.root)
+    download.fetch("mnist", progress=False)
+    (empty_data_dir / "mnist" / "a.bin").write_bytes(b"bit rot")
+    (local_server.root / "a.bin").write_bytes(b"tampered")
+    with pytest.raises(ChecksumError):
+        download.fetch("mnist", progress=False)
+    assert [fname for fname, _ in calls] == ["mnist/a.bin", "mnist/a.bin"]
+    kept = sorted(p.read_bytes() for p in (empty_data_dir / "_rejected").rglob("a.bin.*"))
+    assert kept == [b"bit rot", b"tampered"]
+
+
+def test_quarantine_never_overwrites_an_earlier_reject(tmp_path, monkeypatch):
+    from course_utils.data import cache
+
+    monkeypatch.setattr(cache.time, "strftime", lambda fmt: "20250101-120000")  # same second
+    kept = []
+    for content in (b"first", b"second", b"third"):
+        path = tmp_path / "f.bin"
+        path.write_bytes(content)
+        kept.append(cache.quarantine(path, "mnist/f.bin", tmp_path))
+    assert len(set(kept)) == 3 and [p.read_bytes() for p in kept] == [b"first", b"second", b"third"]
+    assert all(p.parent == tmp_path / "_rejected" / "mnist" for p in kept)
+    copy = tmp_path / "g.bin"
+    copy.write_bytes(b"g")
+    assert cache.quarantine(copy, "mnist/g.bin", tmp_path, copy=True).read_bytes() == b"g"
+    assert copy.is_file(), "copy=True leaves the file where it is"
+
+
+SHA_A, SHA_B = "a" * 64, "b" * 64
+
+
+def test_registry_reads_pooch_format_with_optional_url_column():
+    text = (
+        "# comment\n\n"
+        f"camvid/train.txt {SHA_A}\n"
+        f"mnist/x.gz sha256:{SHA_B.upper()} https://example.org/elsewhere/x.gz\n"
+    )
+    assert download._parse_registry(text) == {
+        "camvid/train.txt": (SHA_A, None),
+        "mnist/x.gz": (SHA_B, "https://example.org/elsewhere/x.gz"),
+    }
+
+
+@pytest.mark.parametrize(
+    "line, fragment",
+    [
+        ("camvid/a.png", "found 1 fields"),
+        (f"camvid/a.png {SHA_A} https://x/a.png extra", "found 4 fields"),
+        ("camvid/a.png md5:0123456789abcdef0123456789abcdef", "must be a SHA-256"),
+        ("camvid/a.png 1234", "must be a SHA-256"),
+    ],
+)
+def test_registry_errors_name_the_line(line, fragment):
+    with pytest.raises(ValueError, match=f"registry.txt, line 2: .*{fragment}"):
+        download._parse_registry(f"# header\n{line}\n")
+
+
+def test_registry_refuses_a_file_listed_twice():
+    with pytest.raises(ValueError, match="listed twice"):
+        download._parse_registry(f"m/a {SHA_A}\nm/a {SHA_B}\n")
+
+
+def test_url_column_of_the_registry_wins(monkeypatch):
+    table = dict(download._registry_table())
+    table["mnist/t10k-labels-idx1-ubyte.gz"] = (SHA_A, "https://mirror.example/t10k.gz")
+    monkeypatch.setattr(download, "_registry_table", lambda: table)
+    assert download.url_of("mnist/t10k-labels-idx1-ubyte.gz") == "https://mirror.example/t10k.gz"
+    assert download.url_of("mnist/t10k-images-idx3-ubyte.gz").startswith(SOURCES["mnist"].base_url)

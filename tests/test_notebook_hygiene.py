@@ -67,3 +67,72 @@ def test_checker_finds_problems(tmp_path):
     assert (
         "kernelspec" in found and "widget state" in found and "1..N" in found and "error" in found
     )
+
+
+def test_the_tool_checks_the_rules_that_run_notebooks_applies():
+    """One set of rules: the checker is a thin wrapper of course_utils.notebook_rules,
+    which the CLI's run-notebooks cleaning uses too."""
+    from course_utils import cli, notebook_rules
+
+    assert check_notebooks.problems is notebook_rules.file_problems
+    assert cli.clean is notebook_rules.clean
+
+
+def _dirty_notebook() -> dict:
+    view = {"application/vnd.jupyter.widget-view+json": {"model_id": "m"}, "text/plain": "W"}
+    return {
+        "metadata": {"kernelspec": {"name": "python3"}, "widgets": {"state": {}}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "cells": [
+            {"cell_type": "markdown", "source": "# t", "metadata": {}},
+            {"cell_type": "code", "execution_count": 4, "source": "1", "metadata": {},
+             "outputs": [{"output_type": "execute_result", "execution_count": 4,
+                          "data": {"text/plain": "1"}, "metadata": {}}]},
+            {"cell_type": "code", "execution_count": None, "source": "w", "metadata": {},
+             "outputs": [{"output_type": "display_data", "data": view, "metadata": {}}]},
+        ],
+    }  # fmt: skip
+
+
+def test_cleaning_fixes_every_rule_it_can():
+    from course_utils import notebook_rules
+
+    nb = _dirty_notebook()
+    found = " ".join(notebook_rules.problems(nb, "dirty.ipynb"))
+    assert "widget state" in found and "1..N" in found and "widget view" in found
+    assert notebook_rules.problems(notebook_rules.clean(nb), "dirty.ipynb") == []
+    assert nb["cells"][1]["outputs"][0]["execution_count"] == 1
+    assert nb["cells"][2]["outputs"][0]["data"] == {"text/plain": "W"}
+
+
+def test_a_result_numbered_unlike_its_cell_is_found(tmp_path):
+    """run-notebooks numbers each result like its cell; the checker holds hand edits to it."""
+    from course_utils import notebook_rules
+
+    nb = notebook_rules.clean(_dirty_notebook())
+    nb["cells"][1]["outputs"][0]["execution_count"] = 7
+    path = tmp_path / "x.ipynb"
+    path.write_text(json.dumps(nb))
+    assert "holds a result numbered 7" in " ".join(check_notebooks.problems(path))
+
+
+def test_the_tool_runs_on_its_own_from_any_folder(tmp_path):
+    """pre-commit runs `python tools/check_notebooks.py <files>`: it must work without the
+    package installed (-S: no site-packages) and from another folder."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text(json.dumps(_dirty_notebook()))
+    good = tmp_path / "good.ipynb"
+    from course_utils import notebook_rules
+
+    good.write_text(json.dumps(notebook_rules.clean(_dirty_notebook())))
+    tool = str(ROOT / "tools" / "check_notebooks.py")
+    run = subprocess.run(
+        [sys.executable, "-S", tool, str(bad), str(good)],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert "bad.ipynb: saved widget state" in run.stdout and "good.ipynb" not in run.stdout

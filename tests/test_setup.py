@@ -59,3 +59,29 @@ def test_setup_seeds_prints_one_line_and_chooses(monkeypatch, capsys):
     assert env.precision == "float32" and keras.mixed_precision.global_policy().name == "float32"
     if env.gpus == 0:
         assert "no GPU found" in out[0]
+
+
+def _option(parser, command: str, dest: str):
+    """The argparse action of ``--dest`` in a subcommand of the course CLI."""
+    import argparse
+
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return next(a for a in subparsers.choices[command]._actions if a.dest == dest)
+
+
+def test_one_list_of_profiles():
+    """quick/default/full are named once, in course_utils.profiles; the rest use that list."""
+    import inspect
+    from pathlib import Path
+
+    from course_utils import cli, profiles
+    from course_utils.env import Env
+
+    keywords = [p for p in inspect.signature(Env.choose).parameters if p != "self"]
+    assert keywords == list(profiles.PROFILES), "Env.choose takes one value per profile"
+    option = _option(cli.build_parser(), "run-notebooks", "profile")
+    assert option.choices is profiles.PROFILES and option.default == profiles.DEFAULT_PROFILE
+    assert cli.build_parser().parse_args(["run-notebooks", "--profile", "QUICK"]).profile == "quick"
+    record = {"seconds": {p: {} for p in reversed(profiles.PROFILES)}}
+    header = cli.timings_table(record, Path("/nonexistent")).splitlines()[0]
+    assert header == "| notebook | " + " | ".join(profiles.PROFILES) + " |"

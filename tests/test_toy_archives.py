@@ -3,11 +3,14 @@ built here in the official layout and served from 127.0.0.1."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
+import struct
 import tarfile
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from course_utils.data import download, load
@@ -134,9 +137,6 @@ def test_cifar10_official_archive_layout(empty_data_dir, local_server, monkeypat
 
 
 def test_mnist_official_idx_files(empty_data_dir, local_server, monkeypatch):
-    import gzip
-    import struct
-
     rng = np.random.default_rng(0)
     images = rng.integers(0, 255, (6, 28, 28), dtype=np.uint8)
     labels = np.array([3, 1, 4, 1, 5, 9], np.uint8)
@@ -152,3 +152,42 @@ def test_mnist_official_idx_files(empty_data_dir, local_server, monkeypatch):
     train = data.arrays("mnist", "train")
     np.testing.assert_array_equal(train.images[..., 0], images)
     assert train.targets.tolist() == labels.tolist()
+
+
+@pytest.mark.parametrize(
+    "images_header, fragment",
+    [
+        (b"\x1f\x8b\x08\x03" + b"\x00" * 12, "not an IDX file"),  # not even the zero bytes
+        (struct.pack(">BBBBIII", 0, 0, 0x0D, 3, 6, 28, 28), r"type byte 0x0d \(float\)"),
+        (struct.pack(">BBBBII", 0, 0, 0x08, 2, 6, 784), "2 dimension\\(s\\) where 3"),
+        (struct.pack(">IIII", 2051, 7, 28, 28), "promises 7 x 28 x 28 bytes"),
+    ],
+)
+def test_mnist_bad_idx_header_is_explained(
+    empty_data_dir, local_server, monkeypatch, images_header, fragment
+):
+    pixels = np.zeros(6 * 28 * 28, np.uint8).tobytes()
+    labels = struct.pack(">II", 2049, 6) + bytes(6)
+    files = {
+        "train-images-idx3-ubyte.gz": gzip.compress(images_header + pixels),
+        "train-labels-idx1-ubyte.gz": gzip.compress(labels),
+    }
+    _serve(monkeypatch, local_server, "mnist", files, Source(base_url=local_server.url))
+    from course_utils import data
+
+    with pytest.raises(data.DataValidationError, match=fragment):
+        data.arrays("mnist", "train")
+
+
+def test_mnist_images_and_labels_must_agree(empty_data_dir, local_server, monkeypatch):
+    files = {
+        "train-images-idx3-ubyte.gz": gzip.compress(
+            struct.pack(">IIII", 2051, 6, 28, 28) + bytes(6 * 28 * 28)
+        ),
+        "train-labels-idx1-ubyte.gz": gzip.compress(struct.pack(">II", 2049, 5) + bytes(5)),
+    }
+    _serve(monkeypatch, local_server, "mnist", files, Source(base_url=local_server.url))
+    from course_utils import data
+
+    with pytest.raises(data.DataValidationError, match="6 train images but 5 labels"):
+        data.arrays("mnist", "train")

@@ -87,3 +87,25 @@ def test_binary_and_16_bit_masks(tmp_path):
     Image.fromarray(np.array([[0, 300]], np.uint16)).save(deep)
     with pytest.raises(DataValidationError, match="8-bit class ids"):
         read_mask(deep)
+
+
+@pytest.mark.parametrize("channels", [4, 2, 0, "3", True])
+def test_unsupported_channel_count_is_explained(tmp_path, channels):
+    path = _save(tmp_path / "im.png", np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"channels=.*3 channels \(RGB\) or 1"):
+        read_image(path, channels=channels)
+
+
+def test_numpy_channel_counts_are_fine(tmp_path):
+    path = _save(tmp_path / "im.png", np.zeros((4, 4, 3), np.uint8))
+    assert read_image(path, channels=np.int64(3)).shape == (4, 4, 3)
+    assert read_image(path, channels=np.int64(1), convert=True).shape == (4, 4, 1)
+
+
+def test_dataset_info_refuses_other_channel_counts():
+    import dataclasses
+
+    with pytest.raises(ValueError, match="'camvid': channels=4.*RGB \\(3\\) or grayscale \\(1\\)"):
+        dataclasses.replace(CAMVID, channels=4)
+    with pytest.raises(ValueError, match="12 colours for 11 classes"):
+        dataclasses.replace(CAMVID, colors=CAMVID.colors + ((0, 0, 0),))

@@ -79,3 +79,15 @@ def test_overlay_accepts_rgba_and_error_map_accepts_scores():
     scores[0, 0, 1] = 1.0
     out = viz.error_map(np.array([[1, 0]]), scores)
     assert [tuple(c) for c in out[0]] == [viz.ERROR_COLORS["right"], viz.ERROR_COLORS["right"]]
+
+
+def test_one_voc_colour_map_for_the_catalog_and_viz():
+    from course_utils import palettes
+    from course_utils.data import catalog
+
+    assert catalog.voc_colors is palettes.voc_colors, "the catalog uses the shared colour map"
+    np.testing.assert_array_equal(viz.default_palette(300), np.array(palettes.voc_colors(300)))
+    assert palettes.voc_colors(21) == info("voc2012").colors
+    assert viz.default_palette(0).shape == (0, 3)
+    with pytest.raises(ValueError, match="number of colours"):
+        palettes.voc_colors(-1)

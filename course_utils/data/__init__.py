@@ -2,7 +2,7 @@
 
 Public API::
 
-    fetch(name) -> Path                     # download (or copy from $COURSE_DATA_MIRROR), verify, cache
+    fetch(name) -> Path                     # download (or copy from the mirror), verify, cache
     load(name, split, image_size, batch_size, augment) -> tf.data.Dataset
     arrays(name, split, image_size, limit) -> Arrays (NumPy, for plots and metrics)
     info(name) -> DatasetInfo               # classes, colours, void id, split sizes, credits
@@ -22,6 +22,7 @@ from course_utils.data.errors import (
     DatasetError,
     DataValidationError,
     DownloadError,
+    SourceUnreachableError,
     UnsafeArchiveError,
 )
 from course_utils.data.instances import Instance, instance_map, instances_from_mask
@@ -37,6 +38,7 @@ __all__ = [
     "DatasetInfo",
     "DownloadError",
     "Instance",
+    "SourceUnreachableError",
     "UnsafeArchiveError",
     "arrays",
     "cached",

@@ -1,14 +1,22 @@
-"""Where datasets live on disk: the cache folder and the optional offline mirror."""
+"""Where datasets live on disk: the cache folder, what is in it, and the optional mirror.
+
+The cache folder holds one folder per dataset, the trained runs the notebooks save
+(``runs/<profile>/``) and the files that failed their checksum (``_rejected/``).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
+import shutil
+import time
 from pathlib import Path
 
 DATA_DIR_ENV_VAR = "COURSE_DATA_DIR"
 MIRROR_ENV_VAR = "COURSE_DATA_MIRROR"
 REJECTED_DIRNAME = "_rejected"
+RUNS_DIRNAME = "runs"
 
 
 def _repo_data_dir() -> Path | None:
@@ -55,6 +63,15 @@ def mirror_dir() -> Path | None:
     return path
 
 
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 @dataclasses.dataclass(frozen=True)
 class CacheEntry:
     """One dataset folder in the cache."""
@@ -65,13 +82,128 @@ class CacheEntry:
     size_bytes: int
 
 
+@dataclasses.dataclass(frozen=True)
+class RunEntry:
+    """One trained run saved by a notebook: ``<data_dir>/runs/<profile>/<name>.keras|.json``.
+
+    Attributes:
+        profile: the profile the run was trained in.
+        name: the run's name.
+        files: the run's files (the model and its scores).
+        size_bytes: their total size.
+    """
+
+    profile: str
+    name: str
+    files: tuple[Path, ...]
+    size_bytes: int
+
+    @property
+    def complete(self) -> bool:
+        """Whether both the model (``.keras``) and its scores (``.json``) are there."""
+        return {f.suffix for f in self.files} >= {".keras", ".json"}
+
+
+@dataclasses.dataclass(frozen=True)
+class RejectedFile:
+    """A file kept aside in ``_rejected/`` because it failed its checksum."""
+
+    path: Path
+    size_bytes: int
+
+
+def _files(folder: Path) -> list[Path]:
+    return [f for f in folder.rglob("*") if f.is_file()]
+
+
 def cached() -> list[CacheEntry]:
-    """List the dataset folders in the cache with their file counts and sizes."""
+    """List the dataset folders in the cache with their file counts and sizes.
+
+    Trained runs (``runs/``, see :func:`cached_runs`) and files kept aside
+    (``_rejected/``, see :func:`rejected_files`) are not datasets and are not listed.
+    """
     entries = []
     root = data_dir()
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        files = [f for f in folder.rglob("*") if f.is_file()]
+        if folder.name in (RUNS_DIRNAME, REJECTED_DIRNAME) or folder.name.startswith("."):
+            continue
+        files = _files(folder)
         entries.append(
             CacheEntry(folder.name, folder, len(files), sum(f.stat().st_size for f in files))
         )
     return entries
+
+
+def cached_runs() -> list[RunEntry]:
+    """List the trained runs saved in ``<data_dir>/runs/<profile>/``, by profile and name.
+
+    Files being written (hidden ``.<name>.partial`` files) are not listed.
+    """
+    runs = data_dir() / RUNS_DIRNAME
+    if not runs.is_dir():
+        return []
+    entries = []
+    for folder in sorted(p for p in runs.iterdir() if p.is_dir()):
+        by_name: dict[str, list[Path]] = {}
+        for f in sorted(folder.iterdir()):
+            if f.is_file() and not f.name.startswith("."):
+                by_name.setdefault(f.stem, []).append(f)
+        for name, files in sorted(by_name.items()):
+            size = sum(f.stat().st_size for f in files)
+            entries.append(RunEntry(folder.name, name, tuple(files), size))
+    return entries
+
+
+def rejected_dir() -> Path:
+    """The folder where files that failed their checksum are kept (``<data_dir>/_rejected``)."""
+    return data_dir() / REJECTED_DIRNAME
+
+
+def rejected_files() -> list[RejectedFile]:
+    """List the files kept aside in ``_rejected/`` (nothing reads them; they may go)."""
+    folder = rejected_dir()
+    if not folder.is_dir():
+        return []
+    return [RejectedFile(f, f.stat().st_size) for f in sorted(_files(folder))]
+
+
+def clear_rejected() -> int:
+    """Delete the ``_rejected/`` folder and everything in it.
+
+    Returns:
+        The number of files deleted.
+    """
+    folder = rejected_dir()
+    count = len(rejected_files())
+    shutil.rmtree(folder, ignore_errors=True)
+    return count
+
+
+def quarantine(path: Path, fname: str, root: Path | None = None, *, copy: bool = False) -> Path:
+    """Keep a file that failed its checksum aside in ``_rejected/``; never delete it.
+
+    The one place that decides where rejected files go: ``<root>/_rejected/<fname>.<time>``
+    (a number is added when that name is taken), so a learner or a teacher can look at
+    what arrived and ``course cache --clear-rejected`` removes it all.
+
+    Args:
+        path: the file to keep aside.
+        fname: its registry name (``"<dataset>/<path>"``), which names the kept copy.
+        root: the cache folder; :func:`data_dir` by default.
+        copy: copy the file instead of moving it (when its owner deletes it itself).
+
+    Returns:
+        Where the file was kept.
+    """
+    folder = (root if root is not None else data_dir()) / REJECTED_DIRNAME
+    base = folder / f"{fname}.{time.strftime('%Y%m%d-%H%M%S')}"
+    target, n = base, 1
+    while target.exists():
+        n += 1
+        target = base.with_name(f"{base.name}-{n}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if copy:
+        shutil.copyfile(path, target)
+    else:
+        shutil.move(str(path), target)
+    return target

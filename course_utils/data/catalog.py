@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from course_utils.palettes import voc_colors  # the one VOC colour map (viz uses it too)
+
 Task = Literal["segmentation", "classification"]
 
 
@@ -45,6 +47,19 @@ class DatasetInfo:
     citation: str
     terms: str
     note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.channels not in (1, 3):
+            raise ValueError(
+                f"DatasetInfo {self.name!r}: channels={self.channels!r}, but the course's "
+                "readers return RGB (3) or grayscale (1) images. Use 3 or 1, and convert "
+                "other images in the dataset's reader."
+            )
+        if self.colors is not None and len(self.colors) != len(self.class_names):
+            raise ValueError(
+                f"DatasetInfo {self.name!r}: {len(self.colors)} colours for "
+                f"{len(self.class_names)} classes; give one RGB triple per class."
+            )
 
     @property
     def num_classes(self) -> int:
@@ -90,6 +105,11 @@ _CAMVID_COLORS = (
     (0, 128, 192),
 )
 
+_CAMVID_CLASSES = (
+    "Sky", "Building", "Pole", "Road", "Pavement", "Tree", "SignSymbol", "Fence", "Car",
+    "Pedestrian", "Bicyclist",
+)  # fmt: skip
+
 _VOC_CLASSES = (
     "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
     "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
@@ -101,30 +121,12 @@ _CIFAR10_CLASSES = (
 )  # fmt: skip
 
 
-def voc_colors(n: int) -> tuple[tuple[int, int, int], ...]:
-    """The PASCAL VOC colour map (bit-interleaved), first ``n`` entries."""
-    colors = []
-    for label in range(n):
-        r = g = b = 0
-        c = label
-        for shift in range(7, -1, -1):
-            r |= ((c >> 0) & 1) << shift
-            g |= ((c >> 1) & 1) << shift
-            b |= ((c >> 2) & 1) << shift
-            c >>= 3
-        colors.append((r, g, b))
-    return tuple(colors)
-
-
 CATALOG: dict[str, DatasetInfo] = {
     "camvid": DatasetInfo(
         name="camvid",
         title="CamVid, 11-class version of the SegNet tutorial",
         task="segmentation",
-        class_names=(
-            "Sky", "Building", "Pole", "Road", "Pavement", "Tree", "SignSymbol", "Fence",
-            "Car", "Pedestrian", "Bicyclist",
-        ),  # fmt: skip
+        class_names=_CAMVID_CLASSES,
         colors=_CAMVID_COLORS,
         ignore_index=11,
         split_sizes={"train": 367, "val": 101},

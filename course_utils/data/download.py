@@ -9,33 +9,79 @@ every checksum.
 from __future__ import annotations
 
 import functools
-import hashlib
 import shutil
 import sys
-import time
-from importlib import resources
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 from course_utils.data.archive import safe_extract
-from course_utils.data.cache import MIRROR_ENV_VAR, REJECTED_DIRNAME, data_dir, mirror_dir
+from course_utils.data.cache import (
+    MIRROR_ENV_VAR,
+    data_dir,
+    mirror_dir,
+    quarantine,
+    sha256_of,
+)
 from course_utils.data.catalog import CATALOG, SOURCES
-from course_utils.data.errors import ChecksumError, DownloadError
+from course_utils.data.errors import ChecksumError, DownloadError, SourceUnreachableError
 
 _TIMEOUT_S = 60
+
+
+def _parse_registry(text: str, source: str = "registry.txt") -> dict[str, tuple[str, str | None]]:
+    """Parse pooch's registry format: ``<file> <sha256> [<url>]`` per line, ``#`` comments.
+
+    The checksum may carry pooch's ``sha256:`` prefix; the optional third column is
+    the file's own download URL (it overrides the catalog's base URL).
+
+    Raises:
+        ValueError: for a line with the wrong number of fields, a checksum that is not
+            a SHA-256, or a file listed twice; the message names the line.
+    """
+    entries: dict[str, tuple[str, str | None]] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        where = f"{source}, line {number}"
+        if len(fields) not in (2, 3):
+            raise ValueError(
+                f"{where}: expected '<dataset>/<path> <sha256> [<url>]' (pooch's registry "
+                f"format) but found {len(fields)} fields: {line!r}. File names and URLs cannot "
+                "contain spaces."
+            )
+        fname, checksum = fields[0], fields[1]
+        algorithm, _, digest = checksum.rpartition(":")
+        digest = digest.lower()
+        if algorithm.lower() not in ("", "sha256") or len(digest) != 64 or not _is_hex(digest):
+            raise ValueError(
+                f"{where}: the checksum of {fname} must be a SHA-256 (64 hex digits, "
+                f"optionally written sha256:<digits>), got {checksum!r}. Compute it with "
+                "sha256sum on the file downloaded from the official URL."
+            )
+        if fname in entries:
+            raise ValueError(f"{where}: {fname} is listed twice; keep one line per file.")
+        entries[fname] = (digest, fields[2] if len(fields) == 3 else None)
+    return entries
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
+
+
+@functools.cache
+def _registry_table() -> dict[str, tuple[str, str | None]]:
+    """The parsed ``registry.txt``: file -> (SHA-256, URL from its optional third column)."""
+    text = resources.files("course_utils.data").joinpath("registry.txt").read_text()
+    return _parse_registry(text)
 
 
 @functools.cache
 def registry() -> dict[str, str]:
     """Map each registered file (``"<dataset>/<path>"``) to its SHA-256."""
-    text = resources.files("course_utils.data").joinpath("registry.txt").read_text()
-    entries = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            fname, sha = line.split()
-            entries[fname] = sha
-    return entries
+    return {fname: sha for fname, (sha, _url) in _registry_table().items()}
 
 
 def registered_files(name: str) -> list[str]:
@@ -45,7 +91,14 @@ def registered_files(name: str) -> list[str]:
 
 
 def url_of(fname: str) -> str | None:
-    """The public URL of a registered file, or ``None`` for mirror-only files."""
+    """The public URL of a registered file, or ``None`` for mirror-only files.
+
+    The URL in the file's registry line wins; then the catalog's per-file URLs; then
+    the dataset's base URL joined with the file's path.
+    """
+    listed = _registry_table().get(fname)
+    if listed is not None and listed[1]:
+        return listed[1]
     name, rel = fname.split("/", 1)
     source = SOURCES[name]
     if rel in source.urls:
@@ -53,24 +106,6 @@ def url_of(fname: str) -> str | None:
     if source.base_url:
         return source.base_url + rel
     return None
-
-
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _set_aside(path: Path, root: Path, fname: str) -> Path:
-    """Move a file that failed its checksum to ``_rejected/`` (never delete it)."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = root / REJECTED_DIRNAME / f"{fname}.{stamp}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(path), target)
-    return target
 
 
 def _check_name(name: str) -> None:
@@ -91,10 +126,8 @@ class _KeepRejected:
     def __call__(self, url: str, output_file: str, pooch_obj) -> None:
         self.inner(url, output_file, pooch_obj)
         if sha256_of(Path(output_file)) != self.sha:
-            target = self.root / REJECTED_DIRNAME / f"{self.fname}.{time.strftime('%Y%m%d-%H%M%S')}"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(output_file, target)
-            self.rejected = target
+            # pooch deletes the download itself when the hash fails: keep a copy.
+            self.rejected = quarantine(Path(output_file), self.fname, self.root, copy=True)
 
 
 class _MirrorCopy:
@@ -129,11 +162,12 @@ def _fetch_file(pup, fname: str, root: Path, mirror: Path | None, progressbar: b
 
     sha = registry()[fname]
     url = url_of(fname)
+    where: Path | str
     if mirror is not None:
         where = mirror / mirror_path(fname)
         inner = _MirrorCopy(where)
     elif url is None:
-        raise DownloadError(
+        raise SourceUnreachableError(
             f"{fname} has no public URL: it is a repackaged copy available only from a local "
             f"mirror. Set {MIRROR_ENV_VAR} to a folder holding <mirror>/{mirror_path(fname)}."
         )
@@ -149,7 +183,7 @@ def _fetch_file(pup, fname: str, root: Path, mirror: Path | None, progressbar: b
             if url is not None
             else "(this file has no public URL: only a mirror can provide it)."
         )
-        raise DownloadError(
+        raise SourceUnreachableError(
             f"The mirror {mirror} has no {mirror_path(fname)} (looked for {where}). Check "
             f"{MIRROR_ENV_VAR}, {fallback}"
         ) from err
@@ -171,12 +205,12 @@ def _fetch_file(pup, fname: str, root: Path, mirror: Path | None, progressbar: b
             "kept in the cache; run the same command again to restart it."
         ) from err
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as err:
-        raise DownloadError(
+        raise SourceUnreachableError(
             f"Could not download {url}: the machine seems offline or the server is "
             f"unreachable ({type(err).__name__}). {_offline_hint(fname)}"
         ) from err
     except requests.exceptions.HTTPError as err:
-        raise DownloadError(
+        raise SourceUnreachableError(
             f"The server refused {url} ({err}). If the URL has moved, report it to the course "
             f"maintainers. {_offline_hint(fname)}"
         ) from err
@@ -185,9 +219,11 @@ def _fetch_file(pup, fname: str, root: Path, mirror: Path | None, progressbar: b
 def fetch(name: str, *, progress: bool = True, only: Sequence[str] | None = None) -> Path:
     """Download (or copy from the mirror) every file of a dataset, verified and cached.
 
-    Files already in the cache with the right checksum are not fetched again. A
-    cached file whose checksum does not match is moved to ``_rejected/`` and
-    fetched anew. Archives are extracted safely next to them, once.
+    Files already in the cache with the right checksum are not fetched again, and
+    then ``$COURSE_DATA_MIRROR`` is not even looked at. A cached file whose checksum
+    does not match is moved to ``_rejected/`` and fetched anew. Archives are
+    extracted safely next to them, and extracted again only when the archive
+    changed (see :func:`~course_utils.data.archive.safe_extract`).
 
     Args:
         name: a registry name, e.g. ``"camvid"`` (see :func:`course_utils.data.info`).
@@ -199,8 +235,10 @@ def fetch(name: str, *, progress: bool = True, only: Sequence[str] | None = None
 
     Raises:
         ValueError: for an unknown dataset name.
-        DownloadError: when a file cannot be had (offline, HTTP error, interrupted,
-            missing from the mirror); :class:`ChecksumError` when it does not verify.
+        DownloadError: when a file cannot be had: :class:`SourceUnreachableError` when
+            its source cannot be reached (offline, HTTP error, missing from the mirror),
+            :class:`ChecksumError` when it does not verify, plain ``DownloadError`` when
+            the download was interrupted or the mirror folder does not exist.
     """
     import pooch
     from tqdm import tqdm
@@ -208,7 +246,6 @@ def fetch(name: str, *, progress: bool = True, only: Sequence[str] | None = None
     _check_name(name)
     pooch.get_logger().setLevel("WARNING")
     root = data_dir()
-    mirror = mirror_dir()
     files = registered_files(name)
     if only is not None:
         wanted = {f"{name}/{f}" for f in only}
@@ -223,7 +260,7 @@ def fetch(name: str, *, progress: bool = True, only: Sequence[str] | None = None
         if path.is_file():
             if sha256_of(path) == sha[fname]:
                 continue
-            aside = _set_aside(path, root, fname)
+            aside = quarantine(path, fname, root)
             print(
                 f"{fname}: checksum mismatch in the cache; moved it to {aside} "
                 "and fetching a fresh copy.",
@@ -232,6 +269,8 @@ def fetch(name: str, *, progress: bool = True, only: Sequence[str] | None = None
         todo.append(fname)
 
     if todo:
+        # Only now: a mirror that has gone away must not break a cache that is complete.
+        mirror = mirror_dir()
         pup = pooch.create(
             path=root,
             base_url="",
@@ -250,7 +289,11 @@ def fetch(name: str, *, progress: bool = True, only: Sequence[str] | None = None
 
     folder = root / name
     for archive in SOURCES[name].archives if only is None else ():
-        safe_extract(folder / archive, folder / _archive_stem(archive))
+        # Verified above: the registry's SHA-256 is the archive's. A tree extracted from
+        # another archive (an older registry entry, a corrupt copy) is extracted anew.
+        safe_extract(
+            folder / archive, folder / _archive_stem(archive), sha256=sha[f"{name}/{archive}"]
+        )
     return folder
 
 

@@ -47,7 +47,11 @@ def instances_from_mask(
         regions = label(ids == class_id, connectivity=2)
         for region in regionprops(regions):
             if region.area >= min_pixels:
-                found.append(Instance(int(class_id), regions == region.label, tuple(region.bbox), int(region.area)))
+                found.append(
+                    Instance(
+                        int(class_id), regions == region.label, tuple(region.bbox), int(region.area)
+                    )
+                )
     return sorted(found, key=lambda inst: -inst.pixels)
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from course_utils.data.catalog import CATALOG
 from course_utils.data.readers import READERS, Arrays
+
+if TYPE_CHECKING:  # for the annotations only: TensorFlow is imported when load() runs
+    import tensorflow as tf
 
 SizeArg = int | tuple[int, int] | None
 
@@ -87,7 +90,9 @@ def _arrays(name: str, split: str, size: tuple[int, int] | None, limit: int | No
 
         n = CATALOG["shapes"].split_sizes[split] if limit is None else limit
         images, masks = shapes(n, size or (64, 64), seed={"train": 0, "val": 1}[split])
-        return Arrays((images * 255).round().astype(np.uint8), masks[..., 0].astype(np.uint8), "shapes")
+        return Arrays(
+            (images * 255).round().astype(np.uint8), masks[..., 0].astype(np.uint8), "shapes"
+        )
     return READERS[name](split, size, limit)
 
 
@@ -121,7 +126,9 @@ def arrays(
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of examples, got {limit}.")
     if offset < 0 or offset >= info.split_sizes[split]:
-        raise ValueError(f"offset {offset} is outside {name}/{split} ({info.split_sizes[split]} examples).")
+        raise ValueError(
+            f"offset {offset} is outside {name}/{split} ({info.split_sizes[split]} examples)."
+        )
     stop = None if limit is None else offset + limit
     # Classification readers load a whole split anyway: every limit and offset shares one
     # cached copy. Segmentation readers read only the files up to ``stop``.
@@ -129,7 +136,9 @@ def arrays(
     result = _arrays(name, split, size, read_stop)
     if offset or stop != read_stop:
         targets = None if result.targets is None else result.targets[offset:stop]
-        result = Arrays(result.images[offset:stop], targets, f"{result.source}[{offset}:{stop or ''}]")
+        result = Arrays(
+            result.images[offset:stop], targets, f"{result.source}[{offset}:{stop or ''}]"
+        )
     for array in (result.images, result.targets):
         if array is not None:
             array.flags.writeable = False  # shared by every caller: copy before editing
@@ -220,7 +229,7 @@ def load(
     offset: int = 0,
     repeat: bool = False,
     seed: int = 0,
-) -> Any:
+) -> tf.data.Dataset:
     """A split as a ``tf.data.Dataset``, ready for ``model.fit``.
 
     Segmentation sets give ``(image, mask)``: image ``float32 (H, W, C)`` in ``[0, 1]``,
@@ -247,7 +256,7 @@ def load(
     from course_utils._tf import import_tensorflow
 
     tf = import_tensorflow()
-    info = CATALOG[name] if name in CATALOG else None
+    info = CATALOG.get(name)
     data = arrays(name, split, image_size, limit, offset)
     size = data.images.shape[1:3]
     if shuffle is None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from course_utils.data.catalog import CATALOG, DatasetInfo
 from course_utils.data.download import fetch
-from course_utils.data.errors import DataValidationError, DownloadError
+from course_utils.data.errors import DataValidationError, DownloadError, SourceUnreachableError
 from course_utils.data.validate import check_mask, read_image, read_mask
 
 Size = tuple[int, int]
@@ -99,7 +99,9 @@ def _camvid(split: str, image_size: Size | None, limit: int | None) -> Arrays:
     for line in (root / f"{split}.txt").read_text().split("\n"):
         if line.strip():
             image, mask = line.split()
-            pairs.append((root / split / Path(image).name, root / f"{split}annot" / Path(mask).name))
+            pairs.append(
+                (root / split / Path(image).name, root / f"{split}annot" / Path(mask).name)
+            )
     images, masks = read_pairs(pairs[:limit], CATALOG["camvid"], image_size)
     return Arrays(images, masks, f"{root}/{split}")
 
@@ -127,12 +129,55 @@ def _isbi(split: str, image_size: Size | None, limit: int | None) -> Arrays:
     return Arrays(imgs, masks, f"{root}/train ({split})")
 
 
-def _read_idx(path: Path) -> np.ndarray:
+_IDX_UNSIGNED_BYTE = 0x08
+_IDX_TYPES = {
+    0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "short", 0x0C: "int", 0x0D: "float",
+    0x0E: "double",
+}  # fmt: skip
+
+
+def _read_idx(path: Path, ndim: int | None = None) -> np.ndarray:
+    """Read a gzipped IDX file of unsigned bytes (MNIST's format), checking its header.
+
+    The header is two zero bytes, a type byte (0x08 for unsigned bytes), the number of
+    dimensions, then one big-endian 32-bit size per dimension; the data follow.
+
+    Raises:
+        DataValidationError: for a file that is not IDX, holds another type than
+            unsigned bytes, has ``ndim`` given and other dimensions, or a size that does
+            not match its header.
+    """
     with gzip.open(path, "rb") as f:
         data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    again = "Delete it and fetch the dataset again (python -m course_utils fetch mnist)."
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise DataValidationError(
+            f"{path}: not an IDX file: it starts with bytes {data[:4].hex(' ')}, where an IDX "
+            f"file starts with 00 00, a type byte and a dimension count. {again}"
+        )
+    kind, dims_count = data[2], data[3]
+    if kind != _IDX_UNSIGNED_BYTE:
+        name = _IDX_TYPES.get(kind, "an unknown type")
+        raise DataValidationError(
+            f"{path}: IDX type byte 0x{kind:02x} ({name}); MNIST files hold unsigned bytes "
+            f"(0x08), the only type this reader reads. {again}"
+        )
+    if ndim is not None and dims_count != ndim:
+        raise DataValidationError(
+            f"{path}: an IDX file of {dims_count} dimension(s) where {ndim} were expected "
+            f"(images have 3, labels 1): is it the right file? {again}"
+        )
+    header = 4 + 4 * dims_count
+    if len(data) < header:
+        raise DataValidationError(f"{path}: the IDX header is cut short. {again}")
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims_count)]
+    expected = header + int(np.prod(dims, dtype=np.int64))
+    if len(data) != expected:
+        raise DataValidationError(
+            f"{path}: the header promises {' x '.join(map(str, dims))} bytes of data but "
+            f"the file holds {len(data) - header}. {again}"
+        )
+    return np.frombuffer(data, np.uint8, offset=header).reshape(dims)
 
 
 def _labelled(
@@ -148,8 +193,13 @@ def _labelled(
 def _mnist(split: str, image_size: Size | None, limit: int | None) -> Arrays:
     prefix = "train" if split == "train" else "t10k"
     root = fetch("mnist", only=[f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"])
-    images = _read_idx(root / f"{prefix}-images-idx3-ubyte.gz")[..., None]
-    labels = _read_idx(root / f"{prefix}-labels-idx1-ubyte.gz").astype(np.int32)
+    images = _read_idx(root / f"{prefix}-images-idx3-ubyte.gz", ndim=3)[..., None]
+    labels = _read_idx(root / f"{prefix}-labels-idx1-ubyte.gz", ndim=1).astype(np.int32)
+    if len(images) != len(labels):
+        raise DataValidationError(
+            f"{root}: {len(images)} {prefix} images but {len(labels)} labels: the files do not "
+            "belong together. Delete them and fetch mnist again."
+        )
     return _labelled(images, labels, str(root), image_size, limit)
 
 
@@ -187,9 +237,10 @@ def _cifar10_jpeg(split: str) -> tuple[np.ndarray, np.ndarray, str]:
     with tarfile.open(archive) as tar:
         for member in tar:
             match = pattern.match(member.name)
-            if not match or not member.isfile():
+            content = tar.extractfile(member) if match and member.isfile() else None
+            if match is None or content is None:
                 continue
-            with Image.open(tar.extractfile(member)) as img:
+            with Image.open(content) as img:
                 images.append(np.asarray(img.convert("RGB"), np.uint8))
             labels.append(classes[match.group(1)])
     if len(images) != CATALOG["cifar10_jpeg"].split_sizes[split]:
@@ -206,18 +257,34 @@ def _cifar10_jpeg(split: str) -> tuple[np.ndarray, np.ndarray, str]:
     return images_arr, labels_arr, source
 
 
+def _first_sentence(text: str) -> str:
+    return text.split(". ", 1)[0].rstrip(".")
+
+
 def _cifar10(split: str, image_size: Size | None, limit: int | None) -> Arrays:
+    """The official archive; its JPEG copy only when the archive cannot be reached.
+
+    A corrupt or tampered archive (:class:`ChecksumError`), an interrupted download or an
+    unsafe archive is never papered over with the JPEG copy: those errors reach the learner.
+    """
     try:
         images, labels, source = _cifar10_official(split)
-    except DownloadError as err:
+    except SourceUnreachableError as official:
+        try:
+            images, labels, source = _cifar10_jpeg(split)
+        except DownloadError as jpeg:
+            raise SourceUnreachableError(
+                f"CIFAR-10: the official archive could not be fetched: {official}\n"
+                "The JPEG copy that stands in for it when the archive cannot be reached "
+                f"could not be had either: {jpeg}"
+            ) from official
         print(
             "CIFAR-10: the official archive could not be fetched "
-            f"({str(err).split('. ')[0]}).\nUsing the JPEG copy of CIFAR-10 from the local mirror "
-            "instead: same images and labels, re-encoded as JPEG (accuracies close to, not "
-            "identical with, the official archive's).",
+            f"({_first_sentence(str(official))}).\nUsing the JPEG copy of CIFAR-10 from the "
+            "local mirror instead: same images and labels, re-encoded as JPEG (accuracies "
+            "close to, not identical with, the official archive's).",
             file=sys.stdout,
         )
-        images, labels, source = _cifar10_jpeg(split)
     return _labelled(images, labels, source, image_size, limit)
 
 
@@ -232,7 +299,8 @@ def _oxford_pets(split: str, image_size: Size | None, limit: int | None) -> Arra
         line.split()[0] for line in (ann / f"{split}.txt").read_text().splitlines() if line.strip()
     ]
     pairs = [
-        (root / "images" / "images" / f"{n}.jpg", ann / "trimaps" / f"{n}.png") for n in names[:limit]
+        (root / "images" / "images" / f"{n}.jpg", ann / "trimaps" / f"{n}.png")
+        for n in names[:limit]
     ]
     # Trimaps: 1 pet, 2 background, 3 border -> 1 pet, 0 background, 2 void.
     lut = np.array([255, 1, 0, 2] + [255] * 252, np.uint8)
@@ -246,7 +314,8 @@ def _voc2012(split: str, image_size: Size | None, limit: int | None) -> Arrays:
     root = fetch("voc2012") / "VOCtrainval_11-May-2012" / "VOCdevkit" / "VOC2012"
     ids = (root / "ImageSets" / "Segmentation" / f"{split}.txt").read_text().split()
     pairs = [
-        (root / "JPEGImages" / f"{i}.jpg", root / "SegmentationClass" / f"{i}.png") for i in ids[:limit]
+        (root / "JPEGImages" / f"{i}.jpg", root / "SegmentationClass" / f"{i}.png")
+        for i in ids[:limit]
     ]
     images, masks = read_pairs(pairs, CATALOG["voc2012"], image_size)
     return Arrays(images, masks, str(root))

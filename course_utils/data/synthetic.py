@@ -58,7 +58,9 @@ def shapes(
                 t = angle + np.array([0, 2 * np.pi / 3, 4 * np.pi / 3])
                 rr, cc = polygon(cy + r * np.sin(t), cx + r * np.cos(t), shape=(h, w))
             else:
-                rr, cc = rectangle((cy - r * 0.85, cx - r * 0.85), extent=(1.7 * r, 1.7 * r), shape=(h, w))
+                rr, cc = rectangle(
+                    (cy - r * 0.85, cx - r * 0.85), extent=(1.7 * r, 1.7 * r), shape=(h, w)
+                )
                 rr, cc = rr.astype(int), cc.astype(int)
             color = rng.uniform(0, 1, size=3)
             image[rr, cc] = 0.7 * color + 0.3 * image[rr, cc]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,20 @@ import numpy as np
 from course_utils.data.errors import DataValidationError
 
 _MODE_CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "CMYK": 4, "P": 1, "I": 1, "I;16": 1}
+_CHANNEL_MODES = {3: "RGB", 1: "L"}
+
+
+def _mode_for(channels: int) -> str:
+    """The PIL mode of images with ``channels`` channels (1 or 3), or a clear error."""
+    usable = isinstance(channels, numbers.Integral) and not isinstance(channels, bool)
+    mode = _CHANNEL_MODES.get(int(channels)) if usable else None
+    if mode is None:
+        raise ValueError(
+            f"channels={channels!r}: the course reads images with 3 channels (RGB) or 1 "
+            "(grayscale). Pass channels=3 or channels=1, and convert other images first "
+            "(for RGBA, drop the alpha channel: PIL.Image.open(path).convert('RGB'))."
+        )
+    return mode
 
 
 def read_image(path: Path | str, channels: int = 3, convert: bool = False) -> np.ndarray:
@@ -16,17 +31,18 @@ def read_image(path: Path | str, channels: int = 3, convert: bool = False) -> np
 
     Args:
         path: the image file.
-        channels: 3 for RGB, 1 for grayscale.
+        channels: 3 for RGB, 1 for grayscale; nothing else.
         convert: convert other modes (grayscale, RGBA, CMYK, palette) instead of refusing
             them. Dataset readers turn this on only where a dataset is known to mix modes.
 
     Raises:
         DataValidationError: the file's mode differs from what was asked and ``convert``
             is off.
+        ValueError: for ``channels`` other than 1 or 3.
     """
     from PIL import Image
 
-    want = {3: "RGB", 1: "L"}[channels]
+    want = _mode_for(channels)
     with Image.open(path) as img:
         if img.mode != want:
             if not convert:

@@ -1,0 +1,25 @@
+"""The public signatures of ``course_utils.data`` say what they return."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+
+from course_utils import data
+
+
+def test_load_declares_that_it_returns_a_tf_data_dataset():
+    assert inspect.signature(data.load).return_annotation == "tf.data.Dataset"
+    import tensorflow as tf
+
+    hints = typing.get_type_hints(data.load, localns={"tf": tf})
+    assert hints["return"] is tf.data.Dataset
+    ds = data.load("shapes", "train", image_size=16, batch_size=2, limit=4)
+    assert isinstance(ds, hints["return"])
+
+
+def test_public_data_functions_are_annotated():
+    for name in ("fetch", "load", "arrays", "info", "datasets", "shapes", "data_dir", "cached"):
+        signature = inspect.signature(getattr(data, name))
+        assert signature.return_annotation is not inspect.Signature.empty, name
+        assert "Any" not in str(signature.return_annotation), f"{name} hides its return type"
