@@ -38,7 +38,7 @@ def main() -> None:
         env = course_utils.setup("default", seed=seed)
         import keras
 
-        from course_utils import data, models, runs, training
+        from course_utils import data, models, training
 
         camvid = data.info("camvid")
         size = tuple(args.size)
@@ -50,7 +50,7 @@ def main() -> None:
         for name in args.models:
             keras.backend.clear_session()
             model = models.build(name, (*size, 3), camvid.num_classes, preset=args.preset)
-            start = runs.warm_start(model, "vgg11_cifar10_encoder", env.profile)
+            start = training.warm_start(model, "vgg11_cifar10_encoder", env.profile)
             fit = training.fit_segmentation(
                 model, train, val,
                 num_classes=camvid.num_classes, class_names=camvid.class_names,

@@ -2,6 +2,15 @@
 
 They let a notebook show what a layer computes and check Keras against it, and they
 drive the explorers in :mod:`course_utils.widgets` without TensorFlow.
+
+This module is the package's core: it needs NumPy only and imports nothing from
+``course_utils``, so every other part may import it, the independent leaves included.
+The rules the models follow live here once, as plain functions a notebook can print and
+an exercise can check an answer against: :func:`bilinear_kernel` (FCN's initialiser,
+used by ``models.BilinearUpsampling``) and :func:`atrous_strides` (how DeepLab turns
+strides into dilations, used by ``models.deeplabv3plus``). ``widgets``, ``exercises`` and
+``models`` all use them; ``tests/test_structure.py`` keeps this module free of imports
+from the package.
 """
 
 from __future__ import annotations

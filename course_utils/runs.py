@@ -3,6 +3,9 @@
 Runs live in ``<data_dir>/runs/<profile>/``: a ``quick`` model is never mistaken for a
 ``default`` one. Each run is a Keras file ``<name>.keras`` and a ``<name>.json`` of scores
 and facts (profile, epochs, minutes, library versions).
+
+This module stores and loads runs, nothing more: which run a model starts from (a warm
+start) is training policy and lives in :mod:`course_utils.training`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,17 +71,16 @@ def load_scores(name: str, profile: str) -> dict[str, Any]:
 
 
 def load_run(name: str, profile: str) -> Any:
-    """Load a saved model (custom course layers included).
+    """Load a saved model, custom course layers, losses and metric included.
+
+    The course's Keras objects are passed to Keras explicitly
+    (:func:`course_utils.models.register_custom_objects` and ``metrics.MeanIoU``), so a run
+    loads in a fresh process whatever was imported before.
 
     Raises:
         FileNotFoundError: when the run does not exist in this profile.
     """
     import keras
-
-    import course_utils.metrics.keras_metric  # noqa: F401  registers the course's metric
-    import course_utils.models.layers  # noqa: F401  and its layers and losses
-    import course_utils.models.losses  # noqa: F401
-    import course_utils.models.normalization  # noqa: F401
 
     path = runs_dir(profile) / f"{name}.keras"
     if not path.is_file():
@@ -87,55 +88,14 @@ def load_run(name: str, profile: str) -> Any:
             f"No saved model {name!r} for profile {profile!r} (looked for {path}). Run the "
             "notebook that trains it in this profile first."
         )
-    return keras.saving.load_model(path)
+    return keras.saving.load_model(path, custom_objects=_custom_objects())
 
 
-@dataclass
-class WarmStart:
-    """What :func:`warm_start` did.
+def _custom_objects() -> dict[str, Any]:
+    """The course's Keras objects by registered name: those of ``models`` and the metric."""
+    import keras
 
-    Attributes:
-        copied: names of the layers copied into the model (empty: it starts from random weights).
-        note: one line saying which, and why, for the notebook's printout.
-    """
+    from course_utils import metrics, models
 
-    copied: list[str]
-    note: str
-
-
-def warm_start(
-    model: Any, source: str, profile: str, skip: tuple[str, ...] = ("logits",)
-) -> WarmStart:
-    """Start a model from a saved run's layers of the same names, when that run exists.
-
-    Part 3 starts FCN, SegNet and DeepLabV3+ from the VGG-11 encoder notebook 03 trained
-    on CIFAR-10 (run ``"vgg11_cifar10_encoder"``). A missing run, one built at another
-    width (the ``quick`` profile's tiny models, say), or a model with no layer of the
-    run's names (U-Net) is not an error: the model keeps its random weights and the note
-    says why.
-
-    Args:
-        model: the model to initialise (changed in place).
-        source: the run's name.
-        profile: the profile whose runs to look in.
-        skip: layer names never copied (the classifier's ``logits`` by default).
-
-    Returns:
-        A :class:`WarmStart` with the layers copied and a printable note.
-    """
-    from course_utils.models.transfer import copy_weights_by_name
-
-    if not has_run(source, profile):
-        return WarmStart(
-            [],
-            f"{model.name}: no run {source!r} in profile {profile!r}; random start "
-            "(run the notebook that trains it first for a head start)",
-        )
-    try:
-        copied = copy_weights_by_name(load_run(source, profile), model, skip=skip)
-    except ValueError as error:
-        return WarmStart([], f"{model.name}: run {source!r} does not fit ({error}); random start")
-    return WarmStart(
-        copied,
-        f"{model.name}: {len(copied)} layers from run {source!r} ({', '.join(copied[:3])}, ...)",
-    )
+    metric = metrics.MeanIoU
+    return {**models.register_custom_objects(), keras.saving.get_registered_name(metric): metric}

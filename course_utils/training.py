@@ -6,7 +6,8 @@ therefore trains until a number of *minutes of training* (validation excluded) h
 passed, with a cosine learning-rate schedule laid over those minutes, and then reports
 on the validation split with the course's metric code. :data:`BUDGETS` holds the one
 budget per profile that every Part 3 notebook uses, so notebook 11 compares like with
-like.
+like. :func:`warm_start` starts a model from a saved run's layers when that run fits
+(Part 3 starts from notebook 03's VGG-11 encoder).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import Any
 
 import keras
 
-from course_utils.metrics.confusion import SegmentationReport, evaluate
-from course_utils.metrics.keras_metric import MeanIoU
+from course_utils import models, runs
+from course_utils.metrics import MeanIoU, SegmentationReport, evaluate
 
 #: Training budget of each CamVid model in Part 3, per profile: minutes of training
 #: (``None``: no time limit) and a cap on epochs. ``full`` counts epochs, since a GPU's
@@ -262,3 +263,52 @@ def concat_histories(histories: list[dict[str, list[float]]]) -> dict[str, list[
         if "minutes" in keys and part["minutes"]:
             offset += part["minutes"][-1]
     return joined
+
+
+@dataclass
+class WarmStart:
+    """What :func:`warm_start` did.
+
+    Attributes:
+        copied: names of the layers copied into the model (empty: it starts from random weights).
+        note: one line saying which, and why, for the notebook's printout.
+    """
+
+    copied: list[str]
+    note: str
+
+
+def warm_start(
+    model: keras.Model, source: str, profile: str, skip: tuple[str, ...] = ("logits",)
+) -> WarmStart:
+    """Start a model from a saved run's layers of the same names, when that run exists.
+
+    Part 3 starts FCN, SegNet and DeepLabV3+ from the VGG-11 encoder notebook 03 trained
+    on CIFAR-10 (run ``"vgg11_cifar10_encoder"``). A missing run, one built at another
+    width (the ``quick`` profile's tiny models, say), or a model with no layer of the
+    run's names (U-Net) is not an error: the model keeps its random weights and the note
+    says why.
+
+    Args:
+        model: the model to initialise (changed in place).
+        source: the run's name (see :func:`course_utils.runs.save_run`).
+        profile: the profile whose runs to look in.
+        skip: layer names never copied (the classifier's ``logits`` by default).
+
+    Returns:
+        A :class:`WarmStart` with the layers copied and a printable note.
+    """
+    if not runs.has_run(source, profile):
+        return WarmStart(
+            [],
+            f"{model.name}: no run {source!r} in profile {profile!r}; random start "
+            "(run the notebook that trains it first for a head start)",
+        )
+    try:
+        copied = models.copy_weights_by_name(runs.load_run(source, profile), model, skip=skip)
+    except ValueError as error:
+        return WarmStart([], f"{model.name}: run {source!r} does not fit ({error}); random start")
+    return WarmStart(
+        copied,
+        f"{model.name}: {len(copied)} layers from run {source!r} ({', '.join(copied[:3])}, ...)",
+    )

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import ast
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+import course_utils
 from course_utils import exercises
 
 
@@ -74,21 +79,75 @@ def test_inception_checker():
     assert "reduce" in exercises.check_inception_params(no_reduce, 192, filters).hint
 
 
+def _registered_in_models() -> set[str]:
+    """Names of the classes ``course_utils/models`` registers with Keras, read from the source."""
+    names = set()
+    for path in (Path(course_utils.__file__).parent / "models").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                "register_keras_serializable" in ast.unparse(d) for d in node.decorator_list
+            ):
+                names.add(node.name)
+    return names
+
+
+def test_register_custom_objects_returns_every_registered_model_object():
+    import keras
+
+    from course_utils import models
+
+    objects = models.register_custom_objects()
+    assert "register_custom_objects" in models.__all__
+    assert {cls.__name__ for cls in objects.values()} == _registered_in_models()
+    assert {"MaxPoolWithArgmax", "BilinearUpsampling", "DiceLoss"} <= _registered_in_models()
+    for name, cls in objects.items():
+        assert keras.saving.get_registered_object(name) is cls, f"{name} is not registered"
+    assert objects == models.register_custom_objects(), "calling it twice changes nothing"
+
+
 def test_runs_with_course_layers_load_in_a_fresh_process(empty_data_dir):
-    """Custom layers register on import: load_run must import them itself."""
+    """Each custom layer, initialiser, loss and the metric of the course is in a saved run,
+    and ``runs.load_run`` loads them in a process that imported nothing else first."""
     import os
     import subprocess
     import sys
 
-    from course_utils import models, runs
+    import keras
 
-    model = models.build("segnet", (32, 32, 3), 3, preset="tiny")
-    model.compile(loss=models.DiceLoss(3))
-    runs.save_run(model, "segnet_tiny", "quick", {"miou": 0.1})
-    code = (
-        "from course_utils import runs; m = runs.load_run('segnet_tiny', 'quick'); "
-        "print(type(m.get_layer('block1_pool')).__name__)"
+    from course_utils import metrics, models, runs
+
+    segnet = models.build("segnet", (32, 32, 3), 3, preset="tiny")  # argmax pooling, unpooling
+    segnet.compile(loss=models.DiceLoss(3))
+    fcn = models.build("fcn8s", (32, 32, 3), 3, preset="tiny")  # bilinear initialiser
+    fcn.compile(loss=models.WeightedCrossEntropy([1.0, 2.0, 0.5]))
+    deeplab = models.build("deeplabv3plus", (32, 32, 3), 3, preset="tiny")  # ResizeLike
+    deeplab.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[metrics.MeanIoU(3)],
     )
+    for name, model in {"segnet_tiny": segnet, "fcn_tiny": fcn, "deeplab_tiny": deeplab}.items():
+        runs.save_run(model, name, "quick", {"miou": 0.1})
+    code = """
+import json
+import numpy as np
+from course_utils import runs
+
+def kinds(model):
+    found = {type(model.loss).__name__}
+    for layer in model._flatten_layers(include_self=False):
+        found.add(type(layer).__name__)
+        for attr in ("kernel_initializer", "depthwise_initializer"):
+            found.add(type(getattr(layer, attr, None)).__name__)
+    return found
+
+found, logs = set(), {}
+x, y = np.zeros((1, 32, 32, 3), "float32"), np.zeros((1, 32, 32, 1), "int32")
+for name in ("segnet_tiny", "fcn_tiny", "deeplab_tiny"):
+    model = runs.load_run(name, "quick")
+    found |= kinds(model)
+    logs[name] = sorted(model.evaluate(x, y, verbose=0, return_dict=True))
+print(json.dumps({"found": sorted(found), "logs": logs}))
+"""
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -97,11 +156,16 @@ def test_runs_with_course_layers_load_in_a_fresh_process(empty_data_dir):
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().endswith("MaxPoolWithArgmax")
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    expected = {cls.__name__ for cls in models.register_custom_objects().values()}
+    assert expected <= set(loaded["found"]), sorted(expected - set(loaded["found"]))
+    assert "miou" in loaded["logs"]["deeplab_tiny"], "the course's MeanIoU came back compiled"
 
 
 def test_warm_start_copies_a_saved_encoder_or_says_why_not(empty_data_dir):
-    from course_utils import models, runs
+    from course_utils import models, runs, training
+
+    assert not hasattr(runs, "warm_start"), "runs stores runs; the warm-start policy is training's"
 
     def encoder(width):
         return models.vgg(
@@ -110,11 +174,11 @@ def test_warm_start_copies_a_saved_encoder_or_says_why_not(empty_data_dir):
 
     fcn = models.build("fcn8s", (64, 64, 3), 11, preset="tiny")  # vgg11 at width 0.125
     before = [w.copy() for w in fcn.get_weights()]
-    missing = runs.warm_start(fcn, "vgg11_cifar10_encoder", "quick")
+    missing = training.warm_start(fcn, "vgg11_cifar10_encoder", "quick")
     assert missing.copied == [] and "no run 'vgg11_cifar10_encoder'" in missing.note
 
     runs.save_run(encoder(0.25), "vgg11_cifar10_encoder", "quick", {})  # another width
-    refused = runs.warm_start(fcn, "vgg11_cifar10_encoder", "quick")
+    refused = training.warm_start(fcn, "vgg11_cifar10_encoder", "quick")
     assert (
         refused.copied == [] and "does not fit" in refused.note and "random start" in refused.note
     )
@@ -124,7 +188,7 @@ def test_warm_start_copies_a_saved_encoder_or_says_why_not(empty_data_dir):
 
     trained = encoder(0.125)
     runs.save_run(trained, "vgg11_cifar10_encoder", "quick", {})
-    started = runs.warm_start(fcn, "vgg11_cifar10_encoder", "quick")
+    started = training.warm_start(fcn, "vgg11_cifar10_encoder", "quick")
     assert "block1_conv1" in started.copied and "logits" not in started.copied
     assert f"{len(started.copied)} layers from run" in started.note
     np.testing.assert_array_equal(
@@ -133,6 +197,6 @@ def test_warm_start_copies_a_saved_encoder_or_says_why_not(empty_data_dir):
     )
 
     unet = models.build("unet", (64, 64, 3), 11, preset="tiny")  # no layer of VGG's names
-    unrelated = runs.warm_start(unet, "vgg11_cifar10_encoder", "quick")
+    unrelated = training.warm_start(unet, "vgg11_cifar10_encoder", "quick")
     assert unrelated.copied == [] and "matches a layer" in unrelated.note
     assert "random start" in unrelated.note

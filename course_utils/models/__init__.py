@@ -12,7 +12,12 @@ Segmentation (Parts 2-3): :func:`encoder_decoder` (notebook 06's baseline), :fun
 :class:`BilinearUpsampling`; :func:`copy_weights_by_name` moves trained weights;
 :func:`build` makes any of them by name at a named size (:data:`PRESETS`).
 Losses: :class:`WeightedCrossEntropy`, :class:`DiceLoss` (both ignore the void id).
-Accounting: :func:`count_flops`, :func:`summary_row`.
+Accounting: :func:`count_flops`, :func:`summary_row`; measured cost: :func:`measure_speed`,
+:func:`peak_training_memory`. Saved models: :func:`register_custom_objects` registers the
+custom layers, initialisers and losses so that a ``.keras`` file loads in a fresh process.
+
+This part is a leaf: it needs Keras and imports nothing from ``course_utils`` but its own
+modules, the NumPy core :mod:`course_utils.ops` and the private ``_tf``.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ _EXPORTS = {
     "WeightedCrossEntropy": "losses",
     "count_flops": "accounting",
     "summary_row": "accounting",
+    "register_custom_objects": "saving",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -78,7 +78,7 @@ def _atrous_vgg(
     pools = iter(atrous_strides([2] * VGG_CONFIGS[config].count("M"), output_stride))
     stride, dilation, block, conv, low_level = 1, 1, 1, 1, None
     for item in VGG_CONFIGS[config]:
-        if item != "M":
+        if not isinstance(item, str):  # a convolution's filters, not "M"
             x = vgg_conv_bn_relu(
                 x, scaled_filters(item, width), f"block{block}_conv{conv}", dilation
             )

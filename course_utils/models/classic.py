@@ -107,7 +107,7 @@ def alexnet(
 
 
 def vgg(
-    input_shape: Sequence[int] = (224, 224, 3),
+    input_shape: Sequence[int | None] = (224, 224, 3),
     num_classes: int = 1000,
     config: str = "vgg16",
     width: float = 1.0,
@@ -125,7 +125,7 @@ def vgg(
     inputs = keras.Input(input_shape)
     x, block, conv = inputs, 1, 1
     for item in VGG_CONFIGS[config]:
-        if item == "M":
+        if isinstance(item, str):  # "M"
             x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
             block, conv = block + 1, 1
             continue
@@ -176,7 +176,8 @@ def inception_module(
     return layers.Concatenate(name=f"{name}_concat")([b1, b3, b5, bp])
 
 
-_INCEPTION = [  # name: (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj), "M" = max pool
+# name: (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj), "M" = max pool
+_INCEPTION: list[tuple[str, tuple[int, int, int, int, int, int]] | str] = [
     ("3a", (64, 96, 128, 16, 32, 32)),
     ("3b", (128, 128, 192, 32, 96, 64)),
     "M",
@@ -218,13 +219,14 @@ def googlenet(
         )(inputs)
     pools = 0
     for item in _INCEPTION:
-        if item == "M":
+        if isinstance(item, str):  # "M"
             pools += 1
             x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"pool{2 + pools}")(x)
             continue
         name, filters = item
+        f1, f3_reduce, f3, f5_reduce, f5, pool_proj = (scaled_filters(f, width) for f in filters)
         x = inception_module(
-            x, *[scaled_filters(f, width) for f in filters], name=f"inception_{name}"
+            x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, name=f"inception_{name}"
         )
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(0.4, name="dropout")(x)

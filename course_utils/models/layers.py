@@ -2,7 +2,7 @@
 bilinear initialiser, and a resize to another tensor's size (DeepLab's image pooling).
 
 They are registered with Keras, so saved models load with ``keras.models.load_model``
-(``course_utils.runs.load_run`` imports this module first).
+(:func:`course_utils.models.register_custom_objects` imports this module).
 """
 
 from __future__ import annotations

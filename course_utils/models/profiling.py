@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -48,43 +50,133 @@ def _seconds(fn: Any) -> float:
     return time.perf_counter() - start
 
 
-_PROBE = """
-import json, os, sys, threading, time
-import course_utils
-course_utils.setup("default", seed=0)
-import numpy as np, keras
-from course_utils import models
-
-def rss_mb():
+def _rss_mb() -> float:
+    """Resident memory of this process in MB (Linux: ``/proc/self/statm``)."""
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
-name, preset, shape, batch = json.loads(sys.argv[1])
-x = np.random.default_rng(0).random((batch, *shape), dtype=np.float32)
-y = np.zeros((batch, *shape[:2], 1), "int32")
-baseline = rss_mb()
-peak = [baseline]
-done = threading.Event()
 
-def sample():
-    while not done.is_set():
-        peak[0] = max(peak[0], rss_mb())
-        time.sleep(0.002)
+def _probe_peak(
+    name: str,
+    preset: str,
+    input_shape: Sequence[int],
+    batch_size: int,
+    num_classes: int,
+    precision: str,
+    seed: int,
+) -> dict[str, Any]:
+    """Build a model and train three steps on random data, sampling memory every 2 ms.
 
-thread = threading.Thread(target=sample, daemon=True)
-thread.start()
-model = models.build(name, tuple(shape), 11, preset)
-model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-for _ in range(3):
-    model.train_on_batch(x, y)
-done.set()
-thread.join()
-print(json.dumps({"peak_mb": peak[0] - baseline}))
-"""
+    Runs inside the fresh process :func:`peak_training_memory` starts (through
+    :func:`main`); in any other process the baseline would include other models. Sets what
+    the measurement depends on itself (seed, precision policy, GPU memory growth) rather
+    than calling ``course_utils.setup``, which ``models`` does not import.
+
+    Returns:
+        ``{"peak_mb": ..., "logits": [...], "precision": ...}``: the peak above the memory
+        held before the model was built, the logits' shape and the dtype policy used.
+    """
+    from course_utils._tf import import_tensorflow
+    from course_utils.models.presets import build
+
+    tf = import_tensorflow()
+    for gpu in tf.config.list_physical_devices("GPU"):
+        tf.config.experimental.set_memory_growth(gpu, True)
+    keras.mixed_precision.set_global_policy(precision)
+    keras.utils.set_random_seed(seed)
+    shape = tuple(int(n) for n in input_shape)
+    x = np.random.default_rng(seed).random((batch_size, *shape), dtype=np.float32)
+    y = np.zeros((batch_size, *shape[:2], 1), "int32")
+    baseline = _rss_mb()
+    peak = [baseline]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_mb())
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        model = build(name, shape, num_classes, preset)
+        model.compile(
+            optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        )
+        for _ in range(3):
+            model.train_on_batch(x, y)
+    finally:
+        done.set()
+        thread.join()
+    return {
+        "peak_mb": peak[0] - baseline,
+        "logits": [batch_size, *model.output_shape[1:]],
+        "precision": keras.mixed_precision.global_policy().name,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the memory probe: ``python -m course_utils.models.profiling SPEC``.
+
+    Prints :func:`_probe_peak`'s result as one JSON line.
+
+    Args:
+        argv: one JSON object of :func:`_probe_peak`'s arguments (default: ``sys.argv[1:]``).
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    if len(args) != 1:
+        raise SystemExit(
+            "usage: python -m course_utils.models.profiling "
+            '\'{"name": "unet", "preset": "cpu", "input_shape": [192, 256, 3], '
+            '"batch_size": 8, "num_classes": 11, "precision": "float32", "seed": 0}\''
+        )
+    print(json.dumps(_probe_peak(**json.loads(args[0]))))
+
+
+def _run_probe(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run :func:`main` in a fresh Python process and return what it printed."""
+    result = subprocess.run(
+        [sys.executable, "-m", __name__, json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"The memory probe for {spec['name']!r} failed:\n{result.stderr[-2000:]}"
+        )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _probe_spec(
+    name: str,
+    preset: str,
+    input_shape: Sequence[int],
+    batch_size: int,
+    num_classes: int,
+    precision: str | None,
+    seed: int,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "preset": preset,
+        "input_shape": [int(n) for n in input_shape],
+        "batch_size": batch_size,
+        "num_classes": num_classes,
+        "precision": precision or keras.mixed_precision.global_policy().name,
+        "seed": seed,
+    }
 
 
 def peak_training_memory(
-    name: str, preset: str = "cpu", input_shape: Sequence[int] = (192, 256, 3), batch_size: int = 8
+    name: str,
+    preset: str = "cpu",
+    input_shape: Sequence[int] = (192, 256, 3),
+    batch_size: int = 8,
+    *,
+    num_classes: int = 11,
+    precision: str | None = None,
+    seed: int = 0,
 ) -> float:
     """Peak extra memory (MB) of training a model built by ``models.build``, per batch.
 
@@ -93,14 +185,25 @@ def peak_training_memory(
     steps on random data, and reports the peak above what the process held before
     (libraries and data loaded). Linux only (it reads ``/proc/self/statm``). On a GPU
     machine the activations live on the GPU and this measures host memory only.
+
+    Args:
+        name: an architecture of ``models.build`` (``"unet"``, ``"fcn8s"``, ...).
+        preset: the size preset (``"tiny"``, ``"cpu"``, ``"paper"``).
+        input_shape: ``(H, W, C)`` of the random images.
+        batch_size: images per training step.
+        num_classes: output channels of the model (CamVid's 11 by default).
+        precision: the Keras dtype policy to train in; ``None`` uses this process's
+            (the one ``course_utils.setup`` chose).
+        seed: seed of the weights and the random images.
+
+    Returns:
+        The peak in MB above the probe's memory before it built the model.
+
+    Raises:
+        RuntimeError: with the probe's error output, when it fails.
     """
-    args = json.dumps([name, preset, list(input_shape), batch_size])
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE, args], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"The memory probe for {name!r} failed:\n{result.stderr[-2000:]}")
-    return float(json.loads(result.stdout.strip().splitlines()[-1])["peak_mb"])
+    spec = _probe_spec(name, preset, input_shape, batch_size, num_classes, precision, seed)
+    return float(_run_probe(spec)["peak_mb"])
 
 
 def peak_training_memories(
@@ -109,17 +212,29 @@ def peak_training_memories(
     input_shape: Sequence[int] = (192, 256, 3),
     batch_size: int = 8,
     workers: int = 2,
+    *,
+    num_classes: int = 11,
+    precision: str | None = None,
+    seed: int = 0,
 ) -> dict[str, float]:
     """:func:`peak_training_memory` of several models, ``workers`` probes at a time.
 
     Each probe is its own process, so probes running side by side do not share memory;
-    they only share the CPU, which memory does not depend on.
+    they only share the CPU, which memory does not depend on. The other arguments are
+    :func:`peak_training_memory`'s, the same for every model.
 
     Returns:
         ``{name: peak MB}`` in the order of ``names``.
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    specs = [
+        _probe_spec(n, preset, input_shape, batch_size, num_classes, precision, seed) for n in names
+    ]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        peaks = pool.map(lambda n: peak_training_memory(n, preset, input_shape, batch_size), names)
+        peaks = pool.map(lambda spec: float(_run_probe(spec)["peak_mb"]), specs)
         return dict(zip(names, peaks, strict=True))
+
+
+if __name__ == "__main__":
+    main()

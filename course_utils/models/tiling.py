@@ -51,4 +51,5 @@ def predict_tiled(
             out = np.zeros((rows * step, cols * step, scores.shape[-1]), np.float32)
         for (y, x), s in zip(chunk, scores, strict=True):
             out[y : y + step, x : x + step] = s[margin : margin + step, margin : margin + step]
+    assert out is not None  # rows, cols >= 1, so at least one batch ran
     return out[:h, :w]
