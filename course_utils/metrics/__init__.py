@@ -10,6 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from course_utils.metrics.boundary import boundary_band
+from course_utils.metrics.compare import (
+    SEED_NOISE_MULTIPLE,
+    BootstrapResult,
+    SeedSpread,
+    Verdict,
+    class_subset_iou,
+    miou,
+    miou_from_confusion,
+    paired_bootstrap,
+    per_image_confusions,
+    seed_spread,
+    verdict,
+)
 from course_utils.metrics.confusion import (
     SegmentationReport,
     confusion_matrix,
@@ -19,13 +32,24 @@ from course_utils.metrics.confusion import (
 from course_utils.metrics.weights import class_weights
 
 __all__ = [
+    "SEED_NOISE_MULTIPLE",
+    "BootstrapResult",
     "MeanIoU",
+    "SeedSpread",
     "SegmentationReport",
+    "Verdict",
     "boundary_band",
+    "class_subset_iou",
     "class_weights",
     "confusion_matrix",
     "evaluate",
+    "miou",
+    "miou_from_confusion",
+    "paired_bootstrap",
+    "per_image_confusions",
+    "seed_spread",
     "segmentation_report",
+    "verdict",
 ]
 
 
