@@ -223,6 +223,7 @@ def fit_segmentation(
         validation_data=val,
         epochs=epochs or 10**6,
         callbacks=[clock],
+        shuffle=False,  # tf.data shuffles (data.load); Keras would only warn
         verbose=verbose,
     )
     logs = {key: [float(v) for v in values] for key, values in history.history.items()}

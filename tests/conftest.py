@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.server
+import io
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,6 +151,51 @@ def models(keras):
     from course_utils import models
 
     return models
+
+
+@pytest.fixture
+def show_recorded(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], dict[str, Any]]:
+    """Call the real ``widgets.show(explorer)`` with IPython's ``display`` replaced by a
+    recorder, check that it sent one raw bundle holding the explorer's live widget and a
+    PNG of its static figure, and return that bundle."""
+    import IPython.display
+    from PIL import Image
+
+    from course_utils import widgets
+    from course_utils.widgets import display as display_module
+
+    def run(explorer: Any) -> dict[str, Any]:
+        sent, figures, rendered = [], [], []
+        real_static, real_png = explorer.static_figure, display_module.figure_png
+
+        def static_figure() -> Any:
+            figures.append(real_static())
+            return figures[-1]
+
+        def figure_png(fig: Any, *args: Any, **kwargs: Any) -> bytes:
+            rendered.append((fig, real_png(fig, *args, **kwargs)))
+            return rendered[-1][1]
+
+        monkeypatch.setattr(explorer, "static_figure", static_figure)
+        monkeypatch.setattr(display_module, "figure_png", figure_png)
+        monkeypatch.setattr(IPython.display, "display", lambda *a, **k: sent.append((a, k)))
+        widgets.show(explorer)
+
+        assert len(sent) == 1, f"show() must send one output, sent {len(sent)}"
+        ((objects, kwargs),) = sent
+        assert len(objects) == 1 and kwargs == {"raw": True}, "one raw mimebundle"
+        bundle = objects[0]
+        view = bundle["application/vnd.jupyter.widget-view+json"]
+        assert view["model_id"] == explorer.widget.model_id, "the explorer's own live widget"
+        assert len(figures) == 1, "the fallback is the explorer's static figure"
+        png = base64.b64decode(bundle["image/png"])
+        assert png == next(data for fig, data in rendered if fig is figures[0])
+        with Image.open(io.BytesIO(png)) as picture:
+            assert picture.format == "PNG" and min(picture.size) >= 50, picture.size
+        assert bundle["text/plain"] == repr(explorer)
+        return bundle
+
+    return run
 
 
 @pytest.fixture(scope="session")

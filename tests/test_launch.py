@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
@@ -30,6 +34,7 @@ def test_the_colab_cell_is_skipped_outside_colab():
             "source"
         ]
     )
+    assert "%pip" in source
     python = source.replace("%pip", "raise AssertionError  #")  # the magic must not run here
     exec(compile(python, "colab-cell", "exec"), {})
 

@@ -125,46 +125,7 @@ def test_receptive_field_paths_match_the_gradient_of_a_keras_stack(keras):
     np.testing.assert_allclose(grad, np.outer(paths, paths))
 
 
-def test_receptive_field_checker():
-    from course_utils import exercises
-
-    def right(layers):
-        return ops.receptive_field(layers)[-1][0]
-
-    assert exercises.check_receptive_field(right)
-    no_jump = exercises.check_receptive_field(lambda ls: 1 + sum(d * (k - 1) for k, _, d in ls))
-    assert not no_jump and "jump" in no_jump.hint
-    no_dil = exercises.check_receptive_field(
-        lambda ls: ops.receptive_field([(k, s, 1) for k, s, _ in ls])[-1][0]
-    )
-    assert not no_dil and "dilation" in no_dil.hint
-    assert not exercises.check_receptive_field(lambda ls: 0)
-    assert "raised" in exercises.check_receptive_field(lambda ls: ls[5]).message
-
-
-def test_separable_params_checker(keras):
-    from course_utils import exercises
-
-    def keras_count(k, c_in, c_out):
-        inputs = keras.Input((8, 8, c_in))
-        return keras.Model(inputs, keras.layers.SeparableConv2D(c_out, k)(inputs)).count_params()
-
-    assert exercises.check_separable_params(keras_count)
-    standard = exercises.check_separable_params(lambda k, i, o: k * k * i * o + o)
-    assert not standard and "standard" in standard.hint
-    no_bias = exercises.check_separable_params(lambda k, i, o: k * k * i + i * o)
-    assert not no_bias and "bias" in no_bias.hint
-
-
-def test_transposed_conv_checker():
-    from course_utils import exercises
-
-    def right(y, kernel, stride):
-        return ops.conv_matrix((len(y) - 1) * stride + len(kernel), kernel, stride).T @ y
-
-    assert exercises.check_transposed_conv_1d(right)
-    flipped = exercises.check_transposed_conv_1d(lambda y, k, s: right(y, k[::-1], s))
-    assert not flipped and "flip" in flipped.hint
-    short = exercises.check_transposed_conv_1d(lambda y, k, s: right(y, k, s)[:-1])
-    assert not short and "values" in short.message
-    assert not exercises.check_transposed_conv_1d(lambda y, k, s: np.zeros_like(right(y, k, s)))
+def test_atrous_strides_keep_the_rate_on_the_unit_that_loses_its_stride():
+    # as TF-slim's stack_blocks_dense: the unit that loses its stride keeps the current rate
+    assert ops.atrous_strides([2, 2, 2, 2, 1], 8) == [(2, 1), (2, 1), (2, 1), (1, 1), (1, 2)]
+    assert ops.atrous_strides([2, 2, 2, 2, 2], 32) == [(2, 1)] * 5

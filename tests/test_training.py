@@ -83,7 +83,7 @@ def test_fit_segmentation_trains_for_its_budget_and_reports(training, models, ke
     assert result.epochs == 2 and result.steps == 8 and result.seconds > 0
     assert len(result.history["minutes"]) == 2 == len(result.history["val_miou"])
     assert result.history["minutes"][1] > result.history["minutes"][0]
-    # the schedule ran to its end: the last step's rate is the final fraction of the peak
+    # the schedule spans the budget: the last of the 8 steps ran at progress 7/8 of its cosine
     last = float(net.optimizer.learning_rate.numpy())
     assert last == pytest.approx(training.cosine_learning_rate(7 / 8, 1e-2), rel=1e-5)
     assert 0 <= result.report.miou <= 1 and result.report.pixel_share.sum() == pytest.approx(1)

@@ -72,12 +72,40 @@ def _version(python: str) -> tuple[int, int, int] | None:
     return int(out[0]), int(out[1]), int(out[2])
 
 
+def _install_inputs(pyproject: str) -> str:
+    """The parts of ``pyproject.toml`` that decide what is installed: every table but the
+    tools' settings (``[tool.*]``), so a change of lint or test settings reinstalls nothing."""
+    kept, keep = [], True
+    for line in pyproject.splitlines():
+        if line.startswith("["):
+            keep = not line.lstrip("[").startswith("tool.")
+        if keep:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def _fingerprint(version: tuple[int, int, int], extras: str) -> str:
     digest = hashlib.sha256()
-    for path in (ROOT / "pyproject.toml", LOCK):
-        digest.update(path.read_bytes())
+    digest.update(_install_inputs((ROOT / "pyproject.toml").read_text()).encode())
+    digest.update(LOCK.read_bytes())
     digest.update(f"{version[0]}.{version[1]} [{extras}]".encode())
     return digest.hexdigest()
+
+
+def is_current(python: str, venv: Path, extras: str) -> bool:
+    """Whether ``venv`` has ``python``'s version and was installed from today's
+    ``pyproject.toml`` and lock with these extras (then set-up has nothing to do)."""
+    version = _version(python)
+    venv_python = venv / "bin" / "python"
+    have = _version(str(venv_python)) if venv_python.exists() else None
+    stamp = venv / STAMP_NAME
+    return (
+        version is not None
+        and have is not None
+        and have[:2] == version[:2]
+        and stamp.is_file()
+        and stamp.read_text() == _fingerprint(version, extras)
+    )
 
 
 def _step(label: str, command: list[str], log: Path) -> None:
@@ -107,10 +135,10 @@ def make_env(asked_python: str, venv: Path, extras: str) -> Path:
         )
     venv_python = venv / "bin" / "python"
     stamp = venv / STAMP_NAME
+    if is_current(python, venv, extras):
+        return venv_python
     wanted = _fingerprint(version, extras)
     have = _version(str(venv_python)) if venv_python.exists() else None
-    if have and have[:2] == version[:2] and stamp.is_file() and stamp.read_text() == wanted:
-        return venv_python
     log = LOG_DIR / f"setup-{venv.name.lstrip('.')}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(f"set-up of {venv} with {python} ({'.'.join(map(str, version))})\n")
