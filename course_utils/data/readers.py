@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from course_utils.data.catalog import CATALOG, DatasetInfo
-from course_utils.data.download import fetch
+from course_utils.data.download import fetch, registered_files
 from course_utils.data.errors import DataValidationError, DownloadError, SourceUnreachableError
 from course_utils.data.validate import check_mask, read_image, read_mask
 
@@ -94,7 +94,10 @@ def _read_images(paths: Sequence[Path], info: DatasetInfo, image_size: Size | No
 
 
 def _camvid(split: str, image_size: Size | None, limit: int | None) -> Arrays:
-    root = fetch("camvid")
+    # Fetch (and verify) only this split's files: its list, images and label images.
+    folders = (f"camvid/{split}/", f"camvid/{split}annot/")
+    files = [f.split("/", 1)[1] for f in registered_files("camvid") if f.startswith(folders)]
+    root = fetch("camvid", only=[f"{split}.txt", *files])
     pairs = []
     for line in (root / f"{split}.txt").read_text().split("\n"):
         if line.strip():
