@@ -7,6 +7,8 @@ course cache                         datasets, trained runs and rejected files, 
 course cache --clear-rejected        delete the files that failed their checksum
 course run-notebooks --profile default
                                      execute every notebook in order, writing outputs
+course seed-record --profile default train every Part 3 model with seeds 0-2, scored on
+                                     val and test, into docs/seed_record_default.json
 """
 
 from __future__ import annotations
@@ -238,6 +240,19 @@ def _cmd_slides(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_seed_record(args: argparse.Namespace) -> int:
+    from course_utils import seed_record
+
+    out = Path(args.out) if args.out else seed_record.default_path(args.profile)
+    args.models = args.models or list(seed_record.PART3_MODELS)
+    print(f"seed record: {out} ({len(args.models)} models x {len(args.seeds)} seeds)")
+    seed_record.record_seeds(
+        out, profile=args.profile, models=args.models, seeds=args.seeds, limit=args.limit
+    )
+    print(f"written: {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(prog="course", description=__doc__.split("\n")[0])
@@ -266,6 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timings", default=None, help="write wall times to this JSON file")
     p.add_argument("--no-save", action="store_true", help="time only; leave the files as they are")
     p.set_defaults(func=_cmd_run_notebooks)
+
+    p = sub.add_parser("seed-record", help="train Part 3's models over seeds; val and test scores")
+    p.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES, type=str.lower)
+    p.add_argument("--models", nargs="+", default=None, help="default: every Part 3 model")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--limit", type=int, default=None, help="images per split (default: all)")
+    p.add_argument("--out", default=None, help="default: docs/seed_record_<profile>.json")
+    p.set_defaults(func=_cmd_seed_record)
 
     p = sub.add_parser("timings-table", help="the notebooks' measured wall times as Markdown")
     p.add_argument("--timings", default="docs/timings.json")

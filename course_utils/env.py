@@ -129,7 +129,26 @@ def _add_log_filter(logger: logging.Logger, text: str) -> None:
         logger.addFilter(_DropMessages(text))
 
 
-def setup(profile: str | None = None, seed: int = 0, mixed_precision: str = "auto") -> Env:
+def _reset_global_seed_generator() -> None:
+    """Make Keras' unseeded random ops start over from the new seed.
+
+    ``keras.utils.set_random_seed`` does this itself from Keras 3.13 on; Keras 3.12 (the
+    last for Python 3.10) keeps its global ``SeedGenerator``, so a second ``setup(seed=7)``
+    would continue its stream instead of repeating it.
+    """
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:  # a Keras without that module: nothing to reset
+        return
+    global_state.set_global_attribute("global_seed_generator", None)
+
+
+def setup(
+    profile: str | None = None,
+    seed: int = 0,
+    mixed_precision: str = "auto",
+    deterministic: bool = True,
+) -> Env:
     """Prepare TensorFlow for a lesson and print one line about the machine.
 
     Reads the profile from ``profile`` or ``$COURSE_PROFILE``; seeds Python,
@@ -141,6 +160,10 @@ def setup(profile: str | None = None, seed: int = 0, mixed_precision: str = "aut
         profile: ``"quick"``, ``"default"`` or ``"full"``; ``None`` reads ``$COURSE_PROFILE``.
         seed: seed for every random generator.
         mixed_precision: ``"auto"``, ``"float32"``, ``"mixed_bfloat16"`` or ``"mixed_float16"``.
+        deterministic: turn on TensorFlow's op determinism, so the same seed trains the
+            same model, bit for bit, on a loaded machine or an idle one
+            (``benchmarks/determinism.py`` measures what it costs). Once on, it stays on
+            in this process.
 
     Returns:
         The :class:`Env` with everything chosen.
@@ -182,6 +205,9 @@ def setup(profile: str | None = None, seed: int = 0, mixed_precision: str = "aut
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
+    _reset_global_seed_generator()
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
 
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     env = Env(

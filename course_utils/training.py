@@ -1,20 +1,25 @@
-"""One training recipe for every CamVid model, with a budget measured in minutes.
+"""One training recipe for every CamVid model, with a budget measured in optimizer steps.
 
-Comparing architectures is only fair when each gets the same budget. Epochs are a poor
-unit for that: one SegNet epoch costs three FCN epochs on a CPU. :func:`fit_segmentation`
-therefore trains until a number of *minutes of training* (validation excluded) has
-passed, with a cosine learning-rate schedule laid over those minutes, and then reports
-on the validation split with the course's metric code. :data:`BUDGETS` holds the one
-budget per profile that every Part 3 notebook uses, so notebook 11 compares like with
-like. :func:`warm_start` starts a model from a saved run's layers when that run fits
-(Part 3 starts from notebook 03's VGG-11 encoder).
+Comparing architectures is only fair when each gets the same budget, and a course's
+numbers are only worth copying when a learner's machine reproduces them. A budget in
+minutes does neither across machines: a laptop without bfloat16 makes 4-8x fewer steps
+in the same minutes than the machine the committed outputs came from. So each CamVid
+model of Part 3 trains for a fixed number of **steps** (:func:`budget`): the steps it
+made in 6 minutes of training on a calibration CPU of the kind learners have
+(:data:`CALIBRATION`). Wall time is measured and printed, and never stops training.
+:func:`fit_segmentation` lays a cosine learning-rate schedule over those steps and then
+reports on the validation split with the course's metric code. :func:`warm_start` starts
+a model from a saved run's layers when that run fits (Part 3 starts from notebook 03's
+VGG-11 encoder).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,25 +28,141 @@ import keras
 from course_utils import models, runs
 from course_utils.metrics import MeanIoU, SegmentationReport, evaluate
 
-#: Training budget of each CamVid model in Part 3, per profile: minutes of training
-#: (``None``: no time limit) and a cap on epochs. ``full`` counts epochs, since a GPU's
-#: minutes say little about another GPU's.
-BUDGETS: dict[str, dict[str, float | int | None]] = {
-    "quick": {"minutes": 0.25, "epochs": 1},
-    "default": {"minutes": 6.0, "epochs": 200},
-    "full": {"minutes": None, "epochs": 120},
+#: Where the ``default`` step budgets come from: the optimizer steps (batches of 8 CamVid
+#: images at 192x256, ``cpu`` presets) each model made in 6 minutes of training, validation
+#: excluded, on a 2-core AMD CPU with AVX2 and neither AVX-512 nor bfloat16, where
+#: ``setup()`` picks float32: the kind of laptop CPU most learners have. Measured with the
+#: notebooks of November 2026 (FCN-8s: its three stages together). The same steps take a
+#: fraction of that time on a CPU with native bfloat16 (AVX512_BF16/AMX).
+CALIBRATION = {
+    "machine": "2-core AMD CPU, AVX2, no AVX-512, no bfloat16; float32",
+    "minutes": 6.0,
+    "batch_size": 8,
+    "image_size": (192, 256),
+    "steps": {
+        "encoder_decoder": 231,
+        "fcn": 630,
+        "segnet": 274,
+        "unet": 158,
+        "deeplabv3plus": 323,
+    },
 }
 
+#: The budget of each profile: ``steps`` per model (``default``), a few steps for every
+#: model (``quick``), or ``epochs`` (``full``, on a GPU: paper-like schedules).
+BUDGETS: dict[str, dict[str, Any]] = {
+    "quick": {"steps": 2},
+    "default": {"steps": CALIBRATION["steps"]},
+    "full": {"epochs": 120},
+}
 
-def budget(profile: str) -> dict[str, float | int | None]:
-    """The Part 3 training budget of a profile (a copy of ``BUDGETS[profile]``).
+#: Multiplies every step (or epoch) budget, e.g. ``COURSE_BUDGET_SCALE=0.5`` on a slow
+#: machine. The numbers then differ from the committed ones, and notebooks say so.
+BUDGET_SCALE_ENV_VAR = "COURSE_BUDGET_SCALE"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long one model trains: a number of optimizer steps, or of epochs.
+
+    Attributes:
+        model: the architecture it is for (``"fcn"`` covers FCN-32s/16s/8s together).
+        profile: the profile it belongs to.
+        steps: optimizer steps (``None`` when ``epochs`` rules).
+        epochs: epochs (``None`` when ``steps`` rules).
+        scale: the factor of ``$COURSE_BUDGET_SCALE`` applied (1.0: none).
+    """
+
+    model: str
+    profile: str
+    steps: int | None
+    epochs: int | None
+    scale: float = 1.0
+
+    def share(self, fraction: float) -> Budget:
+        """A part of this budget (FCN's stages), at least one step or epoch."""
+        return dataclasses.replace(
+            self,
+            steps=None if self.steps is None else max(1, round(self.steps * fraction)),
+            epochs=None if self.epochs is None else max(1, round(self.epochs * fraction)),
+        )
+
+    def describe(self) -> str:
+        """One line for a notebook's printout, with a warning when the budget is scaled."""
+        amount = f"{self.steps} steps" if self.steps is not None else f"{self.epochs} epochs"
+        line = f"{self.model}: {amount} ({self.profile} profile)"
+        if self.scale != 1.0:
+            line += (
+                f"; scaled by {self.scale:g} with ${BUDGET_SCALE_ENV_VAR}, so your numbers will "
+                "differ from the committed ones"
+            )
+        return line
+
+    def as_dict(self) -> dict[str, Any]:
+        """The budget as saved with a run."""
+        return dataclasses.asdict(self)
+
+
+def budget_scale() -> float:
+    """The factor in ``$COURSE_BUDGET_SCALE`` (1.0 when unset).
 
     Raises:
-        ValueError: for an unknown profile.
+        ValueError: when it is not a positive number.
+    """
+    text = os.environ.get(BUDGET_SCALE_ENV_VAR, "").strip()
+    if not text:
+        return 1.0
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = -1.0
+    if not scale > 0 or not math.isfinite(scale):
+        raise ValueError(
+            f"${BUDGET_SCALE_ENV_VAR}={text!r} is not a positive number. Unset it, or give a "
+            "factor such as 0.5 (half the steps of the committed runs)."
+        )
+    return scale
+
+
+def budget(profile: str, model: str) -> Budget:
+    """The training budget of one CamVid model of Part 3 in a profile.
+
+    Args:
+        profile: ``"quick"``, ``"default"`` or ``"full"``.
+        model: ``"encoder_decoder"``, ``"fcn"``, ``"segnet"``, ``"unet"`` or
+            ``"deeplabv3plus"``; variants share their family's budget (``"fcn8s"`` and
+            ``"fcn32s"`` are ``"fcn"``, ``"segnet_nearest"`` is ``"segnet"``,
+            ``"unet_noskip"`` is ``"unet"``).
+
+    Raises:
+        ValueError: for an unknown profile or model, or a bad ``$COURSE_BUDGET_SCALE``.
     """
     if profile not in BUDGETS:
         raise ValueError(f"Unknown profile {profile!r}; choose one of {sorted(BUDGETS)}.")
-    return dict(BUDGETS[profile])
+    family = model_family(model)
+    scale = budget_scale()
+    plan = BUDGETS[profile]
+    if "epochs" in plan:
+        return Budget(family, profile, None, max(1, round(plan["epochs"] * scale)), scale)
+    steps = plan["steps"]
+    if isinstance(steps, dict):
+        steps = steps[family]
+    return Budget(family, profile, max(1, round(steps * scale)), None, scale)
+
+
+def model_family(model: str) -> str:
+    """The architecture a model name belongs to, as budgets and presets name it
+    (``"fcn8s"`` is ``"fcn"``, ``"unet_noskip"`` is ``"unet"``).
+
+    Raises:
+        ValueError: for a name of no Part 3 architecture.
+    """
+    known = CALIBRATION["steps"]
+    assert isinstance(known, dict)
+    for family in sorted(known, key=len, reverse=True):
+        if model == family or model.startswith(family):
+            return family
+    raise ValueError(f"No training budget for model {model!r}; one of {sorted(known)}.")
 
 
 def cosine_learning_rate(progress: float, peak: float, final_fraction: float = 0.05) -> float:
@@ -175,9 +296,9 @@ def fit_segmentation(
     val: Any,
     *,
     num_classes: int,
-    class_names: list[str] | None = None,
+    class_names: Sequence[str] | None = None,
     ignore_index: int | None = None,
-    minutes: float | None = None,
+    steps: int | None = None,
     epochs: int | None = None,
     learning_rate: float = 1e-3,
     final_fraction: float = 0.05,
@@ -188,14 +309,16 @@ def fit_segmentation(
 
     The recipe: Adam, a cosine learning rate from ``learning_rate`` down to
     ``learning_rate * final_fraction`` over the budget, cross-entropy with the void id
-    ignored (unless ``loss`` is given), mIoU on both splits after every epoch.
+    ignored (unless ``loss`` is given), mIoU on both splits after every epoch. The budget
+    is counted in optimizer steps (or epochs), never in minutes, so the same seed gives
+    the same model on a fast machine and a slow one; the wall time is measured and printed.
 
     Args:
         model: a model returning logits ``(B, H, W, num_classes)``.
         train, val: datasets of ``(images, masks)`` batches (``len(train)`` must be known).
         num_classes, class_names, ignore_index: as in ``metrics.evaluate``.
-        minutes: minutes of training (validation excluded); ``None`` for no time limit.
-        epochs: at most this many epochs; ``None`` for no epoch limit.
+        steps: optimizer steps to train for (see :func:`budget`).
+        epochs: epochs to train for, when ``steps`` is not given.
         learning_rate: the peak learning rate.
         final_fraction: the last learning rate as a fraction of the peak.
         loss: a Keras loss (default: sparse cross-entropy from logits, void ignored).
@@ -205,13 +328,16 @@ def fit_segmentation(
         A :class:`TrainingResult`.
 
     Raises:
-        ValueError: when neither ``minutes`` nor ``epochs`` is given.
+        ValueError: when neither ``steps`` nor ``epochs`` is given, or both are.
     """
-    if minutes is None and epochs is None:
-        raise ValueError("Give a budget: minutes=..., epochs=..., or both (see training.BUDGETS).")
+    if (steps is None) == (epochs is None):
+        raise ValueError(
+            "Give one budget: steps=... or epochs=... (see training.budget), "
+            f"got steps={steps}, epochs={epochs}."
+        )
     steps_per_epoch = len(train)
-    max_steps = None if epochs is None else epochs * steps_per_epoch
-    clock = TrainingBudget(minutes, max_steps, learning_rate, final_fraction)
+    max_steps = steps if steps is not None else epochs * steps_per_epoch  # type: ignore[operator]
+    clock = TrainingBudget(None, max_steps, learning_rate, final_fraction)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=loss
@@ -221,7 +347,7 @@ def fit_segmentation(
     history = model.fit(
         train,
         validation_data=val,
-        epochs=epochs or 10**6,
+        epochs=-(-max_steps // steps_per_epoch),
         callbacks=[clock],
         shuffle=False,  # tf.data shuffles (data.load); Keras would only warn
         verbose=verbose,
@@ -235,13 +361,13 @@ def fit_segmentation(
         seconds=clock.seconds,
         epochs=len(clock.epoch_minutes),
         steps=clock.steps,
-        budget={"minutes": minutes, "epochs": epochs, "learning_rate": learning_rate},
+        budget={"steps": steps, "epochs": epochs, "learning_rate": learning_rate},
     )
     if verbose:
         print(
-            f"{model.name}: {result.epochs} epochs ({result.steps} steps) in "
-            f"{result.seconds / 60:.1f} min of training; validation mIoU {report.miou:.3f}, "
-            f"pixel accuracy {report.pixel_accuracy:.3f}"
+            f"{model.name}: {result.steps} steps ({result.epochs} epochs) in "
+            f"{result.seconds / 60:.1f} min of training on this machine; validation mIoU "
+            f"{report.miou:.3f}, pixel accuracy {report.pixel_accuracy:.3f}"
         )
     return result
 
@@ -313,3 +439,153 @@ def warm_start(
         copied,
         f"{model.name}: {len(copied)} layers from run {source!r} ({', '.join(copied[:3])}, ...)",
     )
+
+
+#: Part 3's one policy, the same for every model: Adam with this peak learning rate and a
+#: cosine schedule over the model's step budget (no model's rate is tuned on its own).
+PART3_LEARNING_RATE = 1e-3
+
+#: The saved run every model whose encoder has VGG-11's layer names starts from (notebook
+#: 03's CIFAR-10 encoder): FCN, SegNet and DeepLabV3+ take it; U-Net and the plain
+#: encoder-decoder have no such layers and start from random weights.
+ENCODER_RUN = "vgg11_cifar10_encoder"
+
+#: FCN's stages as in the paper (32s, then 16s from it, then 8s), with their shares of
+#: FCN's one step budget.
+FCN_STAGES: tuple[tuple[str, float], ...] = (("fcn32s", 0.4), ("fcn16s", 0.2), ("fcn8s", 0.4))
+
+
+@dataclass
+class Part3Run:
+    """A CamVid model trained with Part 3's recipe (:func:`train_part3`).
+
+    Attributes:
+        model: the trained model.
+        fit: the (last) training's result; its report is the model's validation report.
+        budget: the step budget it was given.
+        start: what the warm start did.
+        stages: FCN's trainings by stage name (empty for the other models).
+    """
+
+    model: keras.Model
+    fit: TrainingResult
+    budget: Budget
+    start: WarmStart
+    stages: dict[str, TrainingResult] = field(default_factory=dict)
+
+    def as_scores(self) -> dict[str, Any]:
+        """Validation scores and training facts of the whole run, for ``runs.save_run``."""
+        fits = list(self.stages.values()) or [self.fit]
+        return {
+            **self.fit.as_scores(),
+            "history": concat_histories([f.history for f in fits]),
+            "steps": sum(f.steps for f in fits),
+            "epochs": sum(f.epochs for f in fits),
+            "train_seconds": round(sum(f.seconds for f in fits), 1),
+            "budget": self.budget.as_dict(),
+            "learning_rate": PART3_LEARNING_RATE,
+            "warm_start": self.start.note,
+            "encoder_copied": bool(self.start.copied),
+            **({"stages_miou": {k: f.report.miou for k, f in self.stages.items()}}
+               if self.stages else {}),
+        }  # fmt: skip
+
+
+def train_part3(
+    name: str,
+    train: Any,
+    val: Any,
+    *,
+    profile: str,
+    preset: str,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    class_names: Sequence[str] | None = None,
+    ignore_index: int | None = None,
+    verbose: int = 2,
+    **build_options: Any,
+) -> Part3Run:
+    """Build a Part 3 model and train it with the recipe every Part 3 model shares.
+
+    The recipe: :func:`models.build` at ``preset``; a warm start from :data:`ENCODER_RUN`
+    where the layers fit (:func:`warm_start`); :func:`fit_segmentation` for the model's
+    step budget (:func:`budget`) at :data:`PART3_LEARNING_RATE`, cross-entropy with void
+    ignored. FCN-8s trains in the paper's stages (:func:`fit_fcn_in_stages`). The
+    notebooks and ``course seed-record`` both train through here, so a recorded seed is
+    a draw of exactly the notebook's recipe.
+
+    Args:
+        name: a name for ``models.build`` (``"fcn8s"`` trains FCN in stages).
+        train, val: CamVid datasets of batches (``data.load``).
+        profile: the profile whose budget and saved encoder to use.
+        preset, input_shape, num_classes: as for ``models.build``.
+        class_names, ignore_index: as for ``metrics.evaluate``.
+        verbose: passed to ``fit_segmentation``.
+        **build_options: further options for ``models.build``.
+    """
+    plan = budget(profile, name)
+    fit_args: dict[str, Any] = dict(
+        num_classes=num_classes, class_names=class_names, ignore_index=ignore_index,
+        learning_rate=PART3_LEARNING_RATE, verbose=verbose,
+    )  # fmt: skip
+    if name == "fcn8s":
+        stages, start = fit_fcn_in_stages(
+            train, val, budget=plan, profile=profile, preset=preset, input_shape=input_shape,
+            **fit_args,
+        )  # fmt: skip
+        last = list(stages.values())[-1]
+        return Part3Run(last.model, last.fit, plan, start, {k: s.fit for k, s in stages.items()})
+    model = models.build(name, input_shape, num_classes, preset=preset, **build_options)
+    start = warm_start(model, ENCODER_RUN, profile)
+    if verbose:
+        print(start.note)
+    fit = fit_segmentation(model, train, val, steps=plan.steps, epochs=plan.epochs, **fit_args)
+    return Part3Run(model, fit, plan, start)
+
+
+@dataclass
+class StageResult:
+    """One FCN stage: its model and its training."""
+
+    model: keras.Model
+    fit: TrainingResult
+
+
+def fit_fcn_in_stages(
+    train: Any,
+    val: Any,
+    *,
+    budget: Budget,
+    profile: str,
+    preset: str,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    **fit_args: Any,
+) -> tuple[dict[str, StageResult], WarmStart]:
+    """FCN-32s, then FCN-16s started from it, then FCN-8s from that, as the paper did.
+
+    Each stage gets its share of ``budget`` (:data:`FCN_STAGES`) and a cosine schedule of
+    its own; FCN-32s starts from notebook 03's encoder where it fits. Every layer a stage
+    shares with the one before is copied by name; the new skip's scoring layer starts at
+    zero, so each stage starts out predicting exactly what the last one ended with.
+
+    Returns:
+        ``({stage name: StageResult}, the warm start of FCN-32s)``.
+    """
+    stages: dict[str, StageResult] = {}
+    start = WarmStart([], "")
+    for variant, share in FCN_STAGES:
+        model = models.build(variant, input_shape, num_classes, preset=preset)
+        if stages:
+            models.copy_weights_by_name(list(stages.values())[-1].model, model)
+        else:
+            start = warm_start(model, ENCODER_RUN, profile)
+            if fit_args.get("verbose"):
+                print(start.note)
+        part = budget.share(share)
+        fit = fit_segmentation(
+            model, train, val, steps=part.steps, epochs=part.epochs, num_classes=num_classes,
+            **fit_args,
+        )  # fmt: skip
+        stages[variant] = StageResult(model, fit)
+    return stages, start

@@ -1,4 +1,4 @@
-"""The shared training recipe: a budget in minutes or steps, a cosine schedule over it."""
+"""The shared training recipe: a budget in steps, a cosine schedule over it."""
 
 from __future__ import annotations
 
@@ -64,8 +64,40 @@ def test_step_budget_and_bad_budgets(training):
     with pytest.raises(ValueError, match="positive"):
         training.TrainingBudget(0, None, 1.0)
     with pytest.raises(ValueError, match="Unknown profile"):
-        training.budget("laptop")
-    assert training.budget("default")["minutes"] > training.budget("quick")["minutes"]
+        training.budget("laptop", "unet")
+    with pytest.raises(ValueError, match="No training budget for model 'resnet'"):
+        training.budget("default", "resnet")
+
+
+def test_default_budgets_are_the_calibration_steps_of_each_family(training, monkeypatch):
+    monkeypatch.delenv(training.BUDGET_SCALE_ENV_VAR, raising=False)
+    calibrated = training.CALIBRATION["steps"]
+    for model, family in [
+        ("encoder_decoder", "encoder_decoder"), ("fcn8s", "fcn"), ("fcn32s", "fcn"),
+        ("segnet", "segnet"), ("segnet_nearest", "segnet"), ("unet", "unet"),
+        ("unet_noskip", "unet"), ("deeplabv3plus", "deeplabv3plus"),
+    ]:  # fmt: skip
+        b = training.budget("default", model)
+        assert (b.model, b.steps, b.epochs, b.scale) == (family, calibrated[family], None, 1.0)
+        assert "scaled" not in b.describe()
+    assert training.budget("quick", "unet").steps < min(calibrated.values())
+    full = training.budget("full", "segnet")
+    assert full.steps is None and full.epochs >= 50
+    fcn = training.budget("default", "fcn8s")
+    stages = [fcn.share(f).steps for f in (0.4, 0.2, 0.4)]
+    assert sum(stages) == fcn.steps and all(s >= 1 for s in stages)
+
+
+def test_a_scaled_budget_says_its_numbers_differ(training, monkeypatch):
+    monkeypatch.setenv(training.BUDGET_SCALE_ENV_VAR, "0.5")
+    b = training.budget("default", "unet")
+    assert b.steps == round(training.CALIBRATION["steps"]["unet"] * 0.5) and b.scale == 0.5
+    assert "differ from the committed ones" in b.describe()
+    assert training.budget("full", "unet").epochs == 60
+    for bad in ("0", "-1", "fast", "nan"):
+        monkeypatch.setenv(training.BUDGET_SCALE_ENV_VAR, bad)
+        with pytest.raises(ValueError, match="positive number"):
+            training.budget("default", "unet")
 
 
 def test_fit_segmentation_trains_for_its_budget_and_reports(training, models, keras):
@@ -89,8 +121,23 @@ def test_fit_segmentation_trains_for_its_budget_and_reports(training, models, ke
     assert 0 <= result.report.miou <= 1 and result.report.pixel_share.sum() == pytest.approx(1)
     scores = result.as_scores()
     assert scores["steps"] == 8 and scores["budget"]["epochs"] == 2
-    with pytest.raises(ValueError, match="budget"):
+    with pytest.raises(ValueError, match="one budget"):
         training.fit_segmentation(net, train, train, num_classes=2)
+    with pytest.raises(ValueError, match="one budget"):
+        training.fit_segmentation(net, train, train, num_classes=2, steps=3, epochs=1)
+
+
+def test_a_step_budget_stops_inside_an_epoch(training, models, keras):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    images = rng.random((16, 32, 32, 3), dtype=np.float32)
+    masks = (images[..., 1] > 0.5).astype(np.int32)
+    train = tf.data.Dataset.from_tensor_slices((images, masks)).batch(4)  # 4 steps an epoch
+    net = models.build("encoder_decoder", (32, 32, 3), 2, preset="tiny")
+    result = training.fit_segmentation(net, train, train, num_classes=2, steps=6, verbose=0)
+    assert (result.steps, result.epochs) == (6, 2)
+    assert result.as_scores()["budget"]["steps"] == 6
 
 
 def test_concat_histories_continues_the_clock(training):

@@ -1,0 +1,197 @@
+"""The seed record: every Part 3 model trained with several seeds, scored on val and test.
+
+One training run is one draw: a gap between two models means something only when it is
+larger than how far one model moves between seeds. ``course seed-record`` trains each
+model once per seed with exactly the notebooks' recipe (:func:`training.train_part3`),
+scores it on the validation and the test split, and writes a JSON record (machine, date,
+versions, per-seed mIoU and per-class IoU). Notebook 11 reads the committed record
+(``docs/seed_record_<profile>.json``) and judges its claims against that spread.
+
+A record can be resumed: runs already in the file are kept, so an interrupted command
+picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+#: The models of Part 3, in the course's order.
+PART3_MODELS: tuple[str, ...] = ("encoder_decoder", "fcn8s", "segnet", "unet", "deeplabv3plus")
+
+#: Where the committed record of a profile lives, relative to the repository.
+RECORD_PATH = "docs/seed_record_{profile}.json"
+
+
+def default_path(profile: str, root: Path | None = None) -> Path:
+    """The committed record of ``profile`` (in ``docs/`` of the course's repository)."""
+    base = root if root is not None else Path(__file__).resolve().parents[1]
+    return base / RECORD_PATH.format(profile=profile)
+
+
+def load_record(path: Path) -> dict[str, Any]:
+    """A record written by :func:`record_seeds`.
+
+    Raises:
+        FileNotFoundError: saying which command makes it.
+    """
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"No seed record at {path}. Make it with: python -m course_utils seed-record "
+            "--profile default (about 10 minutes per seed on a bfloat16 CPU)."
+        )
+    return json.loads(Path(path).read_text())
+
+
+def summary(record: dict[str, Any], split: str = "test") -> dict[str, dict[str, float]]:
+    """Per model: ``n``, ``mean``, ``sd`` (nan for one seed), ``min``, ``max`` of mIoU."""
+    by_model: dict[str, list[float]] = {}
+    for run in record["runs"]:
+        by_model.setdefault(run["model"], []).append(run[split]["miou"])
+    return {
+        model: {
+            "n": len(scores),
+            "mean": statistics.mean(scores),
+            "sd": statistics.stdev(scores) if len(scores) > 1 else float("nan"),
+            "min": min(scores),
+            "max": max(scores),
+        }
+        for model, scores in by_model.items()
+    }
+
+
+def seed_scores(record: dict[str, Any], model: str, split: str = "test") -> list[float]:
+    """The per-seed mIoU of one model on one split, in seed order."""
+    runs = sorted((r for r in record["runs"] if r["model"] == model), key=lambda r: r["seed"])
+    return [r[split]["miou"] for r in runs]
+
+
+def _machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.system()}
+
+
+def _split_scores(report: Any) -> dict[str, Any]:
+    return {
+        "miou": report.miou,
+        "pixel_accuracy": report.pixel_accuracy,
+        "mean_class_accuracy": report.mean_class_accuracy,
+        "per_class_iou": {
+            name: (None if iou != iou else float(iou))  # nan (absent class) as null
+            for name, iou in zip(report.class_names, report.iou, strict=True)
+        },
+    }
+
+
+def record_seeds(
+    out: Path,
+    *,
+    profile: str,
+    models: Sequence[str] = PART3_MODELS,
+    seeds: Sequence[int] = (0, 1, 2),
+    image_size: tuple[int, int] = (192, 256),
+    limit: int | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train every model once per seed with Part 3's recipe and record val and test scores.
+
+    Args:
+        out: the JSON file (written after every run; runs already in it are kept).
+        profile: the profile whose budgets and presets to use.
+        models: names for ``models.build`` (``"fcn8s"`` trains in stages).
+        seeds: the seeds; each draws the initial weights and the order of the training images.
+        image_size: the size every model trains and is scored at.
+        limit: images per split (``None``: all; tests use a few).
+        log: where progress lines go.
+
+    Returns:
+        The record.
+    """
+    import course_utils
+    from course_utils import data, metrics, training
+    from course_utils.models import PRESETS
+
+    out = Path(out)
+    record: dict[str, Any] = json.loads(out.read_text()) if out.is_file() else {"runs": []}
+    wanted = {"profile": profile, "image_size": list(image_size), "limit": limit}
+    if any(record.get(key, value) != value for key, value in wanted.items()):
+        raise ValueError(
+            f"{out} records {', '.join(f'{k}={record.get(k)!r}' for k in wanted)}; write "
+            f"{', '.join(f'{k}={v!r}' for k, v in wanted.items())} to another file."
+        )
+    done = {(r["model"], r["seed"]) for r in record["runs"]}
+    todo = [(seed, name) for seed in seeds for name in models if (name, seed) not in done]
+    camvid = data.info("camvid")
+    preset = {"quick": "tiny", "default": "cpu", "full": "paper"}[profile]
+    started = time.perf_counter()
+    for i, (seed, name) in enumerate(todo, start=1):
+        env = course_utils.setup(profile, seed=seed)
+        import keras
+
+        keras.backend.clear_session()
+        train = data.load("camvid", "train", image_size=image_size, batch_size=8,
+                          augment=True, limit=limit, seed=seed)  # fmt: skip
+        val = data.load("camvid", "val", image_size=image_size, batch_size=8, limit=limit)
+        test = data.load("camvid", "test", image_size=image_size, batch_size=8, limit=limit)
+        run = training.train_part3(
+            name, train, val, profile=profile, preset=preset, input_shape=(*image_size, 3),
+            num_classes=camvid.num_classes, class_names=camvid.class_names,
+            ignore_index=camvid.ignore_index, verbose=0,
+        )  # fmt: skip
+        scores = run.as_scores()
+        test_report = metrics.evaluate(
+            run.model, test, camvid.num_classes, camvid.class_names, camvid.ignore_index
+        )
+        record["runs"].append(
+            {
+                "model": name,
+                "seed": seed,
+                "steps": scores["steps"],
+                "train_seconds": scores["train_seconds"],
+                "encoder_copied": scores["encoder_copied"],
+                "val": _split_scores(run.fit.report),
+                "test": _split_scores(test_report),
+            }
+        )
+        record.update(
+            profile=profile,
+            image_size=list(image_size),
+            limit=limit,
+            presets={m: PRESETS[training.model_family(m)][preset] for m in models},
+            budgets={m: training.budget(profile, m).as_dict() for m in models},
+            learning_rate=training.PART3_LEARNING_RATE,
+            machine={**_machine(), "precision": env.precision},
+            versions={
+                "course": course_utils.__version__,
+                "tensorflow": env.versions.get("tensorflow"),
+                "keras": env.versions.get("keras"),
+                "python": platform.python_version(),
+            },
+            updated=time.strftime("%Y-%m-%d"),
+            command=f"python -m course_utils seed-record --profile {profile}",
+        )  # fmt: skip
+        tmp = out.with_suffix(".partial")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(record, indent=1, default=float) + "\n")
+        os.replace(tmp, out)
+        elapsed = time.perf_counter() - started
+        left = elapsed / i * (len(todo) - i)
+        log(
+            f"[{i}/{len(todo)}] seed {seed} {name:<16} {scores['steps']} steps, "
+            f"val mIoU {run.fit.report.miou:.3f}, test mIoU {test_report.miou:.3f} "
+            f"({scores['train_seconds'] / 60:.1f} min training; about {left / 60:.0f} min left)"
+        )
+    return record
