@@ -19,6 +19,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +121,8 @@ def record_seeds(
     Returns:
         The record.
     """
-    import course_utils
     from course_utils import data, metrics, training
+    from course_utils.env import setup
     from course_utils.models import PRESETS
 
     out = Path(out)
@@ -138,7 +139,7 @@ def record_seeds(
     preset = {"quick": "tiny", "default": "cpu", "full": "paper"}[profile]
     started = time.perf_counter()
     for i, (seed, name) in enumerate(todo, start=1):
-        env = course_utils.setup(profile, seed=seed)
+        env = setup(profile, seed=seed)
         import keras
 
         keras.backend.clear_session()
@@ -175,7 +176,7 @@ def record_seeds(
             learning_rate=training.PART3_LEARNING_RATE,
             machine={**_machine(), "precision": env.precision},
             versions={
-                "course": course_utils.__version__,
+                "course": metadata.version("segmentation-course"),
                 "tensorflow": env.versions.get("tensorflow"),
                 "keras": env.versions.get("keras"),
                 "python": platform.python_version(),

@@ -106,6 +106,10 @@ def test_fcn_starts_as_the_32s_prediction_and_transfers_in_stages(keras, models)
     fcn32 = models.fcn((64, 64, 3), 4, variant="32s", **small)
     fcn16 = models.fcn((64, 64, 3), 4, variant="16s", **small)
     fcn8 = models.fcn((64, 64, 3), 4, variant="8s", **small)
+    score_fr = fcn32.get_layer("score_fr")  # zero at first: stand in for a trained FCN-32s
+    kernel, bias = score_fr.get_weights()
+    rng = np.random.default_rng(7)
+    score_fr.set_weights([rng.normal(size=kernel.shape), rng.normal(size=bias.shape)])
     copied = models.copy_weights_by_name(fcn32, fcn16)
     assert "fc6" in copied and "block5_conv2" in copied and "score_fr" in copied
     models.copy_weights_by_name(fcn16, fcn8)
@@ -117,6 +121,7 @@ def test_fcn_starts_as_the_32s_prediction_and_transfers_in_stages(keras, models)
             [fcn8.get_layer(f"upscore_to_{skip}").output, fcn8.get_layer(f"fuse_{skip}").output],
         )
         upsampled, fused = (np.asarray(t) for t in probe(x, training=False))
+        assert np.abs(upsampled).max() > 0, "the copied coarse scores are not zero"
         np.testing.assert_array_equal(fused, upsampled)
     coarse = keras.Model(fcn32.input, fcn32.get_layer("score_fr").output)(x, training=False)
     coarse8 = keras.Model(fcn8.input, fcn8.get_layer("score_fr").output)(x, training=False)
@@ -126,6 +131,22 @@ def test_fcn_starts_as_the_32s_prediction_and_transfers_in_stages(keras, models)
     )  # fixed bilinear, as a resize
     assert fcn8.get_layer("upscore_to_pool3").trainable
     assert np.abs(fcn8.get_layer("score_pool3").get_weights()[0]).max() == 0
+
+
+@pytest.mark.parametrize(
+    "variant, scores",
+    [("32s", {"score_fr"}), ("16s", {"score_fr", "score_pool4"}),
+     ("8s", {"score_fr", "score_pool4", "score_pool3"})],
+)  # fmt: skip
+def test_fcn_scoring_layers_start_at_zero_as_in_the_paper(models, variant, scores):
+    net = models.fcn((64, 64, 3), 4, variant=variant, **SMALL["fcn"])
+    scoring = [layer for layer in net.layers if layer.name.startswith("score_")]
+    assert {layer.name for layer in scoring} == scores
+    for layer in scoring:
+        assert all(not np.any(w) for w in layer.get_weights()), layer.name
+    # so an untrained FCN scores every class alike, everywhere
+    x = np.random.default_rng(0).random((1, 64, 64, 3)).astype("float32")
+    assert not np.any(np.asarray(net(x, training=False)))
 
 
 def test_fcn_takes_a_pretrained_classifier_encoder(models):
@@ -164,7 +185,10 @@ def test_models_with_custom_layers_save_and_load(keras, models, builder, tmp_pat
     np.testing.assert_allclose(np.asarray(restored(x)), np.asarray(model(x)), atol=1e-5)
 
 
-NAMES = ["encoder_decoder", "fcn32s", "fcn16s", "fcn8s", "segnet", "segnet_nearest", "unet"]
+NAMES = [
+    "encoder_decoder", "fcn32s", "fcn16s", "fcn8s", "segnet", "segnet_nearest", "unet",
+    "unet_noskip",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", [*NAMES, "deeplabv3plus"])
@@ -348,3 +372,136 @@ def test_segnet_presets_fill_after_unpooling_and_their_nearest_twins_do_not(mode
     ):
         assert "dec5_upsample" in {layer.name for layer in nearest.layers}
         assert _filled_convs(nearest) == set()
+
+
+@pytest.mark.parametrize("upsampling", ["transpose", "bilinear"])
+def test_unet_without_skips_is_the_same_network_minus_the_skip_weights(models, upsampling):
+    widths = (4, 8, 16, 32)
+    kwargs = dict(widths=widths, upsampling=upsampling)
+    full = models.unet((32, 32, 3), 5, **kwargs)
+    plain = models.unet((32, 32, 3), 5, skips=False, **kwargs)
+    x = np.random.default_rng(0).random((2, 32, 32, 3)).astype("float32")
+    assert _shape(plain(x)) == _shape(full(x)) == (2, 32, 32, 5)
+    assert not [layer for layer in plain.layers if type(layer).__name__ == "Concatenate"]
+    concats = {f"up{level}_concat" for level in (1, 2, 3)}
+    assert {layer.name for layer in full.layers} - {layer.name for layer in plain.layers} == concats
+    assert {layer.name for layer in plain.layers} < {layer.name for layer in full.layers}
+    # only the first convolution of each decoder level differs: its kernel lacks the w
+    # channels of the skipped encoder map (a 3x3 kernel, no bias: batch norm follows)
+    for level, w in enumerate(widths[:-1], start=1):
+        with_skip = tuple(full.get_layer(f"up{level}a_conv").kernel.shape)
+        without = tuple(plain.get_layer(f"up{level}a_conv").kernel.shape)
+        assert with_skip == (3, 3, without[2] + w, w) and without[3] == w
+    skip_weights = sum(3 * 3 * w * w for w in widths[:-1])
+    assert full.count_params() - plain.count_params() == skip_weights
+
+
+def test_unet_paper_preset_has_the_papers_widths_dropout_and_a_skipless_twin(models, keras):
+    net = models.build("unet", (32, 32, 1), 2, preset="paper")
+    twin = models.build("unet_noskip", (32, 32, 1), 2, preset="paper")
+    assert (net.name, twin.name) == ("unet", "unet_noskip")
+    filters = [net.get_layer(f"down{level}a_conv").filters for level in (1, 2, 3, 4)]
+    assert [*filters, net.get_layer("bottom_a_conv").filters] == [64, 128, 256, 512, 1024]
+    # "drop-out layers at the end of the contracting path": 0.5 on the 4th level's output
+    # (its pooling and its skip both see the dropped map, as Caffe drops in place) and on
+    # the bottom level's output
+    for model in (net, twin):
+        rates = {
+            layer.name: layer.rate for layer in model.layers if type(layer).__name__ == "Dropout"
+        }
+        assert rates == {"down4_dropout": 0.5, "bottom_dropout": 0.5}
+    assert net.get_layer("down4_pool").input is net.get_layer("down4_dropout").output
+    assert net.get_layer("down4_dropout").output in net.get_layer("up4_concat").input
+    assert net.get_layer("up4_up").input is net.get_layer("bottom_dropout").output
+    assert tuple(net.output.shape) == tuple(twin.output.shape) == (None, 32, 32, 2)
+    assert net.count_params() - twin.count_params() == 9 * (64**2 + 128**2 + 256**2 + 512**2)
+    assert not [layer for layer in twin.layers if type(layer).__name__ == "Concatenate"]
+    with pytest.raises(ValueError, match=r"dropout is a rate in \[0, 1\)"):
+        models.unet((32, 32, 3), 2, widths=(4, 8), dropout=1.5)
+
+
+def _xception65_backbone_parameters() -> int:
+    """Xception-65's parameters from the paper's figure 4, counted by hand: 3x3 convolutions
+    and 1x1 shortcuts without bias, batch norm (4 numbers per channel) after each, and
+    separable convolutions as depthwise 3x3 + BN + pointwise 1x1 + BN."""
+
+    def conv(k, c_in, c_out):
+        return k * k * c_in * c_out + 4 * c_out
+
+    def sep(c_in, c_out):
+        return 9 * c_in + 4 * c_in + c_in * c_out + 4 * c_out
+
+    def block(c_in, outs):
+        ins = [c_in, *outs[:-1]]
+        shortcut = conv(1, c_in, outs[-1]) if c_in != outs[-1] else 0  # identity otherwise
+        return sum(sep(i, o) for i, o in zip(ins, outs, strict=True)) + shortcut
+
+    stem = conv(3, 3, 32) + conv(3, 32, 64)
+    entry = block(64, [128] * 3) + block(128, [256] * 3) + block(256, [728] * 3)
+    middle = 16 * block(728, [728] * 3)
+    exit_ = block(728, [728, 1024, 1024]) + sep(1024, 1536) + sep(1536, 1536) + sep(1536, 2048)
+    return stem + entry + middle + exit_
+
+
+def test_deeplab_paper_preset_is_the_aligned_xception_65(models, keras):
+    net = models.build("deeplabv3plus", (64, 64, 3), 21, preset="paper")
+    out = net(np.zeros((1, 64, 64, 3), "float32"))
+    assert _shape(out) == (1, 64, 64, 21)
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    layers = {layer.name: layer for layer in net.layers}
+    assert not [
+        n
+        for n, layer in layers.items()
+        if "Pooling2D" in type(layer).__name__ and n != "aspp_image_pool"
+    ]
+    backbone = keras.Model(net.input, net.get_layer("backbone_output").output)
+    assert tuple(backbone.output.shape) == (None, 4, 4, 2048)  # output stride 16
+    # 65 = the two stem convolutions + 21 blocks of three separable convolutions
+    blocks = ["entry1", "entry2", "entry3", *(f"middle{i}" for i in range(1, 17)), "exit1", "exit2"]
+    assert sum(n.startswith("middle") and n.endswith("_add") for n in layers) == 16
+    for b in blocks:
+        assert {f"{b}_sep{i}_depthwise" for i in (1, 2, 3)} <= set(layers), b
+    depthwise = [n for n in backbone.layers if type(n).__name__ == "DepthwiseConv2D"]
+    assert 2 + len(depthwise) == 65
+    for layer in depthwise:  # batch norm and ReLU after every 3x3 depthwise convolution
+        assert {f"{layer.name}_bn", f"{layer.name}_relu"} <= set(layers)
+    pointwise = {b: [layers[f"{b}_sep{i}_pointwise"].filters for i in (1, 2, 3)] for b in blocks}
+    assert pointwise["entry1"] == [128] * 3 and pointwise["entry2"] == [256] * 3
+    assert pointwise["entry3"] == pointwise["middle16"] == [728] * 3
+    assert pointwise["exit1"] == [728, 1024, 1024] and pointwise["exit2"] == [1536, 1536, 2048]
+    assert "exit2_shortcut" not in layers and "middle1_shortcut" not in layers  # identity
+    assert {"entry1_shortcut", "entry3_shortcut", "exit1_shortcut"} <= set(layers)
+    # strided separable convolutions replace max pooling; strides stop at 16, then dilation
+    strides = {
+        b: layers[f"{b}_sep3_depthwise"].strides for b in ("entry1", "entry2", "entry3", "exit1")
+    }
+    assert strides == {"entry1": (2, 2), "entry2": (2, 2), "entry3": (2, 2), "exit1": (1, 1)}
+    assert layers["middle8_sep2_depthwise"].dilation_rate == (1, 1)
+    assert layers["exit2_sep1_depthwise"].dilation_rate == (2, 2)
+    assert tuple(layers["decoder_low_level_conv"].input.shape[1:]) == (16, 16, 256)  # stride 4
+    assert [layers[f"aspp_rate{r}_depthwise"].dilation_rate for r in (6, 12, 18)] == [
+        (6, 6), (12, 12), (18, 18)
+    ]  # fmt: skip
+    assert backbone.count_params() == _xception65_backbone_parameters() == 38_052_512
+    # the whole model for PASCAL VOC's 21 classes: the count of the Keras port of DeepLab's
+    # Xception-65 model (bonlime/keras-deeplab-v3-plus), which loads the official weights
+    assert net.count_params() == 41_258_213
+
+
+def test_deeplab_xception_at_output_stride_8_dilates_instead_of_striding(models):
+    small = dict(SMALL["deeplabv3plus"], middle_blocks=2)
+    net = models.deeplabv3plus((64, 64, 3), 3, output_stride=8, **small)
+    layers = {layer.name: layer for layer in net.layers}
+    assert tuple(layers["backbone_output"].output.shape[1:3]) == (8, 8)
+    assert layers["entry3_sep3_depthwise"].strides == (1, 1)
+    dilations = {
+        b: layers[f"{b}_sep1_depthwise"].dilation_rate[0]
+        for b in ("entry2", "entry3", "middle2", "exit1", "exit2")
+    }
+    assert dilations == {"entry2": 1, "entry3": 1, "middle2": 2, "exit1": 2, "exit2": 4}
+    exit_widths = [layers[f"exit2_sep{i}_pointwise"].filters for i in (1, 2, 3)]
+    assert exit_widths == [24, 24, 32]  # the paper's ratios to the exit block's 16
+    bare = models.deeplabv3plus((64, 64, 3), 3, **dict(small, exit_widths=()))
+    assert not [layer for layer in bare.layers if layer.name.startswith("exit2")]
+    with pytest.raises(ValueError, match="widths needs 6 values"):
+        models.deeplabv3plus((64, 64, 3), 3, widths=(4, 8, 16))

@@ -29,6 +29,7 @@ from course_utils.data.instances import Instance, instance_map, instances_from_m
 from course_utils.data.pipeline import Augment, arrays, load
 from course_utils.data.synthetic import shapes
 from course_utils.data.validate import check_image, check_mask, read_image, read_mask
+from course_utils.data.weight_map import border_weight_map
 
 __all__ = [
     "Augment",
@@ -41,6 +42,7 @@ __all__ = [
     "SourceUnreachableError",
     "UnsafeArchiveError",
     "arrays",
+    "border_weight_map",
     "cached",
     "check_image",
     "check_mask",

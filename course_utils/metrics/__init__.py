@@ -29,12 +29,14 @@ from course_utils.metrics.confusion import (
     evaluate,
     segmentation_report,
 )
+from course_utils.metrics.isbi import RandScores, rand_error
 from course_utils.metrics.weights import class_weights
 
 __all__ = [
     "SEED_NOISE_MULTIPLE",
     "BootstrapResult",
     "MeanIoU",
+    "RandScores",
     "SeedSpread",
     "SegmentationReport",
     "Verdict",
@@ -47,6 +49,7 @@ __all__ = [
     "miou_from_confusion",
     "paired_bootstrap",
     "per_image_confusions",
+    "rand_error",
     "seed_spread",
     "segmentation_report",
     "verdict",

@@ -1,7 +1,8 @@
 """DeepLabV3+ (Chen et al. 2018): an atrous (dilated) backbone, Atrous Spatial Pyramid
 Pooling, and a decoder that refines boundaries with low-level features. The backbone is the
-paper's aligned Xception (depthwise separable convolutions) or a VGG made atrous, as in
-DeepLab v1 and v2, which loads a VGG classifier's weights by name."""
+paper's aligned Xception-65 (depthwise separable convolutions; narrower and shallower on
+request) or a VGG made atrous, as in DeepLab v1 and v2, which loads a VGG classifier's
+weights by name."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from course_utils.models._blocks import batch_norm, conv_bn_relu, vgg_conv_bn_re
 from course_utils.models.classic import VGG_CONFIGS, scaled_filters
 from course_utils.models.layers import ResizeLike
 from course_utils.ops import atrous_strides
+
+#: The paper's aligned Xception-65: stem, stem, entry blocks 1-3 (and middle flow), exit block.
+XCEPTION65_WIDTHS = (32, 64, 128, 256, 728, 1024)
 
 
 def separable_bn_relu(
@@ -36,19 +40,22 @@ def separable_bn_relu(
 
 
 def _xception_block(
-    x: keras.KerasTensor, filters: int, name: str, stride: int = 1, dilation: int = 1
-) -> keras.KerasTensor:
-    """Three separable convolutions (the last strided or dilated) plus a residual path."""
+    x: keras.KerasTensor, filters: Sequence[int], name: str, stride: int = 1, dilation: int = 1
+) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """Three separable convolutions of ``filters`` (the last strided: the aligned
+    Xception's replacement for max pooling) plus a residual path: the identity, or a
+    strided 1x1 convolution with batch norm where the shape changes. Returns the block's
+    output and its second convolution's (DeepLabV3+'s low-level feature in entry block 2)."""
     shortcut = x
-    if stride != 1 or x.shape[-1] != filters:
+    if stride != 1 or x.shape[-1] != filters[-1]:
         shortcut = layers.Conv2D(
-            filters, 1, strides=stride, use_bias=False, name=f"{name}_shortcut"
+            filters[-1], 1, strides=stride, use_bias=False, name=f"{name}_shortcut"
         )(x)
         shortcut = batch_norm(f"{name}_shortcut_bn")(shortcut)
-    for i in (1, 2):
-        x = separable_bn_relu(x, filters, f"{name}_sep{i}", dilation=dilation)
-    x = separable_bn_relu(x, filters, f"{name}_sep3", stride=stride, dilation=dilation)
-    return layers.Add(name=f"{name}_add")([x, shortcut])
+    x = separable_bn_relu(x, filters[0], f"{name}_sep1", dilation=dilation)
+    second = separable_bn_relu(x, filters[1], f"{name}_sep2", dilation=dilation)
+    x = separable_bn_relu(second, filters[2], f"{name}_sep3", stride=stride, dilation=dilation)
+    return layers.Add(name=f"{name}_add")([x, shortcut]), second
 
 
 def aspp(
@@ -97,23 +104,35 @@ def _atrous_vgg(
 
 
 def _xception(
-    x: keras.KerasTensor, widths: Sequence[int], middle_blocks: int, output_stride: int
+    x: keras.KerasTensor,
+    widths: Sequence[int],
+    middle_blocks: int,
+    exit_widths: Sequence[int],
+    output_stride: int,
 ) -> tuple[keras.KerasTensor, keras.KerasTensor]:
-    """The compact aligned Xception; returns its output and the output-stride-4 feature."""
-    dilation = 1 if output_stride == 16 else 2  # of the blocks after the last stride-2
-    x = layers.Conv2D(widths[0], 3, strides=2, padding="same", use_bias=False, name="stem1_conv")(x)
+    """The aligned Xception of DeepLabV3+ (Xception-65 at the paper's widths); returns its
+    output and the low-level feature (entry block 2's second convolution, output stride 4).
+
+    Strides and dilations follow notebook 10's rule (:func:`course_utils.ops.atrous_strides`)
+    over the stages stem, entry 1-3, middle flow, exit block, exit convolutions."""
+    stem, entry1, entry2, entry3, middle, exit_block, exit_convs = atrous_strides(
+        [2, 2, 2, 2, 1, 2, 1], output_stride
+    )
+    x = layers.Conv2D(
+        widths[0], 3, strides=stem[0], padding="same", use_bias=False, name="stem1_conv"
+    )(x)
     x = batch_norm("stem1_bn")(x)
     x = layers.Activation("relu", name="stem1_relu")(x)
     x = conv_bn_relu(x, widths[1], "stem2")
-    low_level = _xception_block(x, widths[2], "entry1", stride=2)  # output stride 4
-    x = _xception_block(low_level, widths[3], "entry2", stride=2)  # 8
-    if output_stride == 16:
-        x = _xception_block(x, widths[4], "entry3", stride=2)  # 16
-    else:
-        x = _xception_block(x, widths[4], "entry3", dilation=2)
+    x, _ = _xception_block(x, [widths[2]] * 3, "entry1", *entry1)  # output stride 4
+    x, low_level = _xception_block(x, [widths[3]] * 3, "entry2", *entry2)  # 8
+    x, _ = _xception_block(x, [widths[4]] * 3, "entry3", *entry3)  # 16, or dilated
     for i in range(1, middle_blocks + 1):
-        x = _xception_block(x, widths[4], f"middle{i}", dilation=dilation)
-    x = _xception_block(x, widths[5], "exit", dilation=2 * dilation)
+        x, _ = _xception_block(x, [widths[4]] * 3, f"middle{i}", *middle)
+    exit_filters = (widths[4], widths[5], widths[5])
+    x, _ = _xception_block(x, exit_filters, "exit1", *exit_block)
+    for i, filters in enumerate(exit_widths, start=1):  # no residual path here
+        x = separable_bn_relu(x, filters, f"exit2_sep{i}", dilation=exit_convs[1])
     return x, low_level
 
 
@@ -122,8 +141,9 @@ def deeplabv3plus(
     num_classes: int = 11,
     output_stride: int = 16,
     backbone: str = "xception",
-    widths: Sequence[int] = (32, 64, 128, 256, 728, 1024),
-    middle_blocks: int = 8,
+    widths: Sequence[int] = XCEPTION65_WIDTHS,
+    middle_blocks: int = 16,
+    exit_widths: Sequence[int] | None = None,
     vgg_width: float = 1.0,
     aspp_rates: Sequence[int] | None = None,
     aspp_filters: int = 256,
@@ -133,12 +153,27 @@ def deeplabv3plus(
 ) -> keras.Model:
     """DeepLabV3+ on an atrous backbone: the paper's aligned Xception or a VGG.
 
-    Xception backbone (``backbone="xception"``): two 3x3 convolutions (the first with
-    stride 2), then Xception blocks of separable convolutions with residual paths:
-    ``widths[2]`` at stride 4 (its output is the decoder's low-level feature),
-    ``widths[3]`` at stride 8, ``widths[4]`` at stride 16 (or dilated, for output stride
-    8), ``middle_blocks`` more at that width, dilated once the output stride is reached,
-    and an exit block of ``widths[5]``.
+    Xception backbone (``backbone="xception"``; the defaults are the paper's
+    Xception-65, section 3.2 and figure 4: 38M of the model's 41M parameters):
+
+    - **entry flow**: a 3x3 convolution of ``widths[0]`` with stride 2 and one of
+      ``widths[1]``; then three blocks of ``widths[2]``, ``widths[3]`` and ``widths[4]``
+      filters (128, 256, 728), each of three separable convolutions whose last has
+      stride 2, with a strided 1x1 convolution on the residual path;
+    - **middle flow**: ``middle_blocks`` (16) blocks of three separable convolutions of
+      ``widths[4]`` (728) with identity residuals;
+    - **exit flow**: a block of ``widths[4]``, ``widths[5]``, ``widths[5]`` (728, 1024,
+      1024) with a 1x1 residual path, then separable convolutions of ``exit_widths``
+      (1536, 1536, 2048) without one.
+
+    As in the aligned Xception, a strided separable convolution takes the place of every
+    max pooling, and batch norm and ReLU follow every 3x3 depthwise convolution (and every
+    1x1 pointwise one). Strides stop at the output stride; every later layer is dilated
+    by the strides given up (notebook 10's rule, ``ops.atrous_strides``): at output
+    stride 16 the exit block has stride 1 and the exit convolutions dilation 2; at 8,
+    entry block 3 also has stride 1, the middle flow and exit block dilation 2 and the exit
+    convolutions 4. The decoder's low-level feature is entry block 2's second separable
+    convolution (output stride 4, ``widths[3]`` channels), as in DeepLab's code.
 
     VGG backbone (``backbone="vgg11"`` or ``"vgg16"``, DeepLab v1/v2's choice): the
     convolutions of :func:`models.vgg` with batch norm and its layer names, so a VGG
@@ -159,8 +194,12 @@ def deeplabv3plus(
         output_stride: 16 (cheaper) or 8 (finer; the last stride-2 is replaced by
             dilation, and the layers after it are dilated twice as much).
         backbone: ``"xception"``, ``"vgg11"`` or ``"vgg16"``.
-        widths: Xception filters (see above); e.g. ``(16, 32, 64, 128, 192, 256)`` for a CPU.
+        widths: Xception filters, 6 values (see above); e.g.
+            ``(16, 32, 64, 128, 192, 256)`` for a CPU.
         middle_blocks: Xception middle-flow blocks (16 in the paper).
+        exit_widths: the exit flow's last separable convolutions. ``None`` means the
+            paper's ratios to ``widths[5]`` (1.5x, 1.5x, 2x: 1536, 1536, 2048 for 1024);
+            ``()`` leaves them out.
         vgg_width: VGG width multiplier (0.25: notebook 03's encoder).
         aspp_rates: dilation rates of the ASPP branches. ``None`` means the paper's
             (6, 12, 18) at output stride 16 and (12, 24, 36) at 8. Rates larger than the
@@ -178,7 +217,14 @@ def deeplabv3plus(
             f"backbone must be 'xception' or one of {sorted(VGG_CONFIGS)}, got {backbone!r}."
         )
     if len(widths) != 6:
-        raise ValueError(f"widths needs 6 values (stem, stem, OS4, OS8, OS16, exit), got {widths}.")
+        raise ValueError(
+            f"widths needs 6 values (stem, stem, entry 1, entry 2, entry 3 and middle, exit), "
+            f"got {tuple(widths)}; the paper's are {XCEPTION65_WIDTHS}."
+        )
+    if middle_blocks < 0:
+        raise ValueError(f"middle_blocks must be 0 or more, got {middle_blocks}; the paper has 16.")
+    if exit_widths is None:
+        exit_widths = (3 * widths[5] // 2, 3 * widths[5] // 2, 2 * widths[5])
     if len(input_shape) != 3:
         raise ValueError(f"{name}: input_shape must be (height, width, channels).")
     for axis, size in zip(("height", "width"), input_shape[:2], strict=True):
@@ -189,7 +235,7 @@ def deeplabv3plus(
     )
     inputs = keras.Input(input_shape, name="image")
     if backbone == "xception":
-        x, low_level = _xception(inputs, widths, middle_blocks, output_stride)
+        x, low_level = _xception(inputs, widths, middle_blocks, exit_widths, output_stride)
     else:
         x, low_level = _atrous_vgg(inputs, backbone, vgg_width, output_stride)
     x = layers.Identity(name="backbone_output")(x)

@@ -29,7 +29,8 @@ def _learned_x2(x: keras.KerasTensor, num_classes: int, name: str) -> keras.Kera
 
 
 def _score(x: keras.KerasTensor, num_classes: int, name: str) -> keras.KerasTensor:
-    """1x1 class scores of a skip; zero-initialised so that adding it changes nothing at first."""
+    """1x1 class scores, zero-initialised as every scoring layer of the paper: a skip's
+    scores add nothing at first, and ``score_fr`` starts every class at the same score."""
     return layers.Conv2D(num_classes, 1, kernel_initializer="zeros", name=name)(x)
 
 
@@ -51,7 +52,10 @@ def fcn(
     and ``batch_norm`` and the same layer names (``block{b}_conv{i}``, ``block{b}_pool``),
     so a classifier's weights move in with :func:`copy_weights_by_name`. Its dense
     layers become convolutions ``fc6`` (``fc_kernel`` x ``fc_kernel``) and ``fc7`` (1x1);
-    ``score_fr`` gives class scores at 1/32 of the input. Then:
+    ``score_fr`` gives class scores at 1/32 of the input. Every scoring layer
+    (``score_fr``, ``score_pool4``, ``score_pool3``) starts at zero, as in the paper,
+    which found that a random start gave neither better results nor faster convergence.
+    Then:
 
     - **32s**: scores up-sampled x32 by bilinear interpolation (the paper's fixed
       bilinear transposed convolution, computed as a resize).
@@ -89,7 +93,7 @@ def fcn(
     x = layers.Dropout(dropout, name="drop6")(x)
     x = layers.Conv2D(fc_filters, 1, activation="relu", name="fc7")(x)
     x = layers.Dropout(dropout, name="drop7")(x)
-    scores = layers.Conv2D(num_classes, 1, name="score_fr")(x)
+    scores = _score(x, num_classes, "score_fr")  # zero-initialised, as in the paper
 
     stride = 32
     for skip in VARIANTS[variant]:

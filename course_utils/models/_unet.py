@@ -1,5 +1,6 @@
 """U-Net (Ronneberger, Fischer and Brox 2015): a contracting path, a symmetric expanding
-path, and skip connections that concatenate encoder feature maps into the decoder."""
+path, and skip connections that concatenate encoder feature maps into the decoder (or,
+with ``skips=False``, the same network without them, as a control)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def unet(
     widths: Sequence[int] = PAPER_WIDTHS,
     upsampling: str = "transpose",
     dropout: float = 0.0,
+    skips: bool = True,
     name: str = "unet",
 ) -> keras.Model:
     """U-Net with "same" padding and batch normalisation.
@@ -34,6 +36,19 @@ def unet(
     with mirrored borders, which deals with the border instead), and batch
     normalisation, which did not exist in 2015 and makes short training runs work.
 
+    Dropout, when asked for, sits where the paper's "drop-out layers at the end of the
+    contracting path" sit in its released Caffe model: on the last contracting level's
+    output (before its pooling; the skip from that level carries the dropped-out map
+    too, since Caffe drops in place) and on the bottom level's output (before the first
+    up-sampling). The ``paper`` preset uses 0.5, the released model's rate.
+
+    With ``skips=False`` the network is the same (same widths, same layers and names
+    but the ``up{level}_concat`` ones, same decoder convolutions) except that nothing is
+    concatenated: the first convolution of each expanding level sees only the up-sampled
+    map, so it has fewer input channels (``9 * w * w`` fewer weights at a level of width
+    ``w``: the kernel's slice for the ``w`` skipped channels). It is the control for
+    what the skips do.
+
     Args:
         input_shape: ``(height, width, channels)``; height and width multiples of
             ``2 ** (len(widths) - 1)``.
@@ -41,7 +56,9 @@ def unet(
         widths: filters per level, top to bottom (the paper's by default; e.g.
             ``(16, 32, 64, 128, 256)`` for a CPU).
         upsampling: ``"transpose"`` or ``"bilinear"``.
-        dropout: dropout rate before the bottom level (the paper used 0.5 there).
+        dropout: dropout rate at the end of the contracting path (see above; 0: none).
+        skips: concatenate the encoder's feature maps into the decoder (``False``: the
+            same network without them).
         name: model name.
 
     Returns:
@@ -49,25 +66,32 @@ def unet(
     """
     if upsampling not in ("transpose", "bilinear"):
         raise ValueError(f"upsampling must be 'transpose' or 'bilinear', got {upsampling!r}.")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(
+            f"dropout is a rate in [0, 1), got {dropout!r}; the paper's model used 0.5."
+        )
     check_input(input_shape, 2 ** (len(widths) - 1), name)
     inputs = keras.Input(input_shape, name="image")
-    x, skips = inputs, []
+    x, encoder_maps = inputs, []
     for level, filters in enumerate(widths[:-1], start=1):
         x = conv_bn_relu(x, filters, f"down{level}a")
         x = conv_bn_relu(x, filters, f"down{level}b")
-        skips.append(x)
+        if dropout and level == len(widths) - 1:  # the end of the contracting path
+            x = layers.Dropout(dropout, name=f"down{level}_dropout")(x)
+        encoder_maps.append(x)
         x = layers.MaxPooling2D(2, name=f"down{level}_pool")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="bottom_dropout")(x)
     x = conv_bn_relu(x, widths[-1], "bottom_a")
     x = conv_bn_relu(x, widths[-1], "bottom_b")
+    if dropout:
+        x = layers.Dropout(dropout, name="bottom_dropout")(x)
     for level in range(len(widths) - 1, 0, -1):
         filters = widths[level - 1]
         if upsampling == "transpose":
             x = layers.Conv2DTranspose(filters, 2, strides=2, name=f"up{level}_up")(x)
         else:
             x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}_up")(x)
-        x = layers.Concatenate(name=f"up{level}_concat")([x, skips[level - 1]])
+        if skips:
+            x = layers.Concatenate(name=f"up{level}_concat")([x, encoder_maps[level - 1]])
         x = conv_bn_relu(x, filters, f"up{level}a")
         x = conv_bn_relu(x, filters, f"up{level}b")
     return keras.Model(inputs, pixel_logits(x, num_classes), name=name)

@@ -45,10 +45,10 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         },
         "paper": {},
     },
-    "unet": {
+    "unet": {  # "paper": dropout 0.5 at the end of the contracting path (see models.unet)
         "tiny": {"widths": (8, 16, 32, 64)},
         "cpu": {"widths": (16, 32, 64, 128, 256)},
-        "paper": {},
+        "paper": {"widths": (64, 128, 256, 512, 1024), "dropout": 0.5},
     },
     "deeplabv3plus": {  # "cpu": notebook 03's VGG-11 encoder made atrous (output stride 8)
         "tiny": {
@@ -59,7 +59,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "backbone": "vgg11", "vgg_width": 0.25, "output_stride": 8, "aspp_filters": 128,
             "low_level_filters": 32, "decoder_filters": 128, "aspp_rates": (4, 8, 12),
         },
-        "paper": {},
+        # the paper's aligned Xception-65 (the builder's defaults), ASPP rates (6, 12, 18)
+        "paper": {"backbone": "xception", "output_stride": 16},
     },
 }  # fmt: skip
 
@@ -75,7 +76,8 @@ def build(
 
     Args:
         architecture: ``"encoder_decoder"``, ``"fcn8s"`` / ``"fcn16s"`` / ``"fcn32s"``,
-            ``"segnet"``, ``"segnet_nearest"``, ``"unet"`` or ``"deeplabv3plus"``.
+            ``"segnet"``, ``"segnet_nearest"``, ``"unet"``, ``"unet_noskip"`` (U-Net
+            without its skips, the control) or ``"deeplabv3plus"``.
         input_shape, num_classes: as for every builder.
         preset: ``"tiny"``, ``"cpu"`` or ``"paper"``.
         **overrides: builder arguments that replace the preset's (``name=`` included).
@@ -85,15 +87,18 @@ def build(
     """
     from course_utils import models
 
-    family, extra = architecture, {}
+    family = architecture
+    extra: dict[str, Any] = {}  # builder arguments that the name implies
     if architecture.startswith("fcn") and architecture[3:] in ("32s", "16s", "8s"):
         family, extra = "fcn", {"variant": architecture[3:]}
     elif architecture == "segnet_nearest":
         family, extra = "segnet", {"unpooling": "nearest"}
+    elif architecture == "unet_noskip":
+        family, extra = "unet", {"skips": False, "name": "unet_noskip"}
     if family not in PRESETS:
         raise ValueError(
             f"Unknown model {architecture!r}; use one of encoder_decoder, fcn8s, fcn16s, fcn32s, "
-            "segnet, segnet_nearest, unet, deeplabv3plus."
+            "segnet, segnet_nearest, unet, unet_noskip, deeplabv3plus."
         )
     if preset not in PRESETS[family]:
         raise ValueError(f"preset must be one of {', '.join(PRESETS[family])}, got {preset!r}.")
