@@ -45,7 +45,8 @@ def load_record(path: Path) -> dict[str, Any]:
     if not Path(path).is_file():
         raise FileNotFoundError(
             f"No seed record at {path}. Make it with: python -m course_utils seed-record "
-            "--profile default (about 10 minutes per seed on a bfloat16 CPU)."
+            f"--profile {Path(path).stem.removeprefix('seed_record_') or 'default'} "
+            "(about 15 minutes per seed in default on a bfloat16 CPU)."
         )
     return json.loads(Path(path).read_text())
 
@@ -171,8 +172,10 @@ def record_seeds(
             profile=profile,
             image_size=list(image_size),
             limit=limit,
-            presets={m: PRESETS[training.model_family(m)][preset] for m in models},
-            budgets={m: training.budget(profile, m).as_dict() for m in models},
+            presets={**record.get("presets", {}),
+                     **{m: PRESETS[training.model_family(m)][preset] for m in models}},
+            budgets={**record.get("budgets", {}),
+                     **{m: training.budget(profile, m).as_dict() for m in models}},
             learning_rate=training.PART3_LEARNING_RATE,
             machine={**_machine(), "precision": env.precision},
             versions={

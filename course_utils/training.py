@@ -450,6 +450,9 @@ PART3_LEARNING_RATE = 1e-3
 #: encoder-decoder have no such layers and start from random weights.
 ENCODER_RUN = "vgg11_cifar10_encoder"
 
+#: The architectures whose encoder has VGG-11's layer names, so :data:`ENCODER_RUN` fits.
+ENCODER_FAMILIES = ("fcn", "segnet", "deeplabv3plus")
+
 #: FCN's stages as in the paper (32s, then 16s from it, then 8s), with their shares of
 #: FCN's one step budget.
 FCN_STAGES: tuple[tuple[str, float], ...] = (("fcn32s", 0.4), ("fcn16s", 0.2), ("fcn8s", 0.4))
@@ -536,7 +539,12 @@ def train_part3(
         last = list(stages.values())[-1]
         return Part3Run(last.model, last.fit, plan, start, {k: s.fit for k, s in stages.items()})
     model = models.build(name, input_shape, num_classes, preset=preset, **build_options)
-    start = warm_start(model, ENCODER_RUN, profile)
+    if model_family(name) in ENCODER_FAMILIES:
+        start = warm_start(model, ENCODER_RUN, profile)
+    else:
+        start = WarmStart(
+            [], f"{model.name}: no VGG-11 layers to take {ENCODER_RUN!r}; random start"
+        )
     if verbose:
         print(start.note)
     fit = fit_segmentation(model, train, val, steps=plan.steps, epochs=plan.epochs, **fit_args)
