@@ -244,7 +244,7 @@ def _cmd_seed_record(args: argparse.Namespace) -> int:
     from course_utils import seed_record
 
     out = Path(args.out) if args.out else seed_record.default_path(args.profile)
-    args.models = args.models or list(seed_record.PART3_MODELS)
+    args.models = args.models or list(seed_record.RECORDED_MODELS)
     print(f"seed record: {out} ({len(args.models)} models x {len(args.seeds)} seeds)")
     seed_record.record_seeds(
         out, profile=args.profile, models=args.models, seeds=args.seeds, limit=args.limit
@@ -284,7 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("seed-record", help="train Part 3's models over seeds; val and test scores")
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES, type=str.lower)
-    p.add_argument("--models", nargs="+", default=None, help="default: every Part 3 model")
+    p.add_argument(
+        "--models", nargs="+", default=None, help="default: every Part 3 model and the controls"
+    )
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--limit", type=int, default=None, help="images per split (default: all)")
     p.add_argument("--out", default=None, help="default: docs/seed_record_<profile>.json")

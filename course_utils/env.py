@@ -17,6 +17,10 @@ from course_utils.profiles import resolve_profile
 T = TypeVar("T")
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+
+#: Overrides ``mixed_precision="auto"`` without editing a notebook, e.g.
+#: ``COURSE_PRECISION=float32`` to run as a laptop without bfloat16 would.
+PRECISION_ENV_VAR = "COURSE_PRECISION"
 _BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
 
 
@@ -159,7 +163,8 @@ def setup(
     Args:
         profile: ``"quick"``, ``"default"`` or ``"full"``; ``None`` reads ``$COURSE_PROFILE``.
         seed: seed for every random generator.
-        mixed_precision: ``"auto"``, ``"float32"``, ``"mixed_bfloat16"`` or ``"mixed_float16"``.
+        mixed_precision: ``"auto"``, ``"float32"``, ``"mixed_bfloat16"`` or ``"mixed_float16"``;
+            ``"auto"`` takes ``$COURSE_PRECISION`` when it is set.
         deterministic: turn on TensorFlow's op determinism, so the same seed trains the
             same model, bit for bit, on a loaded machine or an idle one
             (``benchmarks/determinism.py`` measures what it costs). Once on, it stays on
@@ -169,6 +174,13 @@ def setup(
         The :class:`Env` with everything chosen.
     """
     name = resolve_profile(profile)
+    if mixed_precision == "auto":
+        mixed_precision = os.environ.get(PRECISION_ENV_VAR, "").strip() or "auto"
+        if mixed_precision not in PRECISIONS:
+            raise ValueError(
+                f"${PRECISION_ENV_VAR}={mixed_precision!r} is not one of {PRECISIONS}. "
+                f"Unset it, or set it to float32 to run as a CPU without bfloat16 would."
+            )
     if mixed_precision not in PRECISIONS:
         choose_precision(mixed_precision, [], set())  # raises the explanatory error
 

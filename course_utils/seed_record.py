@@ -4,7 +4,8 @@ One training run is one draw: a gap between two models means something only when
 larger than how far one model moves between seeds. ``course seed-record`` trains each
 model once per seed with exactly the notebooks' recipe (:func:`training.train_part3`),
 scores it on the validation and the test split, and writes a JSON record (machine, date,
-versions, per-seed mIoU and per-class IoU). Notebook 11 reads the committed record
+versions, per-seed mIoU and per-class IoU, and on test the mIoU of the pixels within
+:data:`BAND_WIDTH` pixels of a label edge). Notebook 11 reads the committed record
 (``docs/seed_record_<profile>.json``) and judges its claims against that spread.
 
 A record can be resumed: runs already in the file are kept, so an interrupted command
@@ -25,6 +26,17 @@ from typing import Any
 
 #: The models of Part 3, in the course's order.
 PART3_MODELS: tuple[str, ...] = ("encoder_decoder", "fcn8s", "segnet", "unet", "deeplabv3plus")
+
+#: Controls that a claim of the course is judged against, recorded like the models: U-Net
+#: without its skips (same widths, same budget) for "U-Net's skips help thin structures".
+CONTROLS: tuple[str, ...] = ("unet_noskip",)
+
+#: What ``course seed-record`` trains when no models are named.
+RECORDED_MODELS: tuple[str, ...] = PART3_MODELS + CONTROLS
+
+#: Claim 3's finer score: test pixels within this many pixels of a label edge
+#: (``metrics.boundary_band``), recorded as ``test.band_miou``.
+BAND_WIDTH = 3
 
 #: Where the committed record of a profile lives, relative to the repository.
 RECORD_PATH = "docs/seed_record_{profile}.json"
@@ -68,10 +80,17 @@ def summary(record: dict[str, Any], split: str = "test") -> dict[str, dict[str, 
     }
 
 
-def seed_scores(record: dict[str, Any], model: str, split: str = "test") -> list[float]:
-    """The per-seed mIoU of one model on one split, in seed order."""
+def seed_scores(
+    record: dict[str, Any], model: str, split: str = "test", score: str = "miou"
+) -> list[float]:
+    """The per-seed score of one model on one split, in seed order.
+
+    Args:
+        score: a key of a run's split scores: ``"miou"``, ``"pixel_accuracy"``, or
+            ``"band_miou"`` (test only); runs recorded without it are left out.
+    """
     runs = sorted((r for r in record["runs"] if r["model"] == model), key=lambda r: r["seed"])
-    return [r[split]["miou"] for r in runs]
+    return [r[split][score] for r in runs if score in r[split]]
 
 
 def _machine() -> dict[str, Any]:
@@ -102,7 +121,7 @@ def record_seeds(
     out: Path,
     *,
     profile: str,
-    models: Sequence[str] = PART3_MODELS,
+    models: Sequence[str] = RECORDED_MODELS,
     seeds: Sequence[int] = (0, 1, 2),
     image_size: tuple[int, int] = (192, 256),
     limit: int | None = None,
@@ -157,6 +176,10 @@ def record_seeds(
         test_report = metrics.evaluate(
             run.model, test, camvid.num_classes, camvid.class_names, camvid.ignore_index
         )
+        band_report = metrics.evaluate(
+            run.model, test, camvid.num_classes, camvid.class_names, camvid.ignore_index,
+            boundary_width=BAND_WIDTH,
+        )  # fmt: skip
         record["runs"].append(
             {
                 "model": name,
@@ -165,7 +188,7 @@ def record_seeds(
                 "train_seconds": scores["train_seconds"],
                 "encoder_copied": scores["encoder_copied"],
                 "val": _split_scores(run.fit.report),
-                "test": _split_scores(test_report),
+                "test": {**_split_scores(test_report), "band_miou": band_report.miou},
             }
         )
         record.update(

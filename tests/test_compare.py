@@ -49,6 +49,11 @@ def test_per_image_confusions_by_hand_and_sum_to_whole_set():
     np.testing.assert_array_equal(per[0], [[1, 0, 0], [1, 1, 0], [0, 0, 0]])
     np.testing.assert_array_equal(per[1], [[1, 0, 0], [0, 0, 0], [0, 1, 1]])
 
+    np.testing.assert_array_equal(per_image_confusions(y_true[..., None], y_pred, 3, 9), per)
+    np.testing.assert_array_equal(
+        per_image_confusions(y_true[..., None], y_pred[..., None], 3, 9), per
+    )
+
     truth, pred_a, _ = _masks(30, 0.7, 0.6)
     per = per_image_confusions(truth, pred_a, 4, ignore_index=4)
     whole = confusion_matrix(truth, pred_a, 4, ignore_index=4)
@@ -256,3 +261,15 @@ def test_verdict_undecided_with_one_seed_or_no_spread():
     bare = verdict("A beats B", boot)
     assert bare.word == "undecided" and "seed spread unknown" in bare.text
     _numbers_are_printed(bare, "seed spread unknown")
+
+
+def test_verdict_undecided_on_a_gap_too_small_to_matter():
+    """0.004 against 0.000 with no seed noise at all (every seed scores the same) is no win."""
+    from course_utils.metrics.compare import MIN_GAP
+
+    boot = paired_bootstrap(*_confusions(80, 0.75, 0.6), n_boot=500)
+    zero_noise = seed_spread([0.004, 0.004, 0.004], [0.0, 0.0, 0.0])
+    assert zero_noise.noise == 0 and 0 < zero_noise.mean_gap < MIN_GAP
+    v = verdict("A beats B", boot, zero_noise)
+    assert v.word == "undecided" and "too small" in v.reason
+    _numbers_are_printed(v, f"{zero_noise.mean_gap:+.4f} ± {zero_noise.noise:.4f}")

@@ -185,3 +185,59 @@ def test_every_checker_of_part3_is_tested_here():
     assert checkers and all(name in exercises.__all__ for name in checkers)
     untested = [name for name in checkers if f"exercises.{name}(" not in source]
     assert not untested, "every checker needs a right and a wrong answer here"
+
+
+def _border_term(mask, w0=10.0, sigma=5.0):
+    """The solution of notebook 09's exercise 3."""
+    from scipy import ndimage
+
+    cells, n = ndimage.label(mask == 1)
+    if n < 2:
+        return np.zeros(mask.shape)
+    distances = np.stack([ndimage.distance_transform_edt(cells != k) for k in range(1, n + 1)])
+    distances.sort(axis=0)
+    d1, d2 = distances[0], distances[1]
+    return np.where(mask == 0, w0 * np.exp(-((d1 + d2) ** 2) / (2 * sigma**2)), 0.0)
+
+
+def test_border_term_checker_accepts_the_solution_and_names_typical_mistakes():
+    assert exercises.check_border_term(_border_term)
+
+    def no_halving(mask, w0=10.0, sigma=5.0):  # (d1 + d2)^2 / sigma^2
+        return _border_term(mask, w0, sigma / np.sqrt(2))
+
+    def inside_cells_too(mask, w0=10.0, sigma=5.0):
+        return _border_term(mask, w0, sigma) + (mask == 1) * 0.5
+
+    def crashes_on_one_cell(mask, w0=10.0, sigma=5.0):
+        from scipy import ndimage
+
+        cells, n = ndimage.label(mask == 1)
+        distances = np.stack([ndimage.distance_transform_edt(cells != k) for k in range(1, n + 1)])
+        distances.sort(axis=0)
+        return np.where(
+            mask == 0, w0 * np.exp(-((distances[0] + distances[1]) ** 2) / (2 * sigma**2)), 0.0
+        )
+
+    def nearest_only(mask, w0=10.0, sigma=5.0):  # d2 taken as d1
+        from scipy import ndimage
+
+        cells, n = ndimage.label(mask == 1)
+        if n < 2:
+            return np.zeros(mask.shape)
+        d1 = ndimage.distance_transform_edt(cells == 0)
+        return np.where(mask == 0, w0 * np.exp(-((2 * d1) ** 2) / (2 * sigma**2)), 0.0)
+
+    hints = {
+        "sigma**2": no_halving,
+        "membrane pixels only": inside_cells_too,
+        "fewer than two cells": crashes_on_one_cell,
+        "too small": nearest_only,
+    }
+    for words, wrong in hints.items():
+        feedback = exercises.check_border_term(wrong)
+        assert not feedback and words in (feedback.hint or ""), (wrong.__name__, feedback)
+    zeros = exercises.check_border_term(lambda m, w0, s: np.zeros(m.shape))
+    assert not zeros and "d1 and d2" in zeros.hint
+    wrong_shape = exercises.check_border_term(lambda m, w0, s: np.zeros(3))
+    assert not wrong_shape and "one value per pixel" in wrong_shape.hint

@@ -39,6 +39,10 @@ def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
     assert seed_record.seed_scores(record, "encoder_decoder") == [
         r["test"]["miou"] for r in record["runs"][:2]
     ]
+    band = seed_record.seed_scores(record, "encoder_decoder", score="band_miou")
+    assert band == [r["test"]["band_miou"] for r in record["runs"][:2]]
+    assert all(0 <= b <= 1 for b in band)
+    assert seed_record.seed_scores(record, "encoder_decoder", "val", "band_miou") == []
 
     # The same seed trains the same model: a second record of seed 0 repeats it exactly.
     again = tmp_path / "again.json"

@@ -61,6 +61,23 @@ def test_setup_seeds_prints_one_line_and_chooses(monkeypatch, capsys):
         assert "no GPU found" in out[0]
 
 
+def test_course_precision_overrides_auto_only(monkeypatch, capsys):
+    import keras
+
+    import course_utils
+
+    monkeypatch.setenv("COURSE_PRECISION", "float32")
+    env = course_utils.setup("quick")
+    assert env.precision == "float32" and keras.mixed_precision.global_policy().name == "float32"
+    monkeypatch.setenv("COURSE_PRECISION", "half")
+    with pytest.raises(ValueError, match=r"\$COURSE_PRECISION='half' is not one of"):
+        course_utils.setup("quick")
+    env = course_utils.setup("quick", mixed_precision="mixed_bfloat16")  # an explicit choice wins
+    assert env.precision == "mixed_bfloat16"
+    course_utils.setup("quick", mixed_precision="float32")
+    capsys.readouterr()
+
+
 def _option(parser, command: str, dest: str):
     """The argparse action of ``--dest`` in a subcommand of the course CLI."""
     import argparse

@@ -317,3 +317,107 @@ def check_pareto_front(func: Callable[[dict[str, tuple[float, float]]], set[str]
         "A model is off the front if another is at least as fast and at least as accurate, "
         "and strictly better on one of the two.",
     )
+
+
+#: Exercise 3 of notebook 09's small mask (1 = cell, 0 = membrane): cells that touch across
+#: one-pixel membranes, a wide membrane patch, and a cell at the border.
+_BORDER_MASK = np.array(
+    [
+        [1, 1, 0, 1, 1, 1, 0, 0, 1],
+        [1, 1, 0, 1, 1, 1, 0, 0, 1],
+        [0, 0, 0, 0, 0, 0, 0, 0, 1],
+        [1, 1, 1, 0, 0, 1, 1, 0, 1],
+        [1, 1, 1, 0, 0, 1, 1, 0, 1],
+        [1, 1, 1, 0, 0, 1, 1, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0, 0, 0],
+    ],
+    np.uint8,
+)
+
+
+def _border_hint(
+    got: np.ndarray, want: np.ndarray, mask: np.ndarray, w0: float, sigma: float
+) -> str:
+    """The likeliest mistake behind a wrong border term (``want`` has two cells or more)."""
+    if not np.allclose(got[mask == 1], 0, atol=1e-3):
+        return "The term is added on membrane pixels only (mask == 0); inside a cell it is 0."
+    if np.allclose(got, 0):
+        return (
+            "Compute d1 and d2 for every membrane pixel: one distance map per cell, then the "
+            "smallest and the second smallest over cells."
+        )
+    if got.min() < -1e-6 or got.max() > w0 + 1e-3:
+        return "exp of a negative number lies in (0, 1]: the term lies between 0 and w0."
+    membrane = (mask == 0) & (want > 1e-9) & (got > 1e-12)
+    s_want = np.sqrt(-2 * sigma**2 * np.log(want[membrane] / w0))  # d1 + d2, from the term
+    s_got = np.sqrt(-2 * sigma**2 * np.log(np.minimum(got[membrane] / w0, 1.0)))
+    if np.allclose(s_got, s_want * np.sqrt(2), atol=1e-2):
+        return "Divide the squared distance by 2 * sigma**2, not sigma**2."
+    if (s_got <= s_want + 1e-3).all():
+        return (
+            "Your d1 + d2 comes out too small somewhere: d2 is the distance to the "
+            "second-nearest *cell* (another cell than the nearest), and the exponent squares "
+            "the sum, (d1 + d2)**2."
+        )
+    if (s_got >= s_want - 1e-3).all():
+        return (
+            "Your d1 + d2 comes out too large somewhere: measure to the nearest pixel of each "
+            "cell (distance_transform_edt(cells != k)), not to its centre."
+        )
+    return (
+        "For each cell k, distance_transform_edt(cells != k); stack the maps and sort along "
+        "the cell axis: d1 and d2 are the first two."
+    )
+
+
+def check_border_term(func: Callable[[np.ndarray, float, float], np.ndarray]) -> Feedback:
+    """Check ``f(mask, w0, sigma) -> the border term of U-Net's weight map`` (eq. 2).
+
+    The term is ``w0 * exp(-(d1 + d2)**2 / (2 sigma**2))`` on membrane pixels (0 inside
+    cells, and 0 everywhere with fewer than two cells); it is compared with
+    ``data.border_weight_map`` at class weights of 1 on a few tiny masks.
+    """
+    from course_utils.data import border_weight_map
+
+    one_cell = np.zeros((5, 6), np.uint8)
+    one_cell[1:4, 1:4] = 1
+    cases = [
+        (_BORDER_MASK, 10.0, 5.0),
+        (_BORDER_MASK, 10.0, 2.0),
+        (_BORDER_MASK.T.copy(), 4.0, 3.0),
+        (one_cell, 10.0, 5.0),
+    ]
+    for mask, w0, sigma in cases:
+        where = f"{mask.shape[0]}x{mask.shape[1]} mask, w0={w0:g}, sigma={sigma:g}"
+        # With w_c fixed at 1, border_weight_map is 1 + the border term.
+        want = border_weight_map(mask, w0=w0, sigma=sigma, class_weights=(1.0, 1.0)) - 1.0
+        got, error = _call(func, mask.copy(), w0, sigma)
+        if error:
+            hint = (
+                "With fewer than two cells there is no second-nearest cell: return zeros."
+                if want.max() == 0
+                else None
+            )
+            return Feedback(False, f"{where}: your function raised {error}.", hint)
+        got = np.asarray(got, dtype=float)
+        if got.shape != mask.shape:
+            return Feedback(
+                False,
+                f"{where}: shape {got.shape}, not {mask.shape}.",
+                "Return one value per pixel of the mask.",
+            )
+        if np.allclose(got, want, atol=1e-3):
+            continue
+        r, c = np.unravel_index(np.argmax(np.abs(got - want)), mask.shape)
+        message = (
+            f"{where}: at pixel ({r}, {c}) the term is {want[r, c]:.4f}, yours {got[r, c]:.4f}."
+        )
+        if want.max() == 0:
+            hint = "This mask has one cell: no gap between two cells, so the term is 0 everywhere."
+            return Feedback(False, message, hint)
+        return Feedback(False, message, _border_hint(got, want, mask, w0, sigma))
+    return Feedback(
+        True,
+        "w0 * exp(-(d1 + d2)**2 / (2 sigma**2)) on membrane pixels: large only where two cells "
+        "nearly touch.",
+    )

@@ -30,6 +30,11 @@ Score = Callable[[np.ndarray], np.ndarray]
 #: (the standard error of the difference of the two means).
 SEED_NOISE_MULTIPLE = 2.0
 
+#: ``verdict`` never calls a gap smaller than this (one point of IoU or accuracy): two
+#: scores of 0.004 and 0.000 both mean "nothing learned", however small their noise (with
+#: every seed at 0.000 the seed noise is 0, and no noise test could object).
+MIN_GAP = 0.01
+
 #: Coverage of the bootstrap interval that ``paired_bootstrap`` reports by default.
 DEFAULT_CI = 0.95
 
@@ -45,7 +50,8 @@ def per_image_confusions(
     (:func:`~course_utils.metrics.confusion_matrix`).
 
     Args:
-        y_true: true class ids ``(N, H, W)`` (any shape whose first axis is the image).
+        y_true: true class ids ``(N, H, W)`` or ``(N, H, W, 1)`` (any shape whose first axis
+            is the image).
         y_pred: predicted class ids of the same shape, or scores with one more trailing
             axis of ``num_classes`` (argmax is taken).
         num_classes: number of real classes.
@@ -60,6 +66,10 @@ def per_image_confusions(
     """
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
+    if y_true.ndim == 4 and y_true.shape[-1] == 1:  # masks as (N, H, W, 1), as data.load gives
+        y_true = y_true[..., 0]
+        if y_pred.shape == (*y_true.shape, 1):
+            y_pred = y_pred[..., 0]
     if y_true.ndim < 2 or y_true.shape[0] == 0:
         raise ValueError(
             f"y_true has shape {y_true.shape}: pass a stack of masks (N, H, W) with at least "
@@ -393,7 +403,8 @@ def verdict(claim: str, bootstrap: BootstrapResult, spread: SeedSpread | None = 
       exceeds ``k`` times its noise scale (``mean_gap > k * noise``);
     - **contradicted** when the gap is reversed beyond both: observed gap and ``ci_high``
       below zero *and* ``mean_gap < -k * noise``;
-    - **undecided** otherwise: the interval includes zero, the seeds do not clear their
+    - **undecided** otherwise: the observed or the mean seed gap is under ``MIN_GAP``
+      (0.01) in size, the interval includes zero, the seeds do not clear their
       spread (or point the other way), or the seed spread is unknown (no spread given, or
       a single run on a side: a single run cannot show how much runs differ).
 
@@ -416,12 +427,14 @@ def verdict(claim: str, bootstrap: BootstrapResult, spread: SeedSpread | None = 
     word: VerdictWord = "undecided"
     if spread is None or spread.noise is None:
         reason = "needs ≥2 seeds per model"
+    elif bootstrap.ci_low <= 0 <= bootstrap.ci_high:
+        reason = "the bootstrap CI includes 0"
+    elif abs(bootstrap.observed_gap) < MIN_GAP or abs(spread.mean_gap) < MIN_GAP:
+        reason = f"the gap is under {MIN_GAP:g}, too small to call whatever its noise"
     elif above and spread.mean_gap > k * spread.noise:
         word, reason = "supported", f"gap clears the bootstrap CI and {k:g}× the seed noise"
     elif below and spread.mean_gap < -k * spread.noise:
         word, reason = "contradicted", f"gap reversed beyond the CI and {k:g}× the seed noise"
-    elif bootstrap.ci_low <= 0 <= bootstrap.ci_high:
-        reason = "the bootstrap CI includes 0"
     elif not (above or below):
         reason = "the observed gap and the bootstrap CI point different ways"
     else:

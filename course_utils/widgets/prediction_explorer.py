@@ -156,7 +156,10 @@ class PredictionExplorer(Explorer):
     def _figure(self, states: list[PredictionState], title: str) -> Any:
         import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(len(states), 3, figsize=(11, 3.0 * len(states)), squeeze=False)
+        fig, axes = plt.subplots(
+            len(states), 3, figsize=(11, 3.0 * len(states) + 0.8), squeeze=False,
+            layout="constrained",  # keeps the suptitle, titles and legend apart
+        )  # fmt: skip
         for row, st in zip(axes, states, strict=True):
             for ax, img, name in zip(
                 row,
@@ -172,12 +175,12 @@ class PredictionExplorer(Explorer):
                 ax.axis("off")
         fig.legend(
             handles=viz.legend_handles(self.class_names, self.palette),
-            loc="lower center",
+            loc="outside lower center",
             ncol=6,
             fontsize=8,
         )
-        fig.suptitle(title, fontsize=10)
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        if title:
+            fig.suptitle(title, fontsize=10)
         return fig
 
     def static_figure(self) -> Any:
