@@ -33,6 +33,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "lr3e-3": {"learning_rate": 3e-3},
     "mfce_batch4": {"loss": "median_frequency", "batch_size": 4},
     "mfce_crop128": {"loss": "median_frequency", "crop": 128},
+    "mfce_lr3e-3": {"loss": "median_frequency", "learning_rate": 3e-3},
 }
 
 RARE = ("Pole", "SignSymbol", "Fence", "Pedestrian", "Bicyclist")

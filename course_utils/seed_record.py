@@ -200,6 +200,7 @@ def record_seeds(
             budgets={**record.get("budgets", {}),
                      **{m: training.budget(profile, m).as_dict() for m in models}},
             learning_rate=training.PART3_LEARNING_RATE,
+            loss=scores["loss"],
             machine={**_machine(), "precision": env.precision},
             versions={
                 "course": metadata.version("segmentation-course"),

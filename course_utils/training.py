@@ -10,7 +10,9 @@ made in 6 minutes of training on a calibration CPU of the kind learners have
 :func:`fit_segmentation` lays a cosine learning-rate schedule over those steps and then
 reports on the validation split with the course's metric code. :func:`warm_start` starts
 a model from a saved run's layers when that run fits (Part 3 starts from notebook 03's
-VGG-11 encoder).
+VGG-11 encoder). :func:`train_part3` is the one recipe every Part 3 model trains with:
+the budget, one learning rate, the warm start where it fits, and one loss (cross-entropy
+with median-frequency class weights, :func:`part3_loss`).
 """
 
 from __future__ import annotations
@@ -445,6 +447,12 @@ def warm_start(
 #: cosine schedule over the model's step budget (no model's rate is tuned on its own).
 PART3_LEARNING_RATE = 1e-3
 
+#: Part 3's one loss, the same for every model: cross-entropy with void ignored and each
+#: pixel weighted by its class's median-frequency weight (SegNet's class balancing, after
+#: Eigen and Fergus 2015), computed from CamVid's training masks (:func:`part3_class_weights`).
+#: Chosen on ``val`` (``benchmarks/tune_part3.py``; ``docs/method.md``).
+PART3_CLASS_BALANCING = "median_frequency"
+
 #: The saved run every model whose encoder has VGG-11's layer names starts from (notebook
 #: 03's CIFAR-10 encoder): FCN, SegNet and DeepLabV3+ take it; U-Net and the plain
 #: encoder-decoder have no such layers and start from random weights.
@@ -458,6 +466,28 @@ ENCODER_FAMILIES = ("fcn", "segnet", "deeplabv3plus")
 FCN_STAGES: tuple[tuple[str, float], ...] = (("fcn32s", 0.4), ("fcn16s", 0.2), ("fcn8s", 0.4))
 
 
+def part3_class_weights(image_size: tuple[int, int]) -> list[float]:
+    """Part 3's class weights: median-frequency weights of CamVid's 367 training masks.
+
+    Computed from the whole training split at ``image_size`` (masks resized with
+    nearest-neighbour), whatever subset a profile trains on, so every profile weighs the
+    classes alike; a class that never occurs gets 0.
+    """
+    from course_utils import data
+    from course_utils.metrics import class_weights
+
+    camvid = data.info("camvid")
+    masks = data.arrays("camvid", "train", image_size=image_size).targets
+    assert masks is not None
+    weights = class_weights(masks, camvid.num_classes, camvid.ignore_index, PART3_CLASS_BALANCING)
+    return [float(w) for w in weights]
+
+
+def part3_loss(class_weights: Sequence[float], ignore_index: int | None) -> keras.losses.Loss:
+    """Part 3's loss: cross-entropy from logits, void ignored, weighted per class."""
+    return models.WeightedCrossEntropy(class_weights, ignore_index=ignore_index)
+
+
 @dataclass
 class Part3Run:
     """A CamVid model trained with Part 3's recipe (:func:`train_part3`).
@@ -468,6 +498,7 @@ class Part3Run:
         budget: the step budget it was given.
         start: what the warm start did.
         stages: FCN's trainings by stage name (empty for the other models).
+        class_weights: the loss's weight per class.
     """
 
     model: keras.Model
@@ -475,6 +506,7 @@ class Part3Run:
     budget: Budget
     start: WarmStart
     stages: dict[str, TrainingResult] = field(default_factory=dict)
+    class_weights: list[float] = field(default_factory=list)
 
     def as_scores(self) -> dict[str, Any]:
         """Validation scores and training facts of the whole run, for ``runs.save_run``."""
@@ -487,6 +519,8 @@ class Part3Run:
             "train_seconds": round(sum(f.seconds for f in fits), 1),
             "budget": self.budget.as_dict(),
             "learning_rate": PART3_LEARNING_RATE,
+            "loss": f"cross-entropy, void ignored, {PART3_CLASS_BALANCING} class weights",
+            "class_weights": [round(w, 4) for w in self.class_weights],
             "warm_start": self.start.note,
             "encoder_copied": bool(self.start.copied),
             **({"stages_miou": {k: f.report.miou for k, f in self.stages.items()}}
@@ -505,6 +539,7 @@ def train_part3(
     num_classes: int,
     class_names: Sequence[str] | None = None,
     ignore_index: int | None = None,
+    class_weights: Sequence[float] | None = None,
     verbose: int = 2,
     **build_options: Any,
 ) -> Part3Run:
@@ -512,8 +547,9 @@ def train_part3(
 
     The recipe: :func:`models.build` at ``preset``; a warm start from :data:`ENCODER_RUN`
     where the layers fit (:func:`warm_start`); :func:`fit_segmentation` for the model's
-    step budget (:func:`budget`) at :data:`PART3_LEARNING_RATE`, cross-entropy with void
-    ignored. FCN-8s trains in the paper's stages (:func:`fit_fcn_in_stages`). The
+    step budget (:func:`budget`) at :data:`PART3_LEARNING_RATE`, with :func:`part3_loss`
+    (cross-entropy, void ignored, median-frequency class weights). FCN-8s trains in the
+    paper's stages (:func:`fit_fcn_in_stages`). The
     notebooks and ``course seed-record`` both train through here, so a recorded seed is
     a draw of exactly the notebook's recipe.
 
@@ -523,13 +559,21 @@ def train_part3(
         profile: the profile whose budget and saved encoder to use.
         preset, input_shape, num_classes: as for ``models.build``.
         class_names, ignore_index: as for ``metrics.evaluate``.
+        class_weights: the loss's weight per class (default: :func:`part3_class_weights`
+            at the input size; tests pass their own).
         verbose: passed to ``fit_segmentation``.
         **build_options: further options for ``models.build``.
     """
     plan = budget(profile, name)
+    weights = (
+        list(class_weights)
+        if class_weights is not None
+        else part3_class_weights((input_shape[0], input_shape[1]))
+    )
     fit_args: dict[str, Any] = dict(
         num_classes=num_classes, class_names=class_names, ignore_index=ignore_index,
-        learning_rate=PART3_LEARNING_RATE, verbose=verbose,
+        learning_rate=PART3_LEARNING_RATE, loss=part3_loss(weights, ignore_index),
+        verbose=verbose,
     )  # fmt: skip
     if name == "fcn8s":
         stages, start = fit_fcn_in_stages(
@@ -537,7 +581,8 @@ def train_part3(
             **fit_args,
         )  # fmt: skip
         last = list(stages.values())[-1]
-        return Part3Run(last.model, last.fit, plan, start, {k: s.fit for k, s in stages.items()})
+        fits = {k: s.fit for k, s in stages.items()}
+        return Part3Run(last.model, last.fit, plan, start, fits, weights)
     model = models.build(name, input_shape, num_classes, preset=preset, **build_options)
     if model_family(name) in ENCODER_FAMILIES:
         start = warm_start(model, ENCODER_RUN, profile)
@@ -548,7 +593,7 @@ def train_part3(
     if verbose:
         print(start.note)
     fit = fit_segmentation(model, train, val, steps=plan.steps, epochs=plan.epochs, **fit_args)
-    return Part3Run(model, fit, plan, start)
+    return Part3Run(model, fit, plan, start, {}, weights)
 
 
 @dataclass

@@ -25,6 +25,7 @@ def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
     assert run["steps"] == 2 and not run["encoder_copied"]
     assert set(run["test"]["per_class_iou"]) >= {"Sky", "Pole", "Bicyclist"}
     assert record["machine"]["precision"] and record["versions"]["tensorflow"]
+    assert "median_frequency" in record["loss"]
     assert len(lines) == 2 and "test mIoU" in lines[0]
 
     # Resuming keeps what is there and adds only what is missing; presets and budgets merge.

@@ -57,6 +57,25 @@ def test_deeplab_takes_sizes_unknown_at_build_time(models):
     model = models.deeplabv3plus((None, None, 3), 3, **SMALL["deeplabv3plus"])
     for size in [(64, 64), (96, 128), (50, 70)]:
         assert _shape(model(np.zeros((1, *size, 3), "float32")))[1:3] == size
+    # traced by fit with sizes unknown in the graph, as when training on random crops
+    import keras
+    import tensorflow as tf
+
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(True))
+    x = np.random.default_rng(0).random((4, 64, 64, 3), "float32")
+    y = np.random.default_rng(1).integers(0, 3, (4, 64, 64, 1))
+    crops = tf.data.Dataset.from_generator(
+        lambda: ((a[:48], b[:48]) for a, b in zip(x, y, strict=True)),
+        output_signature=(
+            tf.TensorSpec((None, None, 3), tf.float32),
+            tf.TensorSpec((None, None, 1), tf.int64),
+        ),
+    )  # 48x64 crops whose size the graph does not know
+    losses = model.fit(
+        crops.batch(2).repeat(), epochs=2, steps_per_epoch=2, shuffle=False, verbose=0
+    ).history["loss"]
+    assert np.isfinite(losses).all()
+    assert _shape(model.predict(np.zeros((1, 96, 128, 3)), verbose=0))[1:3] == (96, 128)
 
 
 def test_max_pool_with_argmax_and_unpool_match_tensorflow_and_numpy(models):

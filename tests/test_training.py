@@ -146,3 +146,28 @@ def test_concat_histories_continues_the_clock(training):
     joined = training.concat_histories([a, b])
     assert joined == {"loss": [1.0, 0.8, 0.7], "minutes": [0.5, 1.0, 1.4]}
     assert training.concat_histories([]) == {}
+
+
+def test_part3_loss_weights_camvid_classes_by_median_frequency(training, use_mirror):
+    from course_utils import data, metrics
+
+    weights = training.part3_class_weights((48, 64))
+    camvid = data.info("camvid")
+    assert len(weights) == camvid.num_classes and all(w > 0 for w in weights)
+    names = camvid.class_names
+    assert weights[names.index("Pole")] > 1 > weights[names.index("Road")]
+    masks = data.arrays("camvid", "train", image_size=(48, 64)).targets
+    expected = metrics.class_weights(masks, camvid.num_classes, camvid.ignore_index)
+    np.testing.assert_allclose(weights, expected, rtol=1e-6)
+
+    # The loss is the weight-averaged cross-entropy of the labelled pixels; void costs nothing.
+    loss = training.part3_loss(weights, camvid.ignore_index)
+    pole, road, void = names.index("Pole"), names.index("Road"), camvid.ignore_index
+    logits = np.zeros((1, 1, 3, camvid.num_classes), "float32")
+    logits[0, 0, 0, pole] = 4.0  # the Pole pixel is nearly right
+    logits[0, 0, 1:, names.index("Sky")] = 4.0  # the Road pixel (and the void one) say Sky
+    ce = np.log(np.exp(4.0) + camvid.num_classes - 1) - np.array([4.0, 0.0])  # right, wrong
+    w = np.array([weights[pole], weights[road]])
+    got = float(loss(np.array([[[pole, road, void]]]), logits))
+    assert got == pytest.approx(float((w * ce).sum() / w.sum()), rel=1e-4)
+    assert got < ce.mean()  # the rare, right pixel counts more than the common, wrong one

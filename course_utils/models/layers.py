@@ -180,8 +180,16 @@ class ResizeLike(keras.layers.Layer):
 
     def call(self, inputs):
         x, like = inputs
-        size = ops.shape(like)[1:3]
-        return ops.image.resize(x, size, interpolation="bilinear")
+        size = tuple(ops.shape(like)[1:3])
+        if all(isinstance(d, int) for d in size):
+            return ops.image.resize(x, size, interpolation="bilinear")
+        # Sizes known only when it runs (a model built for (None, None, 3), traced for
+        # training): Keras' resize checks the size in Python, so call TensorFlow's, the
+        # same bilinear resize (Keras' TensorFlow backend calls it too).
+        import tensorflow as tf
+
+        resized = tf.image.resize(x, tf.shape(like)[1:3], method="bilinear")
+        return ops.cast(resized, x.dtype)
 
     def compute_output_shape(self, input_shape):
         x_shape, like_shape = input_shape
