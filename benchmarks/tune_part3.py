@@ -1,7 +1,7 @@
 """Part 3's recipe choices, measured on the validation split (never on test).
 
     .venv/bin/python benchmarks/tune_part3.py [--model deeplabv3plus] [--seeds 0]
-        [--configs baseline mfce batch4 crop128 lr3e-3] [--out build/tune_part3.json]
+        [--configs baseline mfce ...] [--out docs/tune_part3_default.json]
 
 Each config trains one Part 3 model from the same warm start as the notebooks
 (``training.warm_start`` from notebook 03's encoder, where it fits) and scores it on
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--model", default="deeplabv3plus")
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--out", default="build/tune_part3.json")
+    parser.add_argument("--out", default="docs/tune_part3_default.json")
     args = parser.parse_args()
     out = Path(args.out)
     results: list[dict[str, Any]] = json.loads(out.read_text()) if out.is_file() else []
