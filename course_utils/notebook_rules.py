@@ -6,7 +6,8 @@
 
 The rules: a kernelspec in the metadata; execution counts 1..N, top to bottom, and
 each result numbered like its cell; no saved widget state or widget views (they are
-large and show nothing without a live kernel); no stored error output; a file under
+large and show nothing without a live kernel); no execution timestamps in cell metadata
+(they change on every run and say nothing); no stored error output; a file under
 :data:`MAX_BYTES`.
 """
 
@@ -20,6 +21,8 @@ from typing import Any
 MAX_BYTES = 3_000_000
 #: Notebook metadata key where Jupyter saves widget state.
 WIDGET_STATE_KEY = "widgets"
+#: Cell metadata key where nbclient saves each cell's execution timestamps.
+TIMING_KEY = "execution"
 #: Output data type of a widget view.
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 #: File names of the course notebooks, in course order: ``NN_topic.ipynb``.
@@ -49,7 +52,7 @@ def _code_cells(nb: Notebook) -> list[dict[str, Any]]:
 def clean(nb: Notebook) -> Notebook:
     """Apply every rule that can be applied without running anything, in place.
 
-    Drops saved widget state and widget views, and numbers the code cells 1..N
+    Drops saved widget state, widget views and execution timestamps, and numbers the code cells 1..N
     top to bottom (their results too), as after a "Restart and Run All".
 
     Args:
@@ -59,6 +62,8 @@ def clean(nb: Notebook) -> Notebook:
         The same notebook.
     """
     nb.get("metadata", {}).pop(WIDGET_STATE_KEY, None)
+    for cell in nb.get("cells", []):
+        cell.get("metadata", {}).pop(TIMING_KEY, None)
     for count, cell in enumerate(_code_cells(nb), 1):
         cell["execution_count"] = count
         for out in cell.get("outputs", []):
@@ -96,6 +101,9 @@ def problems(nb: Notebook, name: str = "notebook") -> list[str]:
                     f"{name}: code cell {number} (execution count {cell.get('execution_count')}) "
                     f"holds a result numbered {kept} (Restart & Run All, or run-notebooks)"
                 )
+    timed = sum(TIMING_KEY in cell.get("metadata", {}) for cell in nb.get("cells", []))
+    if timed:
+        found.append(f"{name}: execution timestamps in {timed} cells' metadata (strip them)")
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":

@@ -86,7 +86,8 @@ def _dirty_notebook() -> dict:
         "nbformat_minor": 5,
         "cells": [
             {"cell_type": "markdown", "source": "# t", "metadata": {}},
-            {"cell_type": "code", "execution_count": 4, "source": "1", "metadata": {},
+            {"cell_type": "code", "execution_count": 4, "source": "1", "metadata": {"execution": {
+                "iopub.execute_input": "2026-12-03T06:50:00.270187Z"}},
              "outputs": [{"output_type": "execute_result", "execution_count": 4,
                           "data": {"text/plain": "1"}, "metadata": {}}]},
             {"cell_type": "code", "execution_count": None, "source": "w", "metadata": {},
@@ -101,7 +102,9 @@ def test_cleaning_fixes_every_rule_it_can():
     nb = _dirty_notebook()
     found = " ".join(notebook_rules.problems(nb, "dirty.ipynb"))
     assert "widget state" in found and "1..N" in found and "widget view" in found
+    assert "execution timestamps in 1 cells" in found
     assert notebook_rules.problems(notebook_rules.clean(nb), "dirty.ipynb") == []
+    assert nb["cells"][1]["metadata"] == {}
     assert nb["cells"][1]["outputs"][0]["execution_count"] == 1
     assert nb["cells"][2]["outputs"][0]["data"] == {"text/plain": "W"}
 
