@@ -61,6 +61,9 @@ def jpeg_mirror(tmp_path, empty_data_dir, monkeypatch):
 def test_falls_back_when_the_mirror_lacks_the_archive_and_says_why(
     jpeg_mirror, monkeypatch, capsys
 ):
+    from course_utils.data import readers
+
+    monkeypatch.setattr(readers, "_NOTICES_SHOWN", {})  # as in a fresh notebook kernel
     monkeypatch.setenv("COURSE_DATA_MIRROR", str(jpeg_mirror))
     head = data.arrays("cifar10", "train", limit=20)
     tail = data.arrays("cifar10", "train", offset=20, limit=10)
@@ -70,7 +73,9 @@ def test_falls_back_when_the_mirror_lacks_the_archive_and_says_why(
     assert out.count("JPEG copy of CIFAR-10") == 1, "the fallback is announced once"
     assert f"has no cifar10/{OFFICIAL}" in out, "why the official archive failed"
     assert "instead" in out, "and what is used instead"
+    assert data.shown_path(jpeg_mirror) in out, "the mirror as notebooks print paths"
     assert len(np.unique(data.arrays("cifar10", "test").targets)) == 10
+    assert "JPEG copy of CIFAR-10" not in capsys.readouterr().out, "once per process"
 
 
 def test_tampered_archive_in_the_mirror_is_an_error_not_a_fallback(

@@ -23,3 +23,16 @@ def test_public_data_functions_are_annotated():
         signature = inspect.signature(getattr(data, name))
         assert signature.return_annotation is not inspect.Signature.empty, name
         assert "Any" not in str(signature.return_annotation), f"{name} hides its return type"
+
+
+def test_paths_are_shown_without_the_folders_of_one_machine(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from course_utils import data
+    from course_utils.data import cache
+
+    root = Path(cache.__file__).resolve().parents[2]  # the checkout these tests run from
+    assert data.shown_path(root / "data" / "camvid") == "data/camvid"
+    assert data.shown_path(root.parent / "shared" / "datasets") == "../shared/datasets"
+    monkeypatch.setattr(Path, "home", lambda: tmp_path)
+    assert data.shown_path(tmp_path / ".cache" / "x") == "~/.cache/x"

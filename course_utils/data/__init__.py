@@ -14,7 +14,7 @@ TensorFlow is imported only by ``load``.
 
 from __future__ import annotations
 
-from course_utils.data.cache import cached, data_dir, mirror_dir
+from course_utils.data.cache import cached, data_dir, mirror_dir, shown_path
 from course_utils.data.catalog import CATALOG, DatasetInfo
 from course_utils.data.download import fetch
 from course_utils.data.errors import (
@@ -54,6 +54,7 @@ __all__ = [
     "instances_from_mask",
     "load",
     "mirror_dir",
+    "shown_path",
     "read_image",
     "read_mask",
     "shapes",

@@ -42,6 +42,26 @@ def data_dir() -> Path:
     return path
 
 
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """A path as a notebook should print it: without the folders of one machine.
+
+    Relative to the course checkout when the path is in it or beside it
+    (``data/camvid``, ``../shared/datasets``), under ``~`` when it is in the home folder,
+    else as it is. Printed outputs then read the same on every machine.
+    """
+    target = Path(path).expanduser().resolve()
+    data = _repo_data_dir()
+    if data is not None:
+        root = data.parent
+        for base, prefix in ((root, ""), (root.parent, "../")):
+            if base != Path(base.anchor) and target.is_relative_to(base):
+                return prefix + (target.relative_to(base).as_posix() or ".")
+    home = Path.home().resolve()
+    if target.is_relative_to(home):
+        return "~/" + target.relative_to(home).as_posix()
+    return str(target)
+
+
 def mirror_dir() -> Path | None:
     """Return the local mirror folder from ``$COURSE_DATA_MIRROR``, or ``None``.
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_utils.data.cache import data_dir, mirror_dir, shown_path
 from course_utils.data.catalog import CATALOG, DatasetInfo
 from course_utils.data.download import fetch, registered_files
 from course_utils.data.errors import DataValidationError, DownloadError, SourceUnreachableError
@@ -227,7 +228,7 @@ def _cifar10_jpeg(split: str) -> tuple[np.ndarray, np.ndarray, str]:
     root = fetch("cifar10_jpeg")
     archive = root / "cifar10_jpeg.tar.gz"
     cache = root / f"{split}_arrays.npz"
-    source = f"JPEG copy ({archive}, {split})"
+    source = f"JPEG copy ({shown_path(archive)}, {split})"
     if cache.is_file() and cache.stat().st_mtime >= archive.stat().st_mtime:
         try:
             with np.load(cache) as data:
@@ -260,6 +261,10 @@ def _cifar10_jpeg(split: str) -> tuple[np.ndarray, np.ndarray, str]:
     return images_arr, labels_arr, source
 
 
+#: Notices printed once per process (the CIFAR-10 fallback), by key.
+_NOTICES_SHOWN: dict[str, bool] = {}
+
+
 def _first_sentence(text: str) -> str:
     return text.split(". ", 1)[0].rstrip(".")
 
@@ -281,13 +286,19 @@ def _cifar10(split: str, image_size: Size | None, limit: int | None) -> Arrays:
                 "The JPEG copy that stands in for it when the archive cannot be reached "
                 f"could not be had either: {jpeg}"
             ) from official
-        print(
-            "CIFAR-10: the official archive could not be fetched "
-            f"({_first_sentence(str(official))}).\nUsing the JPEG copy of CIFAR-10 from the "
-            "local mirror instead: same images and labels, re-encoded as JPEG (accuracies "
-            "close to, not identical with, the official archive's).",
-            file=sys.stdout,
-        )
+        if not _NOTICES_SHOWN.get("cifar10_fallback"):  # once per process, not per split
+            _NOTICES_SHOWN["cifar10_fallback"] = True
+            reason = _first_sentence(str(official))
+            for folder in (mirror_dir(), data_dir()):
+                if folder is not None:
+                    reason = reason.replace(str(folder), shown_path(folder))
+            print(
+                f"CIFAR-10: the official archive could not be fetched ({reason}).\nUsing the "
+                "JPEG copy of CIFAR-10 from the local mirror instead: same images and labels, "
+                "re-encoded as JPEG (accuracies close to, not identical with, the official "
+                "archive's).",
+                file=sys.stdout,
+            )
     return _labelled(images, labels, source, image_size, limit)
 
 
