@@ -21,7 +21,17 @@ def test_conv_output_size_checker():
     no_dilation = exercises.check_conv_output_size(lambda n, k, p, s, d: (n + 2 * p - k) // s + 1)
     assert not no_dilation and "dilation" in no_dilation.hint
     floats = exercises.check_conv_output_size(lambda n, k, p, s, d: (n + 2 * p - k) / s + 1)
-    assert not floats and "n=" in floats.message
+    assert not floats and "n=" in floats.message and "whole numbers" in floats.hint
+    span = lambda k, d: d * (k - 1) + 1  # noqa: E731
+    typical = {
+        "n + 2 * p.": lambda n, k, p, s, d: (n - span(k, d)) // s + 1,  # padding forgotten
+        "not n + p": lambda n, k, p, s, d: (n + p - span(k, d)) // s + 1,  # one side only
+        "+ 1.": lambda n, k, p, s, d: (n + 2 * p - span(k, d)) // s,  # the first window
+        "Round down, not up": lambda n, k, p, s, d: -(-(n + 2 * p - span(k, d)) // s) + 1,
+    }
+    for words, wrong in typical.items():
+        feedback = exercises.check_conv_output_size(wrong)
+        assert not feedback and words in feedback.hint, (words, feedback.hint)
     crashing = exercises.check_conv_output_size(lambda *a: 1 / 0)
     assert not crashing and "ZeroDivisionError" in crashing.message
 
@@ -104,6 +114,14 @@ def test_cross_entropy_checker():
     assert not summed and "sum" in summed.message
     argmax = exercises.check_cross_entropy(lambda z, y: _stable_ce(z, z.argmax(1)))
     assert not argmax and "most likely class" in argmax.message
+
+    def clipped(logits, labels):  # stable softmax, then probabilities clipped before the log
+        z = logits - logits.max(1, keepdims=True)
+        p = np.clip(np.exp(z) / np.exp(z).sum(1, keepdims=True), 1e-7, 1.0)
+        return -np.log(p[np.arange(len(labels)), labels]).mean()
+
+    capped = exercises.check_cross_entropy(clipped)
+    assert not capped and "Clipping" in capped.hint and "logits * 300" in capped.message
 
 
 def test_cross_entropy_checker_reference_is_keras_loss(keras):

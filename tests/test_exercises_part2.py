@@ -135,6 +135,8 @@ def test_median_frequency_checker():
 
     fb = exercises.check_median_frequency(by_share)
     assert not fb and "images that contain" in fb.hint
+    ones = exercises.check_median_frequency(lambda masks, n: np.ones(n, "float32"))
+    assert "want [0.444, 1.430, 6.150, 0.769]." in ones.message, "no float32 noise"
 
 
 def test_every_checker_of_part2_is_tested_here():

@@ -11,6 +11,28 @@ from course_utils import ops
 from course_utils.exercises._feedback import Feedback, _call
 
 
+def _conv_size_hint(got: Any, n: int, k: int, p: int, s: int, d: int) -> str:
+    """The likeliest mistake behind a wrong output size, named."""
+    span = d * (k - 1) + 1
+    if isinstance(got, float) and not float(got).is_integer():
+        return "Output sizes are whole numbers: round down with // (a partial window is dropped)."
+    mistakes = [
+        ((n - span) // s + 1, "The padding adds p pixels on each side: n + 2 * p."),
+        (
+            (n + p - span) // s + 1,
+            "The padding adds p pixels on *each* side: n + 2 * p, not n + p.",
+        ),
+        ((n + 2 * p - span) // s, "Count the first window too: ... // stride + 1."),
+        (-(-(n + 2 * p - span) // s) + 1, "Round down, not up: a partial window is dropped (//)."),
+        (round((n + 2 * p - span) / s) + 1, "Round down, not to the nearest: use //."),
+        ((n + 2 * p - k) // s + 1, "A dilated kernel spans dilation * (kernel - 1) + 1 pixels."),
+    ]
+    for wrong, hint in mistakes:
+        if got == wrong and wrong != (n + 2 * p - span) // s + 1:
+            return hint
+    return "Count how many window positions fit: (n + 2p - span) // stride + 1."
+
+
 def check_conv_output_size(func: Callable[[int, int, int, int, int], int]) -> Feedback:
     """Check a function ``f(n, kernel, padding, stride, dilation) -> output length``."""
     cases = [
@@ -27,18 +49,7 @@ def check_conv_output_size(func: Callable[[int, int, int, int, int], int]) -> Fe
                 False, f"your function raised {error} for {where}.", "Use only integer arithmetic."
             )
         if got != want:
-            if got == (n + 2 * p - k) / s + 1 or got == (n + 2 * p - k) // s + 1 and d > 1:
-                hint = (
-                    "A dilated kernel spans dilation * (kernel - 1) + 1 pixels; "
-                    "and round down with //."
-                )
-            elif isinstance(got, float):
-                hint = (
-                    "Output sizes are whole numbers: round down with // "
-                    "(a partial window is dropped)."
-                )
-            else:
-                hint = "Count how many window positions fit: (n + 2p - span) // stride + 1."
+            hint = _conv_size_hint(got, n, k, p, s, d)
             return Feedback(
                 False, f"for {where} you return {got!r}, the right size is {want}.", hint
             )
@@ -141,6 +152,18 @@ def check_cross_entropy(func: Callable[[np.ndarray, np.ndarray], float]) -> Feed
             False,
             "right on small logits, but it overflows on large ones (try logits * 300).",
             "Subtract each row's maximum before exp: softmax is unchanged, exp cannot overflow.",
+        )
+    big_shifted = logits * 300 - (logits * 300).max(1, keepdims=True)
+    big_log_probs = big_shifted - np.log(np.exp(big_shifted).sum(1, keepdims=True))
+    big_want = float(-big_log_probs[np.arange(6), labels].mean())
+    big_got = float(np.asarray(big, float).mean())
+    if not np.isclose(big_got, big_want, rtol=1e-5):
+        return Feedback(
+            False,
+            f"finite on large logits (logits * 300), but {big_got:.2f} where the loss is "
+            f"{big_want:.2f}.",
+            "Clipping probabilities (say to 1e-7) caps each wrong answer's loss at -log(1e-7) "
+            "= 16.1: compute log softmax directly, z - max(z) - log(sum(exp(z - max(z)))).",
         )
     return Feedback(
         True, f"{want:.4f}, and it stays finite for huge logits: that is from_logits=True."

@@ -269,5 +269,9 @@ def check_median_frequency(func: Callable[[np.ndarray, int], np.ndarray]) -> Fee
         hint = (
             "freq[c] = pixels of c / pixels of images containing c; weight = median(freq) / freq."
         )
-    message = f"you return {np.round(got, 3).tolist()}; want {np.round(want, 3).tolist()}."
+
+    def shown(weights: np.ndarray) -> str:  # 3 decimals, without float32 noise
+        return "[" + ", ".join(f"{float(w):.3f}" for w in np.ravel(weights)) + "]"
+
+    message = f"you return {shown(got)}; want {shown(want)}."
     return Feedback(False, message, hint)
