@@ -22,6 +22,7 @@ from course_utils.data.cache import (
     mirror_dir,
     quarantine,
     sha256_of,
+    shown_path,
 )
 from course_utils.data.catalog import CATALOG, SOURCES
 from course_utils.data.errors import ChecksumError, DownloadError, SourceUnreachableError
@@ -278,7 +279,7 @@ def fetch(name: str, *, progress: bool = True, only: Sequence[str] | None = None
             urls={f: url_of(f) or f"mirror-only:{f}" for f in todo},
             retry_if_failed=0,  # a failed checksum must not download (and keep) twice
         )
-        origin = f"mirror {mirror}" if mirror else "the public URLs"
+        origin = f"mirror {shown_path(mirror)}" if mirror else "the public URLs"
         single = len(todo) == 1
         bar = tqdm(
             todo, desc=f"{name} ({origin})", unit="file", disable=not progress or single,
