@@ -15,7 +15,10 @@ import numpy as np
 from course_utils.palettes import voc_colors
 
 VOID_COLOR = (0, 0, 0)
-ERROR_COLORS = {"right": (60, 170, 75), "wrong": (220, 40, 40), "ignored": (128, 128, 128)}
+#: Error-map colours: Okabe and Ito's blue and orange, which stay apart for the common
+#: kinds of colour blindness (red and green do not), and grey for void pixels.
+ERROR_COLORS = {"right": (0, 114, 178), "wrong": (230, 159, 0), "ignored": (160, 160, 160)}
+ERROR_LABELS = {"right": "right", "wrong": "wrong", "ignored": "void (not scored)"}
 
 
 def default_palette(n: int = 256) -> np.ndarray:
@@ -89,7 +92,7 @@ def overlay(
 
 
 def error_map(y_true: Any, y_pred: Any, ignore_index: int | None = None) -> np.ndarray:
-    """Colour each pixel right (green), wrong (red) or ignored (grey): ``uint8 (H, W, 3)``.
+    """Colour each pixel right (blue), wrong (orange) or ignored (grey): ``uint8 (H, W, 3)``.
 
     ``y_pred`` may be class ids ``(H, W[, 1])`` or scores ``(H, W, K)`` (argmax is taken).
     """
@@ -115,6 +118,14 @@ def legend_handles(class_names: Sequence[str], palette: Any = None) -> list[Any]
 
     pal = as_palette(palette, len(class_names))
     return [Patch(color=pal[i] / 255.0, label=name) for i, name in enumerate(class_names)]
+
+
+def error_legend_handles(ignore_index: int | None = None) -> list[Any]:
+    """Matplotlib patches for the error map's key: right, wrong and (with a void id) void."""
+    from matplotlib.patches import Patch
+
+    kinds = ["right", "wrong"] + (["ignored"] if ignore_index is not None else [])
+    return [Patch(color=np.asarray(ERROR_COLORS[k]) / 255.0, label=ERROR_LABELS[k]) for k in kinds]
 
 
 def show_predictions(
@@ -154,7 +165,7 @@ def show_predictions(
             preds = preds.argmax(-1)
     titles = ["image", "true mask"]
     if preds is not None:
-        titles += ["prediction"] + (["errors (green right, red wrong)"] if errors else [])
+        titles += ["prediction"] + (["errors (blue right, orange wrong)"] if errors else [])
     rows, cols = len(images), len(titles)
     fig, axes = plt.subplots(rows, cols, figsize=(size * cols * 1.3, size * rows), squeeze=False)
     for r in range(rows):
@@ -170,13 +181,26 @@ def show_predictions(
             ax.set_yticks([])
             if r == 0:
                 ax.set_title(titles[c], fontsize=9)
-    if class_names is not None:
-        fig.legend(
-            handles=legend_handles(class_names, palette),
-            loc="center right",
-            fontsize=8,
-            frameon=False,
-        )
+    show_key = preds is not None and errors
+    if class_names is not None or show_key:
+        if class_names is not None:
+            fig.legend(
+                handles=legend_handles(class_names, palette),
+                loc="center right",
+                fontsize=8,
+                frameon=False,
+                title="classes",
+                title_fontsize=8,
+            )
+        if show_key:
+            fig.legend(
+                handles=error_legend_handles(ignore_index),
+                loc="lower right",
+                fontsize=8,
+                frameon=False,
+                title="error map",
+                title_fontsize=8,
+            )
         fig.tight_layout(rect=(0, 0, 0.86, 1))
     else:
         fig.tight_layout()
@@ -259,7 +283,11 @@ def plot_confusion(
 def show_feature_maps(
     feature_maps: Any, max_maps: int = 16, cols: int = 8, size: float = 1.4
 ) -> Any:
-    """A grid of the channels of one feature map ``(H, W, C)`` (or ``(1, H, W, C)``)."""
+    """A grid of the channels of one feature map ``(H, W, C)`` (or ``(1, H, W, C)``).
+
+    All panels share one colour scale, shown by a colour bar: a sequential map from 0 when
+    the values are non-negative (after a ReLU), a diverging one centred on 0 otherwise.
+    """
     import matplotlib.pyplot as plt
 
     fmap = np.asarray(feature_maps, dtype=np.float32)
@@ -272,12 +300,20 @@ def show_feature_maps(
     fig, axes = plt.subplots(
         rows, min(cols, n), figsize=(size * min(cols, n), size * rows), squeeze=False
     )
+    shown = fmap[..., :n]
+    if shown.min() >= 0:
+        scale = {"cmap": "viridis", "vmin": 0.0, "vmax": float(shown.max()) or 1.0}
+    else:
+        limit = float(np.abs(shown).max())
+        scale = {"cmap": "RdBu_r", "vmin": -limit, "vmax": limit}
+    image = None
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
-            ax.imshow(fmap[..., i], cmap="viridis")
+            image = ax.imshow(fmap[..., i], **scale)
             ax.set_title(f"#{i}", fontsize=7)
     fig.tight_layout()
+    fig.colorbar(image, ax=axes, fraction=0.02, pad=0.02)
     return fig
 
 

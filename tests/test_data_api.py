@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 import typing
 
+import pytest
+
 from course_utils import data
 
 
@@ -36,3 +38,17 @@ def test_paths_are_shown_without_the_folders_of_one_machine(monkeypatch, tmp_pat
     assert data.shown_path(root.parent / "shared" / "datasets") == "../shared/datasets"
     monkeypatch.setattr(Path, "home", lambda: tmp_path)
     assert data.shown_path(tmp_path / ".cache" / "x") == "~/.cache/x"
+
+
+def test_spread_picks_examples_far_apart_first_and_last_included():
+    import numpy as np
+
+    from course_utils.data.readers import Arrays
+
+    frames = Arrays(np.arange(101)[:, None, None, None], np.arange(101)[:, None, None], "video")
+    picked = frames.spread(3)
+    assert picked.images[:, 0, 0, 0].tolist() == [0, 50, 100]
+    assert picked.targets[:, 0, 0].tolist() == [0, 50, 100]
+    assert len(frames.spread(500).images) == 101  # never more than the split holds
+    with pytest.raises(ValueError, match="at least one"):
+        frames.spread(0)

@@ -17,6 +17,8 @@ def test_the_tuning_table_quotes_the_committed_tuning_runs():
         "none (plain cross-entropy, lr 1e-3)": "baseline",
         "median-frequency class weights": "mfce",
         "class weights and peak lr 3e-3": "mfce_lr3e-3",
+        "class weights, 128x128 random crops (three times the steps)": "mfce_crop128",
+        "class weights, batches of 4 (twice the steps)": "mfce_batch4",
     }
     for label, name in rows.items():
         row = next(line for line in text.splitlines() if line.startswith(f"| {label} |"))
@@ -30,3 +32,13 @@ def test_the_tuning_table_quotes_the_committed_tuning_runs():
     lr_gap = by_name["mfce_lr3e-3"]["val_miou"] - by_name["mfce"]["val_miou"]
     assert f"+{lr_gap:.3f}" in text
     assert re.search(r"PART3_CLASS_BALANCING", text)
+
+
+def test_the_batch_size_seeds_quote_the_committed_runs():
+    runs = json.loads((ROOT / "docs" / "tune_part3_default.json").read_text())
+    text = (ROOT / "docs" / "method.md").read_text()
+    for seed in (0, 1):
+        score = {r["name"]: r["val_miou"] for r in runs if r["seed"] == seed}
+        gap = score["mfce_batch4"] - score["mfce"]
+        row = f"| {seed} | {score['mfce']:.3f} | {score['mfce_batch4']:.3f} | {gap:+.3f} |"
+        assert row in text, row

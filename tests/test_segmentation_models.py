@@ -524,3 +524,18 @@ def test_deeplab_xception_at_output_stride_8_dilates_instead_of_striding(models)
     assert not [layer for layer in bare.layers if layer.name.startswith("exit2")]
     with pytest.raises(ValueError, match="widths needs 6 values"):
         models.deeplabv3plus((64, 64, 3), 3, widths=(4, 8, 16))
+
+
+def test_predict_ids_scales_uint8_like_the_pipeline_and_batches(models):
+    import keras
+
+    # a "model" whose class-1 score is the pixel's value minus 0.5: class 1 where value > 0.5
+    inputs = keras.Input((2, 2, 1))
+    scores = keras.layers.Concatenate()([keras.ops.zeros_like(inputs), inputs - 0.5])
+    model = keras.Model(inputs, scores)
+    images = np.array([[[[0], [255]], [[100], [200]]]] * 5, np.uint8)
+    ids = models.predict_ids(model, images, batch_size=2)
+    assert ids.shape == (5, 2, 2)
+    assert ids[0].tolist() == [[0, 1], [0, 1]]  # 100/255 < 0.5 < 200/255
+    with pytest.raises(ValueError, match="images\\[None\\]"):
+        models.predict_ids(model, images[0])

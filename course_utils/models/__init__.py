@@ -13,7 +13,8 @@ Segmentation (Parts 2-3): :func:`encoder_decoder` (notebook 06's baseline), :fun
 :func:`build` makes any of them by name at a named size (:data:`PRESETS`).
 Losses: :class:`WeightedCrossEntropy`, :class:`DiceLoss` (both ignore the void id).
 Accounting: :func:`count_flops`, :func:`summary_row`; measured cost: :func:`measure_speed`,
-:func:`peak_training_memory`. Saved models: :func:`register_custom_objects` registers the
+:func:`peak_training_memory`. Prediction: :func:`predict_ids` (class ids of uint8 images),
+:func:`predict_tiled` (overlap-tile). Saved models: :func:`register_custom_objects` registers the
 custom layers, initialisers and losses so that a ``.keras`` file loads in a fresh process.
 
 This part is a leaf: it needs Keras and imports nothing from ``course_utils`` but its own
@@ -47,6 +48,7 @@ _EXPORTS = {
     "build": "presets",
     "measure_speed": "profiling",
     "predict_tiled": "tiling",
+    "predict_ids": "predict",
     "peak_training_memory": "profiling",
     "peak_training_memories": "profiling",
     "PRESETS": "presets",

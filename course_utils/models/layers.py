@@ -140,7 +140,9 @@ class UnpoolingFill(keras.initializers.Initializer):
     the position the encoder's maximum had. With random weights the decoder must first
     learn to spread those values over their blocks; a box the size of the kernel (at
     least 3x3, so that every position of a block sees the block's one value) does it from
-    the start, as nearest up-sampling would, while the random part
+    the start. It is a blur, not a copy: each output is the sum of the 3x3 neighbourhood,
+    so it also takes in values of the neighbouring blocks, unlike nearest up-sampling.
+    The random part
     (He normal, times ``random_scale``) breaks the symmetry so the convolution can learn
     to use the positions.
 

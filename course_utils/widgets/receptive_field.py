@@ -66,7 +66,8 @@ def receptive_field_state(
 def _draw(st: ReceptiveFieldState, image: np.ndarray | None, axes: Any) -> None:
     from matplotlib.patches import Rectangle
 
-    axes[0].imshow(st.paths, cmap="magma")
+    shown = axes[0].imshow(st.paths, cmap="magma", vmin=0)
+    axes[0].figure.colorbar(shown, ax=axes[0], fraction=0.046, pad=0.04, label="paths")
     axes[0].set_title(f"paths to each input pixel ({st.field}x{st.field})", fontsize=9)
     axes[0].axis("off")
     depth = range(1, len(st.fields) + 1)

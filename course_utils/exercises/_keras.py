@@ -1,0 +1,124 @@
+"""What the build-a-model checkers share: build the learner's layers, count, train a little.
+
+The learner writes a function that takes Keras tensors and returns one (the way
+``models`` builds its networks); a checker calls it on ``keras.Input``s of known shapes,
+wraps the result in a ``keras.Model`` and inspects it. Everything is built in float32,
+whatever precision the notebook's ``setup()`` chose, so the values a checker compares
+are exact to float32 rounding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def _float32() -> Iterator[None]:
+    """Build layers in float32 for the block, and leave the notebook's state as it was.
+
+    Restores the notebook's precision policy, and its random state: the learner's layers
+    draw their initial weights from Keras' global seed generator (seeded from Python's
+    ``random``), so without this a checker run before a training cell would change the
+    weights that training starts from, and a notebook's results would depend on whether
+    its exercises were run.
+    """
+    import random
+
+    import keras
+    from keras.src.backend.common import global_state  # no public API saves this state
+    from keras.src.random import seed_generator
+
+    policy = keras.config.dtype_policy()
+    python_state = random.getstate()
+    generator = global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR)
+    generator_state = None if generator is None else np.asarray(generator.state.value)
+    keras.config.set_dtype_policy("float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(policy)
+        random.setstate(python_state)
+        global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, generator)
+        if generator is not None:
+            generator.state.assign(generator_state)
+
+
+def _build(
+    func: Callable[..., Any], shapes: Sequence[tuple[int | None, ...]], *extra: Any
+) -> tuple[Any, str | None]:
+    """Call ``func(*inputs, *extra)`` on ``keras.Input``s of ``shapes``; wrap it in a Model.
+
+    Returns ``(model, None)``, or ``(None, "what went wrong")`` when the function raised
+    or did not return a Keras tensor.
+    """
+    import keras
+
+    with _float32():
+        inputs = [keras.Input(shape) for shape in shapes]
+        try:
+            outputs = func(*inputs, *extra)
+        except Exception as err:  # noqa: BLE001 - a learner's code may raise anything; report it
+            return None, f"your function raised {type(err).__name__}: {err}"
+        if not isinstance(outputs, keras.KerasTensor):
+            return None, (
+                f"your function returned {type(outputs).__name__}, not a Keras tensor "
+                "(did you forget the `return`, or return the layer instead of calling it?)"
+            )
+        try:
+            # One input as a tensor, not a list of one: Keras warns when a one-input model
+            # built on a list is called on an array.
+            model = keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs)
+        except Exception as err:  # noqa: BLE001 - e.g. an output not connected to the inputs
+            return None, f"Keras could not make a model of it: {type(err).__name__}: {err}"
+    return model, None
+
+
+def _shape(model: Any) -> tuple[int | None, ...]:
+    """The output shape of a one-output model, batch axis included."""
+    return tuple(model.output.shape)
+
+
+def _predict(model: Any, *arrays: np.ndarray) -> np.ndarray:
+    """Run the model in inference mode (batch norm uses its moving statistics)."""
+    out = model(list(arrays) if len(arrays) > 1 else arrays[0], training=False)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _layers_of(model: Any, *kinds: str) -> list[Any]:
+    """The model's layers whose class is one of ``kinds`` (class names)."""
+    return [layer for layer in model.layers if type(layer).__name__ in kinds]
+
+
+def _random(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+def _loss_falls(
+    model: Any, inputs: list[np.ndarray], target: np.ndarray, steps: int = 20
+) -> tuple[float, float]:
+    """Train ``model`` on one fixed batch for ``steps`` Adam steps; return (first, last) loss.
+
+    The loss is mean squared error to ``target``: the point is only that gradients reach
+    the weights, whatever the layers compute.
+    """
+    import keras
+
+    tf_logger = logging.getLogger("tensorflow")  # a new model per check: retracing warnings
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)
+    try:
+        with _float32():
+            model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+            x = inputs if len(inputs) > 1 else inputs[0]
+            first = float(model.evaluate(x, target, verbose=0))
+            for _ in range(steps):
+                model.train_on_batch(x, target)
+            last = float(model.evaluate(x, target, verbose=0))
+    finally:
+        tf_logger.setLevel(level)
+    return first, last

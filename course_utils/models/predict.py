@@ -1,0 +1,37 @@
+"""Class ids from a segmentation model, for images held in memory as uint8."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def predict_ids(model: Any, images: np.ndarray, batch_size: int = 8) -> np.ndarray:
+    """Predicted class ids ``(N, H, W)`` of uint8 images ``(N, H, W, C)``, a batch at a time.
+
+    The images are scaled to ``[0, 1]`` as ``data.load`` scales them for training, and
+    the argmax is taken over the model's per-pixel scores.
+
+    Args:
+        model: a Keras model returning ``(B, H, W, K)`` scores.
+        images: uint8 images, as ``data.arrays`` gives them.
+        batch_size: images per forward pass.
+
+    Raises:
+        ValueError: for images that are not a ``(N, H, W, C)`` stack.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(
+            f"predict_ids takes a stack of images (N, H, W, C), got shape {images.shape}: "
+            "for one image, pass images[None]."
+        )
+    scale = np.float32(255) if images.dtype == np.uint8 else np.float32(1)
+    out = [
+        np.asarray(
+            model.predict_on_batch(images[i : i + batch_size].astype(np.float32) / scale)
+        ).argmax(-1)
+        for i in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(out) if out else np.zeros(images.shape[:3], np.int64)

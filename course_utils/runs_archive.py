@@ -1,0 +1,345 @@
+"""Share trained runs: ``course export-runs`` packs ``<data_dir>/runs/<profile>/`` into one
+archive, ``course import-runs FILE|URL`` installs such an archive on another machine.
+
+The archive is a ``.tar.gz`` holding ``runs-manifest.json`` (the profile and the SHA-256
+and size of every file) and the files under ``runs/<profile>/``. An import checks
+everything before it installs anything: the archive's paths (no absolute paths, ``..``,
+links or devices, by :func:`course_utils.data.archive.safe_extract`), the manifest, and
+every checksum. It extracts into a temporary folder inside the data folder and only then
+moves the files into ``runs/<profile>/``, so a failed import leaves the runs already
+there as they were. Runs of the same name are replaced; other runs are kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+import time
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from course_utils.data.archive import safe_extract
+from course_utils.data.cache import RUNS_DIRNAME, data_dir, sha256_of, shown_path
+from course_utils.data.errors import UnsafeArchiveError
+from course_utils.profiles import PROFILES
+
+MANIFEST_NAME = "runs-manifest.json"
+FORMAT = "segmentation-course runs"
+FORMAT_VERSION = 1
+_TIMEOUT_S = 60
+#: A run file's name: no folders, not hidden (``.<name>.partial`` files are saves in progress).
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+
+
+class RunsArchiveError(RuntimeError):
+    """A runs archive cannot be written, fetched, trusted or installed; nothing was installed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportedRuns:
+    """What :func:`export_runs` wrote.
+
+    Attributes:
+        path: the archive.
+        profile: the profile whose runs it holds.
+        runs: the run names, sorted.
+        files: the number of files in it (besides the manifest).
+        size_bytes: the total size of those files (before compression).
+    """
+
+    path: Path
+    profile: str
+    runs: tuple[str, ...]
+    files: int
+    size_bytes: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportedRuns:
+    """What :func:`import_runs` installed.
+
+    Attributes:
+        folder: where the runs now are (``<data_dir>/runs/<profile>``).
+        profile: their profile.
+        runs: the run names installed, sorted.
+        replaced: those of them that replaced a run of the same name.
+        files: the number of files installed.
+    """
+
+    folder: Path
+    profile: str
+    runs: tuple[str, ...]
+    replaced: tuple[str, ...]
+    files: int
+
+
+def default_archive_name(profile: str) -> str:
+    """The file name :func:`export_runs` uses when given none: ``runs-<profile>.tar.gz``."""
+    return f"runs-{profile}.tar.gz"
+
+
+def _run_name(file_name: str) -> str:
+    return PurePosixPath(file_name).stem
+
+
+def _run_files(folder: Path) -> list[Path]:
+    """The files of the saved runs in ``folder``: plain visible files, sorted."""
+    return sorted(
+        f
+        for f in folder.iterdir()
+        if f.is_file() and not f.is_symlink() and _PLAIN_NAME.match(f.name)
+    )
+
+
+def export_runs(profile: str, out: str | os.PathLike[str] | None = None) -> ExportedRuns:
+    """Pack the saved runs of one profile into a ``.tar.gz`` with a manifest of checksums.
+
+    Each file is read once, and its checksum and its bytes in the archive come from that
+    one read, so a run saved while the export runs cannot make the two disagree. The
+    archive is written under a temporary name and renamed: it is complete or absent.
+
+    Args:
+        profile: ``"quick"``, ``"default"`` or ``"full"``.
+        out: the archive to write; ``runs-<profile>.tar.gz`` in the current folder by default.
+
+    Returns:
+        What was written.
+
+    Raises:
+        RunsArchiveError: for an unknown profile, or when it has no saved runs.
+    """
+    if profile not in PROFILES:
+        raise RunsArchiveError(f"Unknown profile {profile!r}: use one of {', '.join(PROFILES)}.")
+    folder = data_dir() / RUNS_DIRNAME / profile
+    files = _run_files(folder) if folder.is_dir() else []
+    if not files:
+        raise RunsArchiveError(
+            f"No saved runs for profile {profile!r} in {shown_path(folder)}: nothing to export. "
+            "The notebooks save their trained models there; run them in this profile first "
+            f"(COURSE_PROFILE={profile}), or export another profile with --profile."
+        )
+    target = Path(out) if out is not None else Path(default_archive_name(profile))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    entries: dict[str, dict[str, Any]] = {}
+    try:
+        with tarfile.open(partial, "w:gz") as tar:
+            for path in files:
+                data = path.read_bytes()
+                arcname = f"{RUNS_DIRNAME}/{profile}/{path.name}"
+                entries[arcname] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                _add(tar, arcname, data, path.stat().st_mtime)
+            manifest = {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "profile": profile,
+                "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "files": entries,
+            }
+            text = json.dumps(manifest, indent=2) + "\n"
+            _add(tar, MANIFEST_NAME, text.encode(), time.time())
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    runs = tuple(sorted({_run_name(f.name) for f in files}))
+    size = sum(e["bytes"] for e in entries.values())
+    return ExportedRuns(target, profile, runs, len(files), size)
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
+    """Add a regular file, owned by nobody in particular (no user names leave the machine)."""
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = len(data), int(mtime), 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def _download(url: str, folder: Path) -> Path:
+    """Download ``url`` into ``folder`` with pooch's HTTP downloader; return the file."""
+    import pooch
+    import requests
+
+    name = PurePosixPath(url.split("?", 1)[0]).name or "runs.tar.gz"
+    target = folder / (name if _PLAIN_NAME.match(name) else "runs.tar.gz")
+    downloader = pooch.HTTPDownloader(progressbar=False, timeout=_TIMEOUT_S)
+    try:
+        downloader(url, str(target), None)
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as err:
+        raise RunsArchiveError(
+            f"Could not download {url}: the machine seems offline or the server is unreachable "
+            f"({type(err).__name__}). Nothing was installed. Check the address, or download "
+            "the file another way and give its path: course import-runs <file>."
+        ) from err
+    except requests.exceptions.HTTPError as err:
+        raise RunsArchiveError(
+            f"The server refused {url} ({err}). Nothing was installed. Check the address."
+        ) from err
+    except requests.exceptions.RequestException as err:
+        raise RunsArchiveError(
+            f"The download of {url} failed ({type(err).__name__}: {err}). Nothing was "
+            "installed; run the same command again."
+        ) from err
+    return target
+
+
+def _extract(archive: Path, dest: Path, shown: str) -> Path:
+    try:
+        return safe_extract(archive, dest)
+    except UnsafeArchiveError as err:
+        reason = str(err).split(". ", 1)[0].replace(f"Refusing to extract {archive.name}: ", "")
+        raise RunsArchiveError(
+            f"Refusing to import {shown}: {reason}. Nothing was installed. A runs archive "
+            "holds only plain files; do not use this one, and ask for a new export "
+            "(course export-runs)."
+        ) from err
+    except (tarfile.TarError, zipfile.BadZipFile, gzip.BadGzipFile, zlib.error, EOFError) as err:
+        raise RunsArchiveError(
+            f"{shown} is not a readable .tar.gz or .zip archive ({type(err).__name__}: {err}); "
+            "it may be truncated or not an archive at all. Nothing was installed; download it "
+            "again, or make a new one with course export-runs."
+        ) from err
+
+
+def _read_manifest(tree: Path, shown: str) -> dict[str, Any]:
+    path = tree / MANIFEST_NAME
+    if not path.is_file():
+        raise RunsArchiveError(
+            f"{shown} has no {MANIFEST_NAME}, so it was not written by course export-runs (or "
+            "was repacked since). Without the manifest its files cannot be checked: nothing "
+            "was installed. Make the archive with course export-runs."
+        )
+    try:
+        manifest = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RunsArchiveError(
+            f"The {MANIFEST_NAME} of {shown} is not valid JSON ({err}). Nothing was installed; "
+            "make the archive again with course export-runs."
+        ) from err
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise RunsArchiveError(
+            f"The {MANIFEST_NAME} of {shown} is not one course export-runs writes: {problem}. "
+            "Nothing was installed; make the archive again with course export-runs."
+        )
+    return manifest
+
+
+def _manifest_problem(manifest: Any) -> str:
+    """What is wrong with a manifest's shape, or ``""``."""
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        return f"its format is not {FORMAT!r}"
+    if manifest.get("format_version") != FORMAT_VERSION:
+        return (
+            f"format version {manifest.get('format_version')!r}, this course reads "
+            f"{FORMAT_VERSION} (update the course on one of the two machines)"
+        )
+    profile = manifest.get("profile")
+    if profile not in PROFILES:
+        return f"unknown profile {profile!r} (expected one of {', '.join(PROFILES)})"
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        return "it lists no files"
+    prefix = f"{RUNS_DIRNAME}/{profile}/"
+    for name, entry in files.items():
+        base = name[len(prefix) :] if name.startswith(prefix) else ""
+        if not _PLAIN_NAME.match(base):
+            return f"{name!r} is not a file of {prefix}"
+        sha = entry.get("sha256") if isinstance(entry, dict) else None
+        if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
+            return f"{name!r} has no SHA-256"
+    return ""
+
+
+def _verify(tree: Path, manifest: dict[str, Any], shown: str) -> None:
+    """Every file of the manifest is there with its checksum, and nothing else is."""
+    found = {
+        p.relative_to(tree).as_posix()
+        for p in tree.rglob("*")
+        if not p.is_dir() and p.parent != tree
+    }
+    listed = set(manifest["files"])
+    if found - listed:
+        extra = ", ".join(sorted(found - listed))
+        raise RunsArchiveError(
+            f"{shown} holds files its manifest does not list ({extra}). Nothing was installed; "
+            "make the archive again with course export-runs."
+        )
+    if listed - found:
+        missing = ", ".join(sorted(listed - found))
+        raise RunsArchiveError(
+            f"{shown} lacks files its manifest lists ({missing}): it is incomplete. Nothing "
+            "was installed; download it again or make a new one with course export-runs."
+        )
+    for name in sorted(listed):
+        expected = manifest["files"][name]["sha256"]
+        if sha256_of(tree / name) != expected:
+            raise RunsArchiveError(
+                f"Checksum error: {name} in {shown} does not match the SHA-256 in its manifest "
+                f"({expected[:12]}...): the archive was damaged or changed after it was "
+                "exported. Nothing was installed; download it again or make a new one with "
+                "course export-runs."
+            )
+
+
+def _install(source: Path, profile: str) -> ImportedRuns:
+    """Move the verified files into ``runs/<profile>/``; a run's scores after its model."""
+    folder = data_dir() / RUNS_DIRNAME / profile
+    folder.mkdir(parents=True, exist_ok=True)
+    files = sorted(source.iterdir(), key=lambda f: (_run_name(f.name), f.suffix == ".json"))
+    replaced = {_run_name(f.name) for f in files if (folder / f.name).exists()}
+    for f in files:
+        os.replace(f, folder / f.name)
+    runs = tuple(sorted({_run_name(f.name) for f in files}))
+    return ImportedRuns(folder, profile, runs, tuple(sorted(replaced)), len(files))
+
+
+def import_runs(source: str | os.PathLike[str]) -> ImportedRuns:
+    """Install the runs of an archive made by :func:`export_runs`, from a file or a URL.
+
+    Everything is checked in a temporary folder inside the data folder before a single
+    file is installed: the archive's paths, its manifest, and the SHA-256 of every file.
+    Only then are the files moved into ``<data_dir>/runs/<profile>/`` (the profile the
+    manifest names). A failure leaves the runs already there untouched; a run of the
+    same name as one in the archive is replaced, the others are kept.
+
+    Args:
+        source: an archive's path, or an ``http://`` / ``https://`` URL to download it from.
+
+    Returns:
+        What was installed, and where.
+
+    Raises:
+        RunsArchiveError: when the file is missing, cannot be downloaded, is not an
+            archive, holds an unsafe path, has no (valid) manifest, or a checksum does
+            not match. The message says which and what to do; nothing was installed.
+    """
+    text = os.fspath(source)
+    if not _is_url(text) and not Path(text).is_file():
+        raise RunsArchiveError(
+            f"No file {text}: give the path of an archive made by course export-runs, or "
+            "its http(s):// address."
+        )
+    work = Path(tempfile.mkdtemp(prefix=".runs-import-", dir=data_dir()))
+    try:
+        archive = _download(text, work) if _is_url(text) else Path(text)
+        tree = _extract(archive, work / "tree", text)
+        manifest = _read_manifest(tree, text)
+        _verify(tree, manifest, text)
+        profile = manifest["profile"]
+        return _install(tree / RUNS_DIRNAME / profile, profile)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
