@@ -2,6 +2,13 @@
 #   make lab    create the environment if it is missing, then open the course in JupyterLab
 #   make test   create the environment if it is missing, then run the whole test suite
 # Everything else here is a helper of those two.
+#
+# make lab options (python -m course_utils lab runs the server; as root it adds --allow-root
+# and says so; once the server answers, its last line is the address to open, token included):
+#   make lab PORT=8899       listen on port 8899 (default 8888, or the next free one)
+#   make lab REMOTE=1        open no browser and print the ssh command that reaches the server
+#                            from your own computer (a remote machine, a container)
+#   make lab IP=0.0.0.0      listen on every network interface, not only on localhost
 
 # Any Python from 3.10 to 3.13: a command, a path, or a bare version (PYTHON=3.12).
 PYTHON ?= python3
@@ -26,8 +33,9 @@ BOOTSTRAP ?= $(shell command -v python3 || echo $(PYTHON))
 env:
 	@$(BOOTSTRAP) tools/make_env.py --python $(PYTHON) --venv $(VENV)
 
+# JupyterLab on the notebooks; PORT, REMOTE and IP: see the top of this file.
 lab: env
-	$(BIN)/jupyter lab notebooks/
+	@$(BIN)/python -m course_utils lab notebooks $(if $(PORT),--port $(PORT)) $(if $(IP),--ip $(IP)) $(if $(filter-out 0 no false,$(REMOTE)),--remote)
 
 lint: env
 	$(BIN)/ruff check .

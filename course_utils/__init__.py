@@ -21,10 +21,13 @@ Parts:
     exercises: the checkers of the notebooks' exercises.
     training: the common training recipe of Part 3 and warm starts.
     runs: saved models and scores, shared between notebooks.
+    runs_archive: trained runs packed into one archive with checksums, and installed again.
     env: :func:`setup` and the :class:`Env` it returns.
     profiles: the ``quick`` / ``default`` / ``full`` profiles.
     slides: notebooks as slide decks.
     notebook_rules: what the repository keeps in a course notebook.
+    readiness: ``course check --class``, whether a machine is ready for a class.
+    lab: ``course lab`` (``make lab``), JupyterLab as root or on a remote machine.
     cli: the ``course`` command.
 """
 
@@ -49,11 +52,14 @@ __all__ = [
     "exercises",
     "training",
     "runs",
+    "runs_archive",
     "seed_record",
     "env",
     "profiles",
     "slides",
     "notebook_rules",
+    "readiness",
+    "lab",
     "cli",
 ]
 
@@ -66,13 +72,16 @@ if TYPE_CHECKING:
         data,
         env,
         exercises,
+        lab,
         metrics,
         models,
         notebook_rules,
         ops,
         palettes,
         profiles,
+        readiness,
         runs,
+        runs_archive,
         seed_record,
         slides,
         training,

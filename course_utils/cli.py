@@ -1,8 +1,14 @@
 """Command line for teachers and learners: ``python -m course_utils`` or ``course``.
 
 course check                         environment: versions, devices, profile, data folder
+course check --class                 before a class: Python, TensorFlow, course datasets, disk;
+                                     the last line says what to run if something is missing
+course fetch --course                the datasets the notebooks use, size printed first
 course fetch camvid isbi2012         download datasets ahead of time (before going offline)
 course fetch --all
+course lab [--port 8899] [--remote]  JupyterLab on the notebooks (what `make lab` runs)
+course export-runs --profile default pack data/runs/default/ with SHA-256s into one archive
+course import-runs FILE|URL          verify such an archive, then install its runs
 course cache                         datasets, trained runs and rejected files, with sizes
 course cache --clear-rejected        delete the files that failed their checksum
 course run-notebooks --profile default
@@ -38,6 +44,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from course_utils.data import DatasetError, data_dir, mirror_dir
     from course_utils.env import setup
 
+    if args.for_class:
+        return _check_class()
     setup(profile=args.profile)
     print(f"data folder: {data_dir()}")
     try:
@@ -49,14 +57,74 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_class() -> int:
+    from course_utils import readiness
+    from course_utils.data.cache import data_dir, shown_path
+
+    print(f"Pre-class check (data folder: {shown_path(data_dir())})", flush=True)
+    findings = []
+    for check in readiness.CHECKS:  # one at a time: importing TensorFlow takes a while
+        finding = check()
+        findings.append(finding)
+        state = "ok" if finding.ok else "TO FIX"
+        print(f"  {state:<7} {finding.what + ':':<10} {finding.detail}", flush=True)
+    print(readiness.verdict(findings))
+    return 0 if all(f.ok for f in findings) else 1
+
+
+def _fetch_course() -> int:
+    from course_utils.data.course_datasets import (
+        COURSE_DATASETS,
+        course_status,
+        download_size,
+        fetch_course,
+    )
+
+    sizes = ", ".join(f"{n} {_human(download_size(n))}" for n in COURSE_DATASETS)
+    total = sum(download_size(n) for n in COURSE_DATASETS)
+    todo = sum(s.bytes_to_fetch for s in course_status())
+    print(
+        f"The course datasets: {sizes}; {_human(total)} in all, "
+        f"{_human(todo)} of it still to download.",
+        flush=True,
+    )
+    failed = 0
+    for outcome in fetch_course():
+        if outcome.fetched is None:
+            failed += 1
+            print(f"{outcome.name}: FAILED: {outcome.error}", file=sys.stderr)
+        elif outcome.fetched != outcome.name:
+            reason = outcome.error.split(". ", 1)[0].rstrip(".")
+            print(
+                f"{outcome.name}: its official files could not be fetched ({reason}); "
+                f"fetched the copy that stands in for it, {outcome.fetched}, into "
+                f"{outcome.path} (the notebooks use it and say so)."
+            )
+        else:
+            print(f"{outcome.name}: ready in {outcome.path}")
+    if failed:
+        print(f"{failed} course dataset(s) could not be fetched: see above.", file=sys.stderr)
+        return 1
+    print("All course datasets are in the data folder: the notebooks can run offline.")
+    return 0
+
+
 def _cmd_fetch(args: argparse.Namespace) -> int:
     from course_utils.data import DatasetError, datasets, fetch
     from course_utils.data.catalog import SOURCES
 
+    if args.course and (args.all or args.names):
+        print("Give dataset names, --course or --all, not several of them.", file=sys.stderr)
+        return 2
+    if args.course:
+        return _fetch_course()
     names = [n for n in datasets() if n in SOURCES and not SOURCES[n].mirror_only]
     names = names if args.all else args.names
     if not names:
-        print("Name datasets to fetch, or --all. Known: " + ", ".join(datasets()))
+        print(
+            "Name datasets to fetch, --course (those the notebooks use) or --all. Known: "
+            + ", ".join(datasets())
+        )
         return 2
     failed = 0
     for name in names:
@@ -111,6 +179,50 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         print("  to delete them: python -m course_utils cache --clear-rejected")
         total += size
     print(f"total {_human(total)}")
+    return 0
+
+
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from course_utils import lab
+
+    return lab.launch(args.folder, port=args.port, ip=args.ip, remote=args.remote)
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" if count == 1 else f"{count} runs"
+
+
+def _cmd_export_runs(args: argparse.Namespace) -> int:
+    from course_utils.runs_archive import RunsArchiveError, export_runs
+
+    try:
+        done = export_runs(args.profile, args.out)
+    except RunsArchiveError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(
+        f"{done.path}: {_runs(len(done.runs))} of profile {done.profile} "
+        f"({done.files} files, {_human(done.size_bytes)}, SHA-256 of each in its manifest): "
+        + ", ".join(done.runs)
+    )
+    print(f"On another machine: course import-runs {done.path.name} (a file or its URL)")
+    return 0
+
+
+def _cmd_import_runs(args: argparse.Namespace) -> int:
+    from course_utils.data.cache import shown_path
+    from course_utils.runs_archive import RunsArchiveError, import_runs
+
+    try:
+        done = import_runs(args.source)
+    except RunsArchiveError as err:
+        print(err, file=sys.stderr)
+        return 1
+    replaced = f" (replaced: {', '.join(done.replaced)})" if done.replaced else ""
+    print(
+        f"Checked every SHA-256 and installed {_runs(len(done.runs))} of profile {done.profile} "
+        f"into {shown_path(done.folder)}{replaced}: " + ", ".join(done.runs)
+    )
     return 0
 
 
@@ -260,12 +372,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="print versions, devices, profile and data folder")
     p.add_argument("--profile", default=None)
+    p.add_argument(
+        "--class",
+        dest="for_class",
+        action="store_true",
+        help="before a class: Python, TensorFlow/Keras, course datasets, disk space; "
+        "the last line says what to fix",
+    )
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("fetch", help="download datasets ahead of time")
     p.add_argument("names", nargs="*")
     p.add_argument("--all", action="store_true", help="every dataset with a public URL")
+    p.add_argument(
+        "--course", action="store_true", help="the datasets the notebooks use (size printed first)"
+    )
     p.set_defaults(func=_cmd_fetch)
+
+    p = sub.add_parser("lab", help="open the notebooks in JupyterLab (what `make lab` runs)")
+    p.add_argument("folder", nargs="?", default="notebooks")
+    p.add_argument("--port", type=int, default=None, help="default: 8888, or the next free one")
+    p.add_argument("--ip", default=None, help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument(
+        "--remote", action="store_true", help="open no browser; say how to reach the server"
+    )
+    p.set_defaults(func=_cmd_lab)
+
+    p = sub.add_parser("export-runs", help="pack one profile's trained runs into an archive")
+    p.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES, type=str.lower)
+    p.add_argument("--out", default=None, help="default: build/runs-<profile>.tar.gz")
+    p.set_defaults(func=_cmd_export_runs)
+
+    p = sub.add_parser("import-runs", help="verify and install an archive of export-runs")
+    p.add_argument("source", metavar="FILE|URL")
+    p.set_defaults(func=_cmd_import_runs)
 
     p = sub.add_parser("cache", help="list cached datasets, trained runs and rejected files")
     p.add_argument(

@@ -83,9 +83,10 @@ class ImportedRuns:
     files: int
 
 
-def default_archive_name(profile: str) -> str:
-    """The file name :func:`export_runs` uses when given none: ``runs-<profile>.tar.gz``."""
-    return f"runs-{profile}.tar.gz"
+def default_archive_path(profile: str) -> Path:
+    """Where :func:`export_runs` writes when told nothing: ``build/runs-<profile>.tar.gz``
+    (``build/`` is not committed, so a large archive never lands in the repository)."""
+    return Path("build") / f"runs-{profile}.tar.gz"
 
 
 def _run_name(file_name: str) -> str:
@@ -110,7 +111,7 @@ def export_runs(profile: str, out: str | os.PathLike[str] | None = None) -> Expo
 
     Args:
         profile: ``"quick"``, ``"default"`` or ``"full"``.
-        out: the archive to write; ``runs-<profile>.tar.gz`` in the current folder by default.
+        out: the archive to write; :func:`default_archive_path` by default.
 
     Returns:
         What was written.
@@ -128,7 +129,7 @@ def export_runs(profile: str, out: str | os.PathLike[str] | None = None) -> Expo
             "The notebooks save their trained models there; run them in this profile first "
             f"(COURSE_PROFILE={profile}), or export another profile with --profile."
         )
-    target = Path(out) if out is not None else Path(default_archive_name(profile))
+    target = Path(out) if out is not None else default_archive_path(profile)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     entries: dict[str, dict[str, Any]] = {}

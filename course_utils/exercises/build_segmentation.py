@@ -216,7 +216,7 @@ def check_segnet_decoder_stage(func: Callable[[Any, Any, Any, int], Any]) -> Fee
     """
     import keras
 
-    from course_utils.models.layers import MaxPoolWithArgmax
+    from course_utils.models import MaxPoolWithArgmax
 
     def stage(like: Any, filters: int) -> Any:
         return func(*MaxPoolWithArgmax()(like), like, filters)

@@ -1,0 +1,237 @@
+"""``course export-runs`` / ``course import-runs``: trained runs shared as one verified archive."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from course_utils import cli
+from course_utils.runs_archive import (
+    MANIFEST_NAME,
+    RunsArchiveError,
+    export_runs,
+    import_runs,
+)
+
+RUNS = {
+    "unet.keras": b"model bytes " * 500,
+    "unet.json": b'{"val_miou": 0.41}\n',
+    "fcn8s.keras": b"another model " * 300,
+    "fcn8s.json": b'{"val_miou": 0.38}\n',
+}
+
+
+def _save_runs(data: Path, profile: str, files: dict[str, bytes]) -> Path:
+    folder = data / "runs" / profile
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    return folder
+
+
+def _exported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str = "quick") -> Path:
+    """An archive exported from another machine's data folder."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "teacher"))
+    folder = _save_runs(tmp_path / "teacher", profile, RUNS)
+    (folder / ".segnet.partial.keras").write_bytes(b"a save in progress")
+    archive = export_runs(profile, tmp_path / "share" / f"runs-{profile}.tar.gz").path
+    return archive
+
+
+def _repack(archive: Path, out: Path, change) -> Path:
+    """Copy an archive member by member; ``change(info, data)`` returns what to write or None."""
+    with tarfile.open(archive) as src, tarfile.open(out, "w:gz") as dst:
+        for info in src.getmembers():
+            data = src.extractfile(info).read()
+            for new_info, new_data in change(info, data) or []:
+                dst.addfile(new_info, io.BytesIO(new_data) if new_data is not None else None)
+    return out
+
+
+def _member(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    return info, data
+
+
+def _use_learner_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "learner"
+    monkeypatch.setenv("COURSE_DATA_DIR", str(data))
+    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
+    return data
+
+
+def test_round_trip_into_an_empty_data_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "teacher"))
+    _save_runs(tmp_path / "teacher", "quick", RUNS)
+    (tmp_path / "teacher" / "runs" / "quick" / ".segnet.partial.keras").write_bytes(b"half")
+    out = tmp_path / "share" / "runs-quick.tar.gz"
+    assert cli.main(["export-runs", "--profile", "quick", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 runs of profile quick (4 files" in printed and "fcn8s, unet" in printed
+    assert "course import-runs runs-quick.tar.gz" in printed
+    with tarfile.open(out) as tar:
+        names = sorted(tar.getnames())
+        manifest = json.loads(tar.extractfile(MANIFEST_NAME).read())
+    assert names == sorted([MANIFEST_NAME] + [f"runs/quick/{n}" for n in RUNS])
+    assert manifest["profile"] == "quick" and len(manifest["files"]) == 4
+    assert all(len(e["sha256"]) == 64 for e in manifest["files"].values())
+
+    learner = _use_learner_dir(tmp_path, monkeypatch)
+    assert not learner.exists()
+    assert cli.main(["import-runs", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "installed 2 runs of profile quick" in printed and "replaced" not in printed
+    folder = learner / "runs" / "quick"
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == RUNS
+    assert sorted(p.name for p in learner.iterdir()) == ["runs"], "no temporary folder left"
+
+    from course_utils.runs import has_run
+
+    assert has_run("unet", "quick") and has_run("fcn8s", "quick")
+
+
+def test_import_keeps_other_runs_and_replaces_same_names(tmp_path, monkeypatch, capsys):
+    archive = _exported(tmp_path, monkeypatch)
+    learner = _use_learner_dir(tmp_path, monkeypatch)
+    folder = _save_runs(
+        learner, "quick", {"unet.keras": b"old", "unet.json": b"{}", "own.json": b"1"}
+    )
+    assert cli.main(["import-runs", str(archive)]) == 0
+    assert "(replaced: unet)" in capsys.readouterr().out
+    assert (folder / "unet.keras").read_bytes() == RUNS["unet.keras"]
+    assert (folder / "own.json").read_bytes() == b"1"
+
+
+def test_a_tampered_file_fails_its_checksum_and_nothing_is_installed(tmp_path, monkeypatch, capsys):
+    archive = _exported(tmp_path, monkeypatch)
+
+    def tamper(info, data):
+        if info.name == "runs/quick/unet.keras":
+            data = data.replace(b"model", b"MODEL", 1)
+        return [_member(info.name, data)]
+
+    bad = _repack(archive, tmp_path / "tampered.tar.gz", tamper)
+    learner = _use_learner_dir(tmp_path, monkeypatch)
+    folder = _save_runs(learner, "quick", {"unet.keras": b"mine", "unet.json": b"{}"})
+    assert cli.main(["import-runs", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "Checksum error: runs/quick/unet.keras" in err and "Nothing was installed" in err
+    assert (folder / "unet.keras").read_bytes() == b"mine", "the existing run is untouched"
+    assert sorted(p.name for p in folder.iterdir()) == ["unet.json", "unet.keras"]
+    assert sorted(p.name for p in learner.iterdir()) == ["runs"], "no temporary folder left"
+
+
+@pytest.mark.parametrize(
+    ("member", "kind", "message"),
+    [
+        ("../escape.keras", tarfile.REGTYPE, "outside the target folder"),
+        ("/nonexistent-course-dir/absolute.keras", tarfile.REGTYPE, "absolute path"),
+        ("runs/quick/link.keras", tarfile.SYMTYPE, "is a link"),
+    ],
+)
+def test_hostile_paths_are_refused(tmp_path, monkeypatch, member, kind, message):
+    archive = _exported(tmp_path, monkeypatch)
+
+    def add_hostile(info, data):
+        keep = [_member(info.name, data)]
+        if info.name == MANIFEST_NAME:
+            hostile = tarfile.TarInfo(member)
+            hostile.type = kind
+            if kind == tarfile.SYMTYPE:
+                hostile.linkname = "/etc/passwd"
+                return [*keep, (hostile, None)]
+            hostile.size = 4
+            return [*keep, (hostile, b"evil")]
+        return keep
+
+    bad = _repack(archive, tmp_path / "hostile.tar.gz", add_hostile)
+    learner = _use_learner_dir(tmp_path, monkeypatch)
+    with pytest.raises(RunsArchiveError, match=message) as caught:
+        import_runs(bad)
+    assert "Refusing to import" in str(caught.value) and "Nothing was installed" in str(
+        caught.value
+    )
+    assert not (learner / "runs" / "quick").exists()
+    assert not (tmp_path / "escape.keras").exists() and not Path("/nonexistent-course-dir").exists()
+
+
+def test_an_extra_file_the_manifest_does_not_list_is_refused(tmp_path, monkeypatch):
+    archive = _exported(tmp_path, monkeypatch)
+
+    def smuggle(info, data):
+        keep = [_member(info.name, data)]
+        return (
+            [*keep, _member("runs/quick/extra.keras", b"x")] if info.name == MANIFEST_NAME else keep
+        )
+
+    bad = _repack(archive, tmp_path / "extra.tar.gz", smuggle)
+    _use_learner_dir(tmp_path, monkeypatch)
+    with pytest.raises(RunsArchiveError, match=r"does not list \(runs/quick/extra.keras\)"):
+        import_runs(bad)
+
+
+def test_a_missing_manifest_says_so(tmp_path, monkeypatch, capsys):
+    archive = _exported(tmp_path, monkeypatch)
+    bad = _repack(
+        archive,
+        tmp_path / "no-manifest.tar.gz",
+        lambda info, data: None if info.name == MANIFEST_NAME else [_member(info.name, data)],
+    )
+    learner = _use_learner_dir(tmp_path, monkeypatch)
+    assert cli.main(["import-runs", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"has no {MANIFEST_NAME}" in err and "course export-runs" in err
+    assert not (learner / "runs").exists()
+
+
+def test_not_an_archive_and_no_file(tmp_path, monkeypatch):
+    _use_learner_dir(tmp_path, monkeypatch)
+    page = tmp_path / "runs.tar.gz"
+    page.write_text("<html>404 Not Found</html>")
+    with pytest.raises(RunsArchiveError, match="not a readable .tar.gz or .zip archive"):
+        import_runs(page)
+    with pytest.raises(RunsArchiveError, match="No file"):
+        import_runs(tmp_path / "absent.tar.gz")
+
+
+def test_import_from_a_url(tmp_path, monkeypatch, local_server, capsys):
+    archive = _exported(tmp_path, monkeypatch, profile="default")
+    (local_server.root / archive.name).write_bytes(archive.read_bytes())
+    learner = _use_learner_dir(tmp_path, monkeypatch)
+    assert cli.main(["import-runs", local_server.url + archive.name]) == 0
+    assert "installed 2 runs of profile default" in capsys.readouterr().out
+    assert local_server.requests == [archive.name]
+    assert {p.name: p.read_bytes() for p in (learner / "runs" / "default").iterdir()} == RUNS
+
+    assert cli.main(["import-runs", local_server.url + "missing.tar.gz"]) == 1
+    assert "The server refused" in capsys.readouterr().err
+
+
+def test_an_unreachable_url_says_so(tmp_path, monkeypatch, closed_port_url):
+    _use_learner_dir(tmp_path, monkeypatch)
+    with pytest.raises(RunsArchiveError, match="offline or the server is unreachable"):
+        import_runs(closed_port_url + "runs-default.tar.gz")
+
+
+def test_export_without_runs_says_what_to_do(empty_data_dir, capsys):
+    assert cli.main(["export-runs", "--profile", "full"]) == 1
+    err = capsys.readouterr().err
+    assert "No saved runs for profile 'full'" in err and "COURSE_PROFILE=full" in err
+
+
+def test_export_writes_into_build_by_default(tmp_path, monkeypatch, capsys):
+    """build/ is not committed: a 100 MB archive never lands in the repository by accident."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "teacher"))
+    _save_runs(tmp_path / "teacher", "default", RUNS)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["export-runs"]) == 0
+    assert capsys.readouterr().out.startswith(
+        "build/runs-default.tar.gz: 2 runs of profile default"
+    )
+    assert (tmp_path / "build" / "runs-default.tar.gz").is_file()
+    assert not list((tmp_path / "build").glob(".*partial")), "no temporary file left"
