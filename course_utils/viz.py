@@ -125,7 +125,10 @@ def error_legend_handles(ignore_index: int | None = None) -> list[Any]:
     from matplotlib.patches import Patch
 
     kinds = ["right", "wrong"] + (["ignored"] if ignore_index is not None else [])
-    return [Patch(color=np.asarray(ERROR_COLORS[k]) / 255.0, label=ERROR_LABELS[k]) for k in kinds]
+    return [
+        Patch(color=tuple(c / 255.0 for c in ERROR_COLORS[k]), label=ERROR_LABELS[k])  # type: ignore[arg-type]
+        for k in kinds
+    ]
 
 
 def show_predictions(
@@ -313,7 +316,8 @@ def show_feature_maps(
             image = ax.imshow(fmap[..., i], **scale)
             ax.set_title(f"#{i}", fontsize=7)
     fig.tight_layout()
-    fig.colorbar(image, ax=axes, fraction=0.02, pad=0.02)
+    if image is not None:
+        fig.colorbar(image, ax=axes, fraction=0.02, pad=0.02)
     return fig
 
 

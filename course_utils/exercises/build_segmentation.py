@@ -29,7 +29,7 @@ from course_utils.exercises._keras import (
 Shape = tuple[int, ...]
 Rule = tuple[bool, str, str]
 """``(failed, message, hint)``: one property of an answer."""
-Case = tuple[list[Shape], tuple[Any, ...], str, Shape, list[tuple[Any, str]]]
+Case = tuple[Sequence[Shape], tuple[Any, ...], str, Shape, Sequence[tuple[Any, str]]]
 """Input shapes, other arguments, the case in words, the output shape (no batch axis), and
 probes for a failed build: ``(other input shapes on which it builds, hint)``, or
 ``(a text of the error, hint)``."""
@@ -82,16 +82,16 @@ def _check(
                 hint = ("The maps differ in height and width: crop or up-sample one of them "
                         "to the other's size before joining them.")  # fmt: skip
             return Feedback(False, f"with {where}, {error.rstrip('.')}.", hint)
-        got, want = _shape(model), (None, *want)
-        if got != want:
-            hint = hints[0] if got[:-1] == want[:-1] else hints[1]
-            return Feedback(False, f"with {where}, your output is {got}; want {want}.", hint)
+        got, wanted = _shape(model), (None, *want)
+        if got != wanted:
+            hint = hints[0] if got[:-1] == wanted[:-1] else hints[1]
+            return Feedback(False, f"with {where}, your output is {got}; want {wanted}.", hint)
         arrays = [_random((2, *shape), seed) for seed, shape in enumerate(shapes, start=1)]
         problem = _first(rules(model, arrays, *extra))
         if problem is not None:
             return problem
         first = first or (model, arrays)
-    if learn is not None:
+    if learn is not None and first is not None:
         model, arrays = first
         target = _random(_predict(model, *arrays).shape, seed=5)
         with warnings.catch_warnings():  # Keras' "no trainable weights" becomes the hint
@@ -219,9 +219,11 @@ def check_segnet_decoder_stage(func: Callable[[Any, Any, Any, int], Any]) -> Fee
     from course_utils.models import MaxPoolWithArgmax
 
     def stage(like: Any, filters: int) -> Any:
-        return func(*MaxPoolWithArgmax()(like), like, filters)
+        pool: Any = MaxPoolWithArgmax()
+        pooled, indices = pool(like)
+        return func(pooled, indices, like, filters)
 
-    cases = [
+    cases: list[Case] = [
         ([(h, w, c)], (f,), f"like {(h, w, c)} (pooled to {h // 2}x{w // 2}) and filters={f}",
          (h, w, f), []) for (h, w, c), f in [((8, 8, 16), 8), ((6, 10, 4), 6)]
     ]  # fmt: skip
@@ -340,7 +342,7 @@ def check_image_pooling_branch(func: Callable[[Any, int], Any]) -> Feedback:
     ]
 
     def rules(model: Any, arrays: list[np.ndarray], filters: int) -> Iterator[Rule]:
-        out = _predict(model, arrays[0] + np.float32([1, -1]).reshape(2, 1, 1, 1))
+        out = _predict(model, arrays[0] + np.array([1, -1], np.float32).reshape(2, 1, 1, 1))
         yield ((out.max(axis=(1, 2)) - out.min(axis=(1, 2))).max() > 1e-5,
                "your output varies over the image.",
                "The branch sees the whole image: average it first, so every position gets the "
