@@ -158,7 +158,9 @@ def setup(
     Reads the profile from ``profile`` or ``$COURSE_PROFILE``; seeds Python,
     NumPy and TensorFlow; turns on GPU memory growth; picks a distribution
     strategy (``MirroredStrategy`` with several GPUs, the default one otherwise)
-    and a precision policy; keeps TensorFlow's C++ log lines out of the output.
+    and a precision policy; keeps TensorFlow's C++ log lines out of the output; gives
+    matplotlib a Korean fallback font, so figures can carry Hangul labels
+    (:func:`course_utils._fonts.use_korean_fallback`).
 
     Args:
         profile: ``"quick"``, ``"default"`` or ``"full"``; ``None`` reads ``$COURSE_PROFILE``.
@@ -220,6 +222,11 @@ def setup(
     _reset_global_seed_generator()
     if deterministic:
         tf.config.experimental.enable_op_determinism()
+
+    # Hangul in figures (the course's material is Korean): a Korean font after the default one.
+    from course_utils._fonts import use_korean_fallback
+
+    use_korean_fallback()
 
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     env = Env(

@@ -3,6 +3,7 @@
 Public API::
 
     fetch(name) -> Path                     # download (or copy from the mirror), verify, cache
+    download_size(name) -> int              # bytes fetch(name) downloads; COURSE_DATASETS
     load(name, split, image_size, batch_size, augment) -> tf.data.Dataset
     arrays(name, split, image_size, limit) -> Arrays (NumPy, for plots and metrics)
     info(name) -> DatasetInfo               # classes, colours, void id, split sizes, credits
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from course_utils.data.cache import cached, data_dir, mirror_dir, shown_path
 from course_utils.data.catalog import CATALOG, DatasetInfo
+from course_utils.data.course_datasets import COURSE_DATASETS, download_size
 from course_utils.data.download import fetch
 from course_utils.data.errors import (
     ChecksumError,
@@ -32,6 +34,7 @@ from course_utils.data.validate import check_image, check_mask, read_image, read
 from course_utils.data.weight_map import border_weight_map
 
 __all__ = [
+    "COURSE_DATASETS",
     "Augment",
     "ChecksumError",
     "DataValidationError",
@@ -48,6 +51,7 @@ __all__ = [
     "check_mask",
     "data_dir",
     "datasets",
+    "download_size",
     "fetch",
     "info",
     "instance_map",
