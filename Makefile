@@ -22,7 +22,7 @@ PYTHONS ?= 3.10 3.13
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: lab test env lint typecheck browser test-pythons lock notebooks-default slides clean-env
+.PHONY: lab test env lint typecheck browser test-pythons lock notebooks-default slides student clean-env
 
 # Creates $(VENV) when it is missing or has another Python than $(PYTHON), and installs
 # through the lock when pyproject.toml or requirements/constraints.txt changed; otherwise
@@ -82,6 +82,12 @@ lock: env
 
 slides: env
 	$(BIN)/python -m course_utils slides --out build/slides
+
+# The student edition in build/student/: every notebook without its exercise solutions (the
+# cells tagged `solution`; text after a solution block stays) and without the exercises'
+# stored feedback. tests/test_student_edition.py builds it into a tmp folder in `make test`.
+student: env
+	$(BIN)/python tools/student_edition.py --out build/student
 
 notebooks-default: env
 	$(BIN)/python -m course_utils run-notebooks --profile default

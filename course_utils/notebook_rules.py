@@ -7,8 +7,10 @@
 The rules: a kernelspec in the metadata; execution counts 1..N, top to bottom, and
 each result numbered like its cell; no saved widget state or widget views (they are
 large and show nothing without a live kernel); no execution timestamps in cell metadata
-(they change on every run and say nothing); no stored error output; a file under
-:data:`MAX_BYTES`.
+(they change on every run and say nothing); no stored error output; every hidden exercise
+solution (a Markdown cell that starts with :data:`SOLUTION_START`) tagged
+:data:`SOLUTION_TAG`, and no other cell (the student edition, ``tools/student_edition.py``,
+removes the solutions by that tag); a file under :data:`MAX_BYTES`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ TIMING_KEY = "execution"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 #: File names of the course notebooks, in course order: ``NN_topic.ipynb``.
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+#: How a hidden exercise solution starts: a collapsed ``<details>`` block in a Markdown cell.
+SOLUTION_START = "<details><summary><b>Solution</b>"
+#: The cell tag of those cells (``metadata.tags``).
+SOLUTION_TAG = "solution"
 
 Notebook = dict[str, Any]
 
@@ -49,11 +55,93 @@ def _code_cells(nb: Notebook) -> list[dict[str, Any]]:
     return [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
 
 
+def is_solution(cell: dict[str, Any]) -> bool:
+    """Whether a cell is a hidden exercise solution: Markdown that starts with
+    :data:`SOLUTION_START` (after blank lines or spaces, if any)."""
+    return cell.get("cell_type") == "markdown" and _source(cell).lstrip().startswith(SOLUTION_START)
+
+
+def _source(cell: dict[str, Any]) -> str:
+    return "".join(cell.get("source", ""))
+
+
+def _tags(cell: dict[str, Any]) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def tag_solutions(nb: Notebook) -> int:
+    """Tag every solution cell :data:`SOLUTION_TAG` and untag every other cell, in place.
+
+    Only ``metadata.tags`` changes: the tag is appended to a cell's tags (``tags`` is
+    created, in key order when the metadata's keys are sorted, as nbformat writes them)
+    or removed from them (``tags`` is dropped when nothing is left). Idempotent.
+
+    Args:
+        nb: a notebook as a dict.
+
+    Returns:
+        How many cells changed.
+    """
+    changed = 0
+    for cell in nb.get("cells", []):
+        tags = _tags(cell)
+        wanted = is_solution(cell)
+        if wanted == (SOLUTION_TAG in tags):
+            continue
+        meta = cell.setdefault("metadata", {})
+        tags = [*tags, SOLUTION_TAG] if wanted else [t for t in tags if t != SOLUTION_TAG]
+        if not tags:
+            meta.pop("tags", None)
+        else:
+            was_sorted = list(meta) == sorted(meta)
+            meta["tags"] = tags
+            if was_sorted:
+                ordered = {key: meta.pop(key) for key in sorted(meta)}
+                meta.update(ordered)
+        changed += 1
+    return changed
+
+
+def solution_tag_problems(nb: Notebook, name: str = "notebook") -> list[str]:
+    """Solution cells without the :data:`SOLUTION_TAG` tag, and other cells with it.
+
+    Also reports a solution block that does not start its Markdown cell: the tag (and
+    so the student edition) would miss it.
+
+    Args:
+        nb: the notebook as a dict.
+        name: how to name the notebook in the messages (its file name).
+
+    Returns:
+        One message per problem, saying what to do (empty when the tags are right).
+    """
+    found = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        tagged = SOLUTION_TAG in _tags(cell)
+        if is_solution(cell) and not tagged:
+            found.append(
+                f"{name}: cell {index} is an exercise solution without the "
+                f"{SOLUTION_TAG!r} tag (run python tools/tag_solutions.py)"
+            )
+        elif tagged and not is_solution(cell):
+            found.append(
+                f"{name}: cell {index} is tagged {SOLUTION_TAG!r} but does not start with "
+                f"{SOLUTION_START!r} (run python tools/tag_solutions.py)"
+            )
+        if SOLUTION_START in _source(cell) and not is_solution(cell):
+            found.append(
+                f"{name}: cell {index} has a solution block after other text; give the "
+                "solution a Markdown cell of its own, starting with the block"
+            )
+    return found
+
+
 def clean(nb: Notebook) -> Notebook:
     """Apply every rule that can be applied without running anything, in place.
 
-    Drops saved widget state, widget views and execution timestamps, and numbers the code cells 1..N
-    top to bottom (their results too), as after a "Restart and Run All".
+    Drops saved widget state, widget views and execution timestamps, numbers the code cells 1..N
+    top to bottom (their results too), as after a "Restart and Run All", and tags the
+    exercise solutions (:func:`tag_solutions`).
 
     Args:
         nb: a notebook as a dict (``nbformat`` notebooks are dicts too).
@@ -64,6 +152,7 @@ def clean(nb: Notebook) -> Notebook:
     nb.get("metadata", {}).pop(WIDGET_STATE_KEY, None)
     for cell in nb.get("cells", []):
         cell.get("metadata", {}).pop(TIMING_KEY, None)
+    tag_solutions(nb)
     for count, cell in enumerate(_code_cells(nb), 1):
         cell["execution_count"] = count
         for out in cell.get("outputs", []):
@@ -110,6 +199,7 @@ def problems(nb: Notebook, name: str = "notebook") -> list[str]:
                 found.append(f"{name}: stored error output ({out.get('ename')})")
             if WIDGET_VIEW_MIME in out.get("data", {}):
                 found.append(f"{name}: stored widget view (strip it)")
+    found += solution_tag_problems(nb, name)
     return found
 
 

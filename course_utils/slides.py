@@ -54,6 +54,9 @@ ASSET_PACKAGES: dict[str, AssetPackage] = {
 }
 
 TEMPLATE_DIR = Path(__file__).parent / "slides_template"
+#: The "Open in Colab" badge line of a notebook's first cell (tools/notebook_links.py): its
+#: image is on the network, so the decks, which work offline, leave it out.
+COLAB_BADGE = re.compile(r"^\[!\[Open in Colab\]\([^)]*\)\]\([^)]*\)[ \t]*\n*", re.M)
 
 
 def slide_type(cell: dict[str, Any]) -> str:
@@ -175,6 +178,14 @@ def copy_assets(out: Path) -> list[Path]:
     return folders
 
 
+def _without_colab_badge(nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """nbconvert preprocessor: every Markdown cell without its Colab badge line."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = COLAB_BADGE.sub("", cell.source)
+    return nb, resources
+
+
 def _record_hash(data: bytes) -> str:
     """A file's SHA-256 as a wheel's RECORD writes it (URL-safe base64, no padding)."""
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
@@ -200,6 +211,7 @@ def build_decks(notebooks: Iterable[Path], out: Path) -> list[Path]:
     config.SlidesExporter.reveal_theme = "white"
     config.SlidesExporter.mathjax_url = "mathjax/tex-svg.js"
     exporter = SlidesExporter(config=config)
+    exporter.register_preprocessor(_without_colab_badge, enabled=True)
     decks = []
     for path in sorted(Path(p) for p in notebooks):
         body, _ = exporter.from_filename(str(path))

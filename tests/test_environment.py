@@ -104,7 +104,7 @@ def test_environment_yml_installs_through_the_same_lock():
     python = next(d for d in conda if d.startswith("python"))
     assert f"{python.split('=')[1]}.0" in SpecifierSet(PROJECT["requires-python"])
     assert sorted(conda) == sorted([python, "pip"]), "conda brings Python and pip, nothing else"
-    assert pip == [["-c requirements/constraints.txt", "-e ."]]
+    assert pip == [["-c requirements/constraints.txt", "-e .[lab]"]]
 
 
 def test_the_makefile_sets_up_through_the_script_and_checks_types():

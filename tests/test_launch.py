@@ -45,4 +45,4 @@ def test_readme_launch_links_use_the_repository_and_binder_has_its_environment()
     assert f"mybinder.org/v2/gh/{slug}/HEAD" in readme
     assert f"colab.research.google.com/github/{slug}/blob/main/notebooks/00_setup.ipynb" in readme
     env = (ROOT / "environment.yml").read_text()
-    assert re.search(r"^\s*- -e \.\s*$", env, re.M), "Binder installs the course"
+    assert re.search(r"^\s*- -e \.\[lab\]\s*$", env, re.M), "Binder installs .[lab]"

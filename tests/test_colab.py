@@ -1,0 +1,182 @@
+"""Colab: the notebooks install the released course with only its run-time packages.
+
+Every notebook's install cell and "Open in Colab" badge are the ones tools/notebook_links.py
+writes from pyproject.toml (the release tag and the repository), and the ``colab`` extra
+covers every third-party import of the notebooks and of ``course_utils`` at run time.
+tests/test_colab_install.py installs it on Python 3.12 for real.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import re
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+import course_utils
+from course_utils import notebook_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = notebook_rules.notebook_paths(ROOT / "notebooks")
+#: ``course_utils`` modules that only the maintainers' and the local set-up's commands use
+#: (``course lab``, ``course slides``, ``course run-notebooks``): not needed on Colab.
+TOOLING_MODULES = {"cli", "lab", "slides"}
+#: Never part of a Colab install: Colab's own server and kernel (upgrading them breaks its
+#: runtime), the notebook tooling, and the test tools.
+NOT_FOR_COLAB = {
+    "jupyterlab", "notebook", "jupyter-server", "ipykernel", "nbclient", "nbconvert", "nbval",
+    "pytest", "playwright", "ruff", "mypy", "pre-commit", "sphinx",
+}  # fmt: skip
+
+_spec = importlib.util.spec_from_file_location(
+    "notebook_links", ROOT / "tools" / "notebook_links.py"
+)
+notebook_links = importlib.util.module_from_spec(_spec)
+sys.modules["notebook_links"] = notebook_links  # its dataclass looks itself up there
+_spec.loader.exec_module(notebook_links)
+RELEASE = notebook_links.release()
+
+
+# --- the install cell and the badge -------------------------------------------------------
+
+
+def test_every_notebook_has_the_install_cell_and_badge_of_the_release():
+    """The check mode of tools/notebook_links.py; fix with `python tools/notebook_links.py`."""
+    assert notebook_links.problems(NOTEBOOKS, RELEASE) == []
+
+
+def test_the_release_is_the_package_version_and_the_requirement_is_valid():
+    project = notebook_links.tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert RELEASE.version == project["version"] == course_utils.__version__
+    requirement = Requirement(RELEASE.requirement)
+    assert canonicalize_name(requirement.name) == canonicalize_name(project["name"])
+    assert requirement.extras == {"colab"} and "colab" in project["optional-dependencies"]
+    assert requirement.url == f"git+{project['urls']['Repository']}@v{project['version']}"
+
+
+def test_the_install_cell_does_nothing_outside_colab():
+    source = notebook_links.install_cell(RELEASE)
+    assert 'if "google.colab" in sys.modules:' in source and "%pip install" in source
+    exec(compile(source.replace("%pip", "raise AssertionError  #"), "colab-cell", "exec"), {})
+
+
+def _notebook(first_markdown: str, colab_cell: str = "import sys  # google.colab") -> dict:
+    return {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": first_markdown},
+            {"cell_type": "code", "metadata": {}, "source": colab_cell, "outputs": []},
+            {"cell_type": "markdown", "metadata": {}, "source": "## Summary"},
+        ]
+    }
+
+
+def test_the_badge_goes_under_the_title_once_and_replaces_an_old_one():
+    old = (
+        "[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        "(https://colab.research.google.com/github/someone/else/blob/main/notebooks/07_x.ipynb)"
+    )
+    text = f"# 07 · Title\n\n{old}\n\n**Learning objectives.** You can\n\n- a;"
+    raw = notebook_links.dumps(_notebook(text))
+    new = notebook_links.updated(raw, RELEASE, "07_x.ipynb")
+    first = "".join(json.loads(new)["cells"][0]["source"])
+    badge = notebook_links.badge(RELEASE, "07_x.ipynb")
+    assert first == f"# 07 · Title\n\n{badge}\n\n**Learning objectives.** You can\n\n- a;"
+    assert f"/blob/v{RELEASE.version}/notebooks/07_x.ipynb)" in badge
+    assert notebook_links.updated(new, RELEASE, "07_x.ipynb") == new, "idempotent"
+    code = "".join(json.loads(new)["cells"][1]["source"])
+    assert code == notebook_links.install_cell(RELEASE)
+
+
+def test_a_notebook_without_the_colab_cell_first_is_reported(tmp_path):
+    path = tmp_path / "03_x.ipynb"
+    path.write_text(notebook_links.dumps(_notebook("# 03 · T", colab_cell="x = 1")))
+    assert "not the Colab install cell" in notebook_links.problems([path], RELEASE)[0]
+    with pytest.raises(ValueError, match="not the Colab install cell"):
+        notebook_links.write([path], RELEASE)
+
+
+def test_only_a_github_address_is_accepted(tmp_path):
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "c"\nversion = "1.0"\n[project.urls]\nRepository = "x"')
+    with pytest.raises(ValueError, match="GitHub address"):
+        notebook_links.release(pyproject)
+
+
+# --- the colab extra ----------------------------------------------------------------------
+
+
+def _top_modules(code: str) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _runtime_imports() -> set[str]:
+    """Third-party top-level modules the notebooks and run-time ``course_utils`` import."""
+    names = set()
+    for path in (ROOT / "course_utils").rglob("*.py"):
+        if path.parent.name == "course_utils" and path.stem in TOOLING_MODULES:
+            continue
+        names |= _top_modules(path.read_text(encoding="utf-8"))
+    for path in NOTEBOOKS:
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code":
+                # IPython magics (%pip, !ls) are not Python: a `pass` keeps the indentation.
+                python = re.sub(r"^(\s*)[%!].*$", r"\1pass", "".join(cell["source"]), flags=re.M)
+                names |= _top_modules(python)
+    return names - set(sys.stdlib_module_names) - {"course_utils", "__future__"}
+
+
+def _closure(requirements: list[str]) -> set[str]:
+    """The distributions these requirements install (read from the installed metadata)."""
+    seen: set[str] = set()
+    todo = [Requirement(text) for text in requirements]
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        if name in seen or name == "segmentation-course":
+            continue
+        seen.add(name)
+        todo += [Requirement(text) for text in metadata.requires(requirement.name) or []]
+    return seen
+
+
+def _project() -> dict:
+    return notebook_links.tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def test_the_colab_extra_covers_every_run_time_import():
+    installs = _closure(_project()["optional-dependencies"]["colab"])
+    providers = metadata.packages_distributions()
+    missing = {
+        module: providers.get(module)
+        for module in _runtime_imports()
+        if not {canonicalize_name(d) for d in providers.get(module, [])} & installs
+    }
+    assert not missing, f"imported at run time but not installed by [colab]: {missing}"
+
+
+def test_the_colab_extra_alone_holds_no_server_kernel_or_tool():
+    found = _closure(_project()["optional-dependencies"]["colab"]) & NOT_FOR_COLAB
+    assert not found, f"the colab extra installs {sorted(found)}"
+
+
+def test_a_colab_install_holds_no_server_kernel_or_tool():
+    project = _project()
+    found = _closure(project["dependencies"] + project["optional-dependencies"]["colab"])
+    assert not found & NOT_FOR_COLAB, (
+        f"pip install '.[colab]' installs {sorted(found & NOT_FOR_COLAB)}"
+    )

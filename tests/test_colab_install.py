@@ -1,0 +1,151 @@
+"""The course installs from its wheel with the ``colab`` extra on Python 3.12 (Colab's), and runs.
+
+Builds the wheel from the working tree (``pip wheel --no-deps``), makes a fresh Python 3.12
+virtual environment, installs ``<wheel>[colab]`` from the package index through the lock,
+and then, outside the checkout, imports ``course_utils``, runs ``setup()`` and loads the
+built-in ``shapes`` set, and ``pip check`` finds no broken requirement. pip's cache is
+used (``~/.cache/pip``), so where the index lets it cache, TensorFlow's wheel (573 MB) is
+downloaded once. About 1.5 to 2 minutes on a busy 2-core machine; it prints its steps'
+times (``pytest -s``) and records them as properties (``--junitxml``).
+
+Skipped when no Python 3.12 is found (``python3.12`` on ``PATH`` or in pyenv's folder, or
+``$COURSE_PYTHON312``); with ``CI`` set that is a failure. Deselect with ``-m "not slow"``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCK = ROOT / "requirements" / "constraints.txt"
+#: The files a wheel is built from (nothing else of the checkout is copied).
+WHEEL_SOURCES = ("pyproject.toml", "README.md", "course_utils")
+#: Never part of a Colab install: the test tools (the ``test`` extra).
+NOT_INSTALLED = ("pytest", "nbval", "playwright", "ruff", "mypy", "pre-commit")
+#: What the fresh environment runs, from a folder outside the checkout.
+SMOKE = """
+import json, sys, time
+from importlib import metadata
+start = time.perf_counter()
+import course_utils
+env = course_utils.setup(profile="quick")
+from course_utils import data
+images, masks = data.shapes(4, 32)
+batch_images, batch_masks = next(iter(data.load("shapes", "train", 32, batch_size=4, limit=8)))
+print(json.dumps({
+    "module": course_utils.__file__,
+    "python": sys.version.split()[0],
+    "tensorflow": metadata.version("tensorflow"),
+    "keras": metadata.version("keras"),
+    "shapes": [list(images.shape), list(masks.shape)],
+    "batch": [list(batch_images.shape), list(batch_masks.shape)],
+    "seconds": round(time.perf_counter() - start, 1),
+}))
+"""
+
+
+def _make_env():
+    spec = importlib.util.spec_from_file_location("make_env", ROOT / "tools" / "make_env.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _python312() -> str:
+    make_env = _make_env()
+    try:
+        return make_env.find_python(os.environ.get("COURSE_PYTHON312") or "3.12")
+    except make_env.SetupError as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs Python 3.12 for the Colab install test: {err}")
+        pytest.skip(f"no Python 3.12 here, so the Colab install is not tested: {err}")
+
+
+def _run(label: str, command: list[str], log: Path, **kwargs) -> float:
+    start = time.perf_counter()
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"\n$ {' '.join(command)}\n")
+        out.flush()
+        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, check=False, **kwargs)
+    if done.returncode != 0:
+        tail = "".join(log.read_text(encoding="utf-8").splitlines(keepends=True)[-30:])
+        pytest.fail(f"{label} failed (exit {done.returncode}); the last lines of {log}:\n{tail}")
+    return time.perf_counter() - start
+
+
+@pytest.mark.slow
+def test_the_colab_extra_installs_and_runs_on_python_312(tmp_path, record_property):
+    python = _python312()
+    log = tmp_path / "install.log"
+    source = tmp_path / "source"
+    for name in WHEEL_SOURCES:
+        path = ROOT / name
+        if path.is_dir():
+            shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            source.mkdir(exist_ok=True)
+            shutil.copy2(path, source / name)
+    seconds = {}
+    # No build isolation: the test environment's setuptools builds it, with no download.
+    # --no-compile below: byte-compiling all of TensorFlow takes half the install time
+    # (30 of 77 s here) and tests nothing; Python compiles what it imports.
+    seconds["wheel"] = _run(
+        "building the wheel",
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--disable-pip-version-check", "-w", str(tmp_path / "dist"), str(source)],
+        log,
+    )  # fmt: skip
+    (wheel,) = (tmp_path / "dist").glob("segmentation_course-*.whl")
+    venv = tmp_path / "venv"
+    seconds["venv"] = _run("creating the 3.12 environment", [python, "-m", "venv", str(venv)], log)
+    venv_python = str(venv / "bin" / "python")
+    seconds["install"] = _run(
+        "installing the wheel with [colab]",
+        [venv_python, "-m", "pip", "install", "--disable-pip-version-check", "--no-compile",
+         "-c", str(LOCK), f"{wheel}[colab]"],
+        log,
+    )  # fmt: skip
+    start = time.perf_counter()
+    done = subprocess.run(
+        [venv_python, "-c", SMOKE],
+        cwd=tmp_path,  # not the checkout: the installed package must be the one imported
+        env={**os.environ, "COURSE_PROFILE": "quick", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    seconds["run"] = time.perf_counter() - start
+    assert done.returncode == 0, f"setup() or shapes failed in the 3.12 env:\n{done.stderr[-3000:]}"
+    _run("pip check", [venv_python, "-m", "pip", "check", "--disable-pip-version-check"], log)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(result["module"]).is_relative_to(venv), result["module"]
+    assert result["python"].startswith("3.12.")
+    assert result["tensorflow"].startswith("2.21.")
+    assert result["shapes"] == [[4, 32, 32, 3], [4, 32, 32, 1]]
+    assert result["batch"] == [[4, 32, 32, 3], [4, 32, 32, 1]]
+    installed = subprocess.run(
+        [venv_python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    names = {entry["name"].lower() for entry in json.loads(installed)}
+    assert not names & set(NOT_INSTALLED), (
+        f"test tools in a Colab install: {names & set(NOT_INSTALLED)}"
+    )
+    seconds["total"] = sum(seconds.values())
+    for step, value in seconds.items():
+        record_property(f"seconds_{step}", round(value, 1))
+    print(
+        "Colab install on Python 3.12: "
+        + ", ".join(f"{step} {value:.0f} s" for step, value in seconds.items())
+        + f" ({len(names)} distributions)"
+    )
