@@ -42,3 +42,20 @@ def test_the_batch_size_seeds_quote_the_committed_runs():
         gap = score["mfce_batch4"] - score["mfce"]
         row = f"| {seed} | {score['mfce']:.3f} | {score['mfce_batch4']:.3f} | {gap:+.3f} |"
         assert row in text, row
+
+
+def test_the_teachers_exercise_table_names_every_checker_of_each_notebook():
+    text = (ROOT / "docs" / "teaching.md").read_text().split("## Exercises")[1]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        used = {
+            name
+            for cell in cells
+            if cell["cell_type"] == "code"
+            for name in re.findall(r"exercises\.(check_\w+)", "".join(cell["source"]))
+        }
+        if not used:
+            continue
+        row = next(line for line in text.splitlines() if line.startswith(f"| {path.name[:2]} |"))
+        listed = set(re.findall(r"`(check_\w+)`", row))
+        assert listed == used, (path.name, sorted(used ^ listed))
