@@ -27,6 +27,7 @@ Parts:
     slides: notebooks as slide decks.
     notebook_rules: what the repository keeps in a course notebook.
     readiness: ``course check --class``, whether a machine is ready for a class.
+    prepare: ``course prepare``, every run later notebooks reuse, trained ahead of class.
     lab: ``course lab`` (``make lab``), JupyterLab as root or on a remote machine.
     cli: the ``course`` command.
 """
@@ -59,6 +60,7 @@ __all__ = [
     "slides",
     "notebook_rules",
     "readiness",
+    "prepare",
     "lab",
     "cli",
 ]
@@ -78,6 +80,7 @@ if TYPE_CHECKING:
         notebook_rules,
         ops,
         palettes,
+        prepare,
         profiles,
         readiness,
         runs,

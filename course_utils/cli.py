@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from course_utils.notebook_rules import clean, notebook_paths
 from course_utils.profiles import DEFAULT_PROFILE, PROFILE_ENV_VAR, PROFILES
@@ -290,9 +291,23 @@ def _profile_set(profile: str) -> Iterator[None]:
             os.environ[PROFILE_ENV_VAR] = before
 
 
-def _cmd_run_notebooks(args: argparse.Namespace) -> int:
+def _execute(path: Path, timeout: int) -> Any:
+    """Run a notebook top to bottom in a fresh kernel, in its folder; return it with outputs."""
     import nbformat
     from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    return nb
+
+
+def _cmd_run_notebooks(args: argparse.Namespace) -> int:
+    import nbformat
     from nbclient.exceptions import CellExecutionError
 
     folder = Path(args.folder)
@@ -303,17 +318,10 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
     with _profile_set(args.profile):
         timings = {}
         for path in paths:
-            nb = nbformat.read(path, as_version=4)
-            client = NotebookClient(
-                nb,
-                timeout=args.timeout,
-                kernel_name="python3",
-                resources={"metadata": {"path": str(folder)}},
-            )
             start = time.perf_counter()
             print(f"{path.name}: running in profile {args.profile} ...", flush=True)
             try:
-                client.execute()
+                nb = _execute(path, args.timeout)
             except CellExecutionError as err:
                 print(
                     f"{path.name}: FAILED after {time.perf_counter() - start:.0f} s\n{err}",
@@ -329,6 +337,41 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
             print(f"{path.name}: done in {seconds:.0f} s, outputs written", flush=True)
     if args.timings:
         _merge_timings(Path(args.timings), args.profile, timings)
+    return 0
+
+
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    from nbclient.exceptions import CellExecutionError
+
+    from course_utils import prepare
+
+    folder = Path(args.folder)
+    timings = folder.parent / "docs" / "timings.json"
+    estimates = {}
+    if timings.is_file():
+        estimates = json.loads(timings.read_text()).get("seconds", {}).get(args.profile, {})
+    print(
+        f"Training the runs the notebooks of {folder} save, profile {args.profile}, into "
+        "data/runs/ (the notebook files are not changed):",
+        flush=True,
+    )
+    with _profile_set(args.profile):
+        try:
+            prepare.prepare(
+                folder,
+                args.profile,
+                lambda path: _execute(path, args.timeout),
+                estimates,
+                say=lambda line: print(line, flush=True),
+            )
+        except CellExecutionError as err:
+            print(f"FAILED: {err}\nRun `course prepare` again to resume.", file=sys.stderr)
+            return 1
+    print(
+        f"Ready: every run of profile {args.profile} exists. The seed record notebook 11 "
+        f"reads is committed in docs/; `course seed-record --profile {args.profile}` makes "
+        "it anew (3 seeds x 6 models: 18 runs sized at about 6 min each on a 2-core float32 CPU)."
+    )
     return 0
 
 
@@ -421,6 +464,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timings", default=None, help="write wall times to this JSON file")
     p.add_argument("--no-save", action="store_true", help="time only; leave the files as they are")
     p.set_defaults(func=_cmd_run_notebooks)
+
+    p = sub.add_parser(
+        "prepare", help="train every run later notebooks reuse (resumes; notebooks untouched)"
+    )
+    p.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES, type=str.lower)
+    p.add_argument("--folder", default="notebooks")
+    p.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    p.set_defaults(func=_cmd_prepare)
 
     p = sub.add_parser("seed-record", help="train Part 3's models over seeds; val and test scores")
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES, type=str.lower)

@@ -1,0 +1,78 @@
+"""``course prepare``: which notebooks save runs, in order, resuming, notebooks untouched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from course_utils import prepare, runs
+from course_utils.cli import main
+
+
+def _notebook(path: Path, code: str) -> None:
+    cell = {"cell_type": "code", "id": "c1", "metadata": {}, "execution_count": None,
+            "outputs": [], "source": code}  # fmt: skip
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = {"cells": [cell], "metadata": {"kernelspec": kernel}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb, indent=1) + "\n")
+
+
+SAVE = """import course_utils, keras
+from course_utils import runs
+env = course_utils.setup()
+model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+runs.save_run(model, "{name}", env.profile, {{"val_miou": 0.5}})
+"""
+
+
+@pytest.fixture
+def course(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "00_intro.ipynb", "print('no runs here')")
+    _notebook(folder / "03_encoder.ipynb", SAVE.format(name="tiny_encoder"))
+    _notebook(folder / "06_model.ipynb", SAVE.format(name="tiny_model"))
+    return folder
+
+
+def test_the_plan_is_read_from_the_notebooks_in_order(course):
+    steps = prepare.plan(course, "quick")
+    assert [(s.path.name, s.runs, s.done) for s in steps] == [
+        ("03_encoder.ipynb", ("tiny_encoder",), False),
+        ("06_model.ipynb", ("tiny_model",), False),
+    ]
+
+
+def test_the_real_notebooks_save_the_runs_later_notebooks_reuse():
+    folder = Path(__file__).resolve().parents[1] / "notebooks"
+    saved = {p.name[:2]: prepare.saved_runs(p) for p in sorted(folder.glob("*.ipynb"))}
+    assert saved["03"] == ("vgg11_cifar10_encoder",)
+    for number, name in [("06", "encoder_decoder"), ("07", "fcn8s"), ("08", "segnet"),
+                         ("09", "unet"), ("10", "deeplabv3plus")]:  # fmt: skip
+        assert name in saved[number], number
+
+
+def test_prepare_runs_what_is_missing_then_resumes(course, capsys):
+    before = {p.name: p.read_text() for p in course.iterdir()}
+    assert main(["prepare", "--profile", "quick", "--folder", str(course)]) == 0
+    out = capsys.readouterr().out
+    assert "[1/2] 03_encoder.ipynb: trains tiny_encoder" in out
+    assert "[2/2] 06_model.ipynb: trains tiny_model" in out
+    assert runs.has_run("tiny_encoder", "quick") and runs.has_run("tiny_model", "quick")
+    assert {p.name: p.read_text() for p in course.iterdir()} == before  # untouched
+
+    (runs.runs_dir("quick") / "tiny_model.json").write_text("{cut short")  # a crashed save
+    assert main(["prepare", "--profile", "quick", "--folder", str(course)]) == 0
+    out = capsys.readouterr().out
+    assert "03_encoder.ipynb: kept" in out
+    assert "[1/1] 06_model.ipynb: trains tiny_model" in out
+
+
+def test_a_failing_notebook_stops_and_says_how_to_resume(course, capsys):
+    _notebook(
+        course / "07_broken.ipynb", 'raise RuntimeError("boom")\nruns.save_run(m, "x", "q", {})'
+    )
+    assert main(["prepare", "--profile", "quick", "--folder", str(course)]) == 1
+    assert "resume" in capsys.readouterr().err
