@@ -370,7 +370,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     print(
         f"Ready: every run of profile {args.profile} exists. The seed record notebook 11 "
         f"reads is committed in docs/; `course seed-record --profile {args.profile}` makes "
-        "it anew (3 seeds x 6 models: 18 runs sized at about 6 min each on a 2-core float32 CPU)."
+        "it anew (3 seeds x 6 models: 18 training runs, each about as long as one above)."
     )
     return 0
 

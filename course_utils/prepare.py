@@ -91,11 +91,7 @@ def prepare(
     estimates = estimates or {}
     for i, step in enumerate(todo, start=1):
         left = [estimates.get(s.path.name) for s in todo[i - 1 :]]
-        eta = (
-            f"about {sum(x for x in left if x) / 60:.0f} min left"
-            if all(left)
-            else "time left unknown"
-        )
+        eta = _time_left([x for x in left if x]) if all(left) else "time left unknown"
         say(f"[{i}/{len(todo)}] {step.path.name}: trains {', '.join(step.runs)} ({eta}) ...")
         start = time.perf_counter()
         execute(step.path)
@@ -103,3 +99,8 @@ def prepare(
     if not todo:
         say(f"Nothing to train: every run of profile {profile} exists.")
     return steps
+
+
+def _time_left(seconds: list[float]) -> str:
+    minutes = sum(seconds) / 60
+    return "under a minute left" if minutes < 1 else f"about {minutes:.0f} min left"

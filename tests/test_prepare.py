@@ -28,7 +28,8 @@ runs.save_run(model, "{name}", env.profile, {{"val_miou": 0.5}})
 
 
 @pytest.fixture
-def course(tmp_path):
+def course(tmp_path, empty_data_dir):
+    """Three notebooks, two of which save a run; the runs go to an empty data folder."""
     folder = tmp_path / "notebooks"
     folder.mkdir()
     _notebook(folder / "00_intro.ipynb", "print('no runs here')")

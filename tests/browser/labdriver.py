@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -36,6 +37,11 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+#: Any address that is not this machine's.
+_REMOTE = re.compile(r"^https?://(?!127\.0\.0\.1[:/]|localhost[:/]|\[::1\])")
+_EMPTY_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 
 
 class JupyterLab:
@@ -121,7 +127,16 @@ class BrowserSession:
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
         self.context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
+        # No network here (nor on a learner's offline laptop): a request that leaves the
+        # machine, such as a notebook's "Open in Colab" badge image, gets an empty picture
+        # instead of a console error, and is recorded.
+        self.remote_requests: list[str] = []
+        self.context.route(_REMOTE, self._stand_in)
         return self
+
+    def _stand_in(self, route: Any) -> None:
+        self.remote_requests.append(route.request.url)
+        route.fulfill(status=200, content_type="image/svg+xml", body=_EMPTY_SVG)
 
     def __exit__(self, *exc: object) -> None:
         self.context.close()
