@@ -16,6 +16,7 @@ removes the solutions by that tag); a file under :data:`MAX_BYTES`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -227,3 +228,19 @@ def file_problems(path: Path) -> list[str]:
             "(lower figure sizes)"
         )
     return found
+
+
+def rewrite_notebooks(paths: Sequence[Path], transform: Callable[[str, Path], str]) -> list[Path]:
+    """Apply ``transform(text, path)`` to each notebook file; write only those it changes.
+
+    Returns:
+        The paths that were written.
+    """
+    written = []
+    for path in paths:
+        raw = path.read_text(encoding="utf-8")
+        new = transform(raw, path)
+        if new != raw:
+            path.write_text(new, encoding="utf-8")
+            written.append(path)
+    return written

@@ -68,14 +68,7 @@ def write(paths: list[Path]) -> list[Path]:
     Returns:
         The notebooks written (the others are not touched).
     """
-    written = []
-    for path in paths:
-        raw = path.read_text(encoding="utf-8")
-        new = tagged(raw)
-        if new != raw:
-            path.write_text(new, encoding="utf-8")
-            written.append(path)
-    return written
+    return notebook_rules.rewrite_notebooks(paths, lambda raw, _path: tagged(raw))
 
 
 def main(argv: list[str] | None = None) -> int:
