@@ -179,14 +179,12 @@ class BrowserSession:
 
         Finished means: the kernel is idle and no cell's prompt shows ``[*]``.
         """
-        from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-        page.get_by_role("menuitem", name="Edit", exact=True).click()
-        page.get_by_role("menuitem", name="Clear Outputs of All Cells", exact=True).click()
-        page.wait_for_function(
+        _menu_until(
+            page,
+            ("Edit", "Clear Outputs of All Cells"),
             """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
                 .every(p => !/\\d/.test(p.textContent))""",
-            timeout=30_000,
+            what="Clear Outputs of All Cells did not clear the prompts",
         )
         page.wait_for_function(  # the kernel is connected and idle (status bar)
             """() => /\\|\\s*Idle/.test(
@@ -194,20 +192,13 @@ class BrowserSession:
             timeout=120_000,
         )
         start = time.monotonic()
-        for _attempt in range(3):  # a click before the kernel is wired up can be lost
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            try:
-                page.wait_for_function(
-                    """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-                        .some(p => /[*\\d]/.test(p.textContent))""",
-                    timeout=30_000,
-                )
-                break
-            except PlaywrightTimeout:
-                page.keyboard.press("Escape")
-        else:
-            raise AssertionError("Run All Cells did not start the notebook after 3 attempts")
+        _menu_until(  # a click before the kernel is wired up can be lost
+            page,
+            ("Run", "Run All Cells"),
+            """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                .some(p => /[*\\d]/.test(p.textContent))""",
+            what="Run All Cells did not start the notebook",
+        )
         page.wait_for_function(
             """() => {
                 const busy = document.querySelector('.jp-Notebook-ExecutionIndicator')
@@ -285,3 +276,22 @@ class BrowserSession:
                 return now
             time.sleep(0.2)
         raise AssertionError(f"the widget did not change within {timeout_s:.0f} s of a move")
+
+
+def _menu_until(
+    page: Any, path: tuple[str, str], condition_js: str, what: str, attempts: int = 3
+) -> None:
+    """Click a menu item until ``condition_js`` holds; a click on a page still
+    wiring itself up (the first notebook of a cold JupyterLab) can be lost."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    menu, item = path
+    for _attempt in range(attempts):
+        page.get_by_role("menuitem", name=menu, exact=True).click()
+        page.get_by_role("menuitem", name=item, exact=True).click()
+        try:
+            page.wait_for_function(condition_js, timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"{what} after {attempts} attempts")
