@@ -23,6 +23,7 @@ Parts:
     runs: saved models and scores, shared between notebooks.
     runs_archive: trained runs packed into one archive with checksums, and installed again.
     env: :func:`setup` and the :class:`Env` it returns.
+    random_state: side experiments that leave a notebook's random streams as they were.
     profiles: the ``quick`` / ``default`` / ``full`` profiles.
     slides: notebooks as slide decks.
     notebook_rules: what the repository keeps in a course notebook.
@@ -56,6 +57,7 @@ __all__ = [
     "runs_archive",
     "seed_record",
     "env",
+    "random_state",
     "profiles",
     "slides",
     "notebook_rules",
@@ -82,6 +84,7 @@ if TYPE_CHECKING:
         palettes,
         prepare,
         profiles,
+        random_state,
         readiness,
         runs,
         runs_archive,

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from course_utils import notebook_rules
 from course_utils.notebook_rules import clean, notebook_paths
 from course_utils.profiles import DEFAULT_PROFILE, PROFILE_ENV_VAR, PROFILES
 
@@ -380,11 +381,14 @@ def _cmd_slides(args: argparse.Namespace) -> int:
 
     paths = notebook_paths(Path(args.folder), args.only)
     if args.tag:
-        for path in paths:
-            nb = json.loads(path.read_text())
-            if slides.split_at_headings(nb) + slides.tag_slides(nb):
-                path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-                print(f"{path.name}: slide metadata updated")
+
+        def tagged(raw: str, _path: Path) -> str:
+            nb = json.loads(raw)
+            changed = slides.split_at_headings(nb) + slides.tag_slides(nb)
+            return notebook_rules.dumps(nb) if changed else raw
+
+        for path in notebook_rules.rewrite_notebooks(paths, tagged):
+            print(f"{path.name}: slide metadata updated")
         return 0
     try:
         decks = slides.build_decks(paths, Path(args.out))

@@ -230,6 +230,11 @@ def file_problems(path: Path) -> list[str]:
     return found
 
 
+def dumps(nb: Notebook) -> str:
+    """A notebook as the repository stores it: one-space indent, UTF-8 kept, final newline."""
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
 def rewrite_notebooks(paths: Sequence[Path], transform: Callable[[str, Path], str]) -> list[Path]:
     """Apply ``transform(text, path)`` to each notebook file; write only those it changes.
 

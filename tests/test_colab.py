@@ -83,7 +83,7 @@ def test_the_badge_goes_under_the_title_once_and_replaces_an_old_one():
         "(https://colab.research.google.com/github/someone/else/blob/main/notebooks/07_x.ipynb)"
     )
     text = f"# 07 · Title\n\n{old}\n\n**Learning objectives.** You can\n\n- a;"
-    raw = notebook_links.dumps(_notebook(text))
+    raw = notebook_rules.dumps(_notebook(text))
     new = notebook_links.updated(raw, RELEASE, "07_x.ipynb")
     first = "".join(json.loads(new)["cells"][0]["source"])
     badge = notebook_links.badge(RELEASE, "07_x.ipynb")
@@ -96,7 +96,7 @@ def test_the_badge_goes_under_the_title_once_and_replaces_an_old_one():
 
 def test_a_notebook_without_the_colab_cell_first_is_reported(tmp_path):
     path = tmp_path / "03_x.ipynb"
-    path.write_text(notebook_links.dumps(_notebook("# 03 · T", colab_cell="x = 1")))
+    path.write_text(notebook_rules.dumps(_notebook("# 03 · T", colab_cell="x = 1")))
     assert "not the Colab install cell" in notebook_links.problems([path], RELEASE)[0]
     with pytest.raises(ValueError, match="not the Colab install cell"):
         notebook_links.write([path], RELEASE)

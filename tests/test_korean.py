@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from course_utils import notebook_rules
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 GLOSSARY = ROOT / "docs" / "glossary.ko.md"
@@ -202,7 +204,7 @@ def copies(tmp_path):
         nb = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
         cell = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
         cell["source"] = insert_korean.strip_block("".join(cell["source"])).splitlines(True)
-        (folder / name).write_text(insert_korean.dumps(nb), encoding="utf-8")
+        (folder / name).write_text(notebook_rules.dumps(nb), encoding="utf-8")
     objectives = tmp_path / "objectives.ko.json"
     objectives.write_text(json.dumps({n: _korean()[n] for n in names}, ensure_ascii=False))
     return folder, objectives

@@ -83,6 +83,24 @@ def test_plain_twin_has_the_same_layers_but_no_shortcuts(models):
     assert res.count_params() - plain.count_params() == extra > 0
 
 
+def test_resnet_without_batch_norm_has_biases_instead(models):
+    kwargs = {"input_shape": (32, 32, 3), "num_classes": 10, "blocks": (2, 2), "stem": "small"}
+    with_bn = models.resnet(width=0.25, **kwargs)
+    without = models.resnet(width=0.25, batch_norm=False, **kwargs)
+    assert any("BatchNormalization" in type(layer).__name__ for layer in with_bn.layers)
+    assert not any("BatchNormalization" in type(layer).__name__ for layer in without.layers)
+    convs = [layer for layer in without.layers if type(layer).__name__ == "Conv2D"]
+    assert convs and all(layer.use_bias for layer in convs)
+    # each BN's 4 numbers per channel (2 trained) become 1 bias per channel
+    bn_params = sum(
+        layer.count_params()
+        for layer in with_bn.layers
+        if "BatchNormalization" in type(layer).__name__
+    )
+    biases = sum(layer.filters for layer in convs)
+    assert without.count_params() == with_bn.count_params() - bn_params + biases
+
+
 def test_bad_stem_is_explained(models):
     with pytest.raises(ValueError, match="'imagenet'.*'small'"):
         models.resnet(stem="tiny")

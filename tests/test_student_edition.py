@@ -58,7 +58,7 @@ def test_every_solution_is_tagged_and_nothing_else():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_tagging_keeps_the_repository_format_and_changes_only_tags(path):
     raw = path.read_text(encoding="utf-8")
-    assert tag_solutions.dumps(json.loads(raw)) == raw, "a no-op write is byte-identical"
+    assert notebook_rules.dumps(json.loads(raw)) == raw, "a no-op write is byte-identical"
     new = tag_solutions.tagged(raw)
     assert tag_solutions.tagged(new) == new, "idempotent"
     before, after = json.loads(raw), json.loads(new)
@@ -105,7 +105,7 @@ def test_run_notebooks_cleaning_tags_solutions_and_the_hygiene_check_wants_the_t
 
 def test_the_tag_tool_checks_and_writes_from_the_command_line(tmp_path):
     path = tmp_path / "01_x.ipynb"
-    path.write_text(tag_solutions.dumps({"cells": [_md(SOLUTION)], "metadata": {}}))
+    path.write_text(notebook_rules.dumps({"cells": [_md(SOLUTION)], "metadata": {}}))
     tool = [sys.executable, "-S", str(ROOT / "tools" / "tag_solutions.py")]  # stdlib only
     check = subprocess.run([*tool, "--check", str(path)], capture_output=True, text=True)
     assert check.returncode == 1 and "01_x.ipynb: cell 0" in check.stdout, check.stderr

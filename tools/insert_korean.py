@@ -24,6 +24,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+try:
+    from course_utils import notebook_rules
+except ImportError:  # a checkout whose package is not installed: use its source
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from course_utils import notebook_rules
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 OBJECTIVES = ROOT / "docs" / "objectives.ko.json"
@@ -80,36 +86,63 @@ def _first_markdown(nb: dict[str, Any], path: Path) -> dict[str, Any]:
     raise SystemExit(f"{path}: no Markdown cell to put the Korean objectives in")
 
 
-def dumps(nb: dict[str, Any]) -> str:
-    """A notebook as the repository stores it."""
-    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-
-
 def updated(raw: str, entry: dict[str, Any], path: Path) -> str:
     """The notebook text ``raw`` with its Korean block written from ``entry``."""
     nb = json.loads(raw)
     cell = _first_markdown(nb, path)
     cell["source"] = _source_lines(with_block("".join(cell["source"]), entry))
-    return dumps(nb)
+    return notebook_rules.dumps(nb)
 
 
-def problems(
-    notebooks: Path = NOTEBOOKS, objectives: Path = OBJECTIVES, *, write: bool = False
-) -> list[str]:
-    """What is missing or out of date; with ``write``, fix the blocks on the way.
+def problems(notebooks: Path = NOTEBOOKS, objectives: Path = OBJECTIVES) -> list[str]:
+    """What is missing or out of date.
 
     Args:
         notebooks: the folder of ``NN_name.ipynb`` files.
         objectives: the Korean titles and objectives (JSON).
-        write: write each notebook whose Korean block differs from the JSON.
 
     Returns:
-        One line per problem. A stale block is a problem only without ``write``; a
-        notebook without a Korean entry, an entry without a notebook, or a count of
-        Korean objectives that differs from the English one always is.
+        One line per problem: a notebook without a Korean entry, an entry without a
+        notebook, a count of Korean objectives that differs from the English one, or a
+        Korean block that differs from the JSON.
     """
-    korean = json.loads(objectives.read_text(encoding="utf-8"))
-    paths = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+    found = _entry_problems(notebooks, objectives)
+    korean = _korean(objectives)
+    for path in _paths(notebooks):
+        entry = korean.get(path.name)
+        if entry is None:
+            continue
+        raw = path.read_text(encoding="utf-8")
+        if updated(raw, entry, path) != raw:
+            found.append(
+                f"{path.name}: the Korean block is missing or out of date: "
+                "run python tools/insert_korean.py"
+            )
+    return found
+
+
+def write(notebooks: Path = NOTEBOOKS, objectives: Path = OBJECTIVES) -> list[str]:
+    """Write each notebook's Korean block from the JSON; return what it could not fix."""
+    korean = _korean(objectives)
+    notebook_rules.rewrite_notebooks(
+        [p for p in _paths(notebooks) if p.name in korean],
+        lambda raw, path: updated(raw, korean[path.name], path),
+    )
+    return _entry_problems(notebooks, objectives)
+
+
+def _korean(objectives: Path) -> dict[str, Any]:
+    return json.loads(objectives.read_text(encoding="utf-8"))
+
+
+def _paths(notebooks: Path) -> list[Path]:
+    return sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _entry_problems(notebooks: Path, objectives: Path) -> list[str]:
+    """Entries without notebooks, notebooks without entries, objective counts that differ."""
+    korean = _korean(objectives)
+    paths = _paths(notebooks)
     found = [
         f"{objectives.name}: {name} has no notebook in {notebooks}"
         for name in sorted(set(korean) - {p.name for p in paths})
@@ -119,22 +152,13 @@ def problems(
         if entry is None:
             found.append(f"{path.name}: no Korean title and objectives in {objectives.name}")
             continue
-        raw = path.read_text(encoding="utf-8")
-        english = english_objectives("".join(_first_markdown(json.loads(raw), path)["source"]))
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        english = english_objectives("".join(_first_markdown(nb, path)["source"]))
         if len(english) != len(entry["objectives"]):
             found.append(
                 f"{path.name}: {len(english)} English objectives but "
                 f"{len(entry['objectives'])} Korean ones: update {objectives.name}"
             )
-        new = updated(raw, entry, path)
-        if new != raw:
-            if write:
-                path.write_text(new, encoding="utf-8")
-            else:
-                found.append(
-                    f"{path.name}: the Korean block is missing or out of date: "
-                    "run python tools/insert_korean.py"
-                )
     return found
 
 
@@ -145,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help=argparse.SUPPRESS)
     parser.add_argument("--objectives", type=Path, default=OBJECTIVES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    found = problems(args.notebooks, args.objectives, write=not args.check)
+    if args.check:
+        found = problems(args.notebooks, args.objectives)
+    else:
+        found = write(args.notebooks, args.objectives)
     for line in found:
         print(line)
     return 1 if found else 0

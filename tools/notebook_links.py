@@ -36,6 +36,12 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+try:
+    from course_utils import notebook_rules
+except ImportError:  # a checkout whose package is not installed: use its source
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from course_utils import notebook_rules
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 PYPROJECT = ROOT / "pyproject.toml"
@@ -138,11 +144,6 @@ def _cells(nb: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [cell for cell in nb.get("cells", []) if cell.get("cell_type") == kind]
 
 
-def dumps(nb: dict[str, Any]) -> str:
-    """A notebook as the repository stores it."""
-    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-
-
 def updated(raw: str, rel: Release, notebook: str) -> str:
     """The notebook text ``raw`` with its install cell and badge written for ``rel``.
 
@@ -175,7 +176,7 @@ def updated(raw: str, rel: Release, notebook: str) -> str:
         if "".join(cell["source"]) != wanted[id(cell)]:
             cell["source"] = _lines(wanted[id(cell)])
             changed = True
-    return dumps(nb) if changed else raw
+    return notebook_rules.dumps(nb) if changed else raw
 
 
 def problems(paths: list[Path], rel: Release | None = None) -> list[str]:
@@ -220,15 +221,10 @@ def write(paths: list[Path], rel: Release | None = None) -> list[Path]:
         ValueError: when a notebook cannot take them (see :func:`updated`); the notebooks
             before it are written, the ones after it are not.
     """
-    rel = rel or release()
-    written = []
-    for path in paths:
-        raw = path.read_text(encoding="utf-8")
-        new = updated(raw, rel, path.name)
-        if new != raw:
-            path.write_text(new, encoding="utf-8")
-            written.append(path)
-    return written
+    chosen = rel or release()
+    return notebook_rules.rewrite_notebooks(
+        paths, lambda raw, path: updated(raw, chosen, path.name)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

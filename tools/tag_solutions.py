@@ -32,15 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 
-def dumps(nb: dict) -> str:
-    """A notebook as the repository stores it."""
-    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
-
-
 def tagged(raw: str) -> str:
     """The notebook text ``raw`` with its solution tags set (``raw`` itself when they are)."""
     nb = json.loads(raw)
-    return dumps(nb) if notebook_rules.tag_solutions(nb) else raw
+    return notebook_rules.dumps(nb) if notebook_rules.tag_solutions(nb) else raw
 
 
 def problems(paths: list[Path]) -> list[str]:

@@ -27,25 +27,17 @@ def _float32() -> Iterator[None]:
     weights that training starts from, and a notebook's results would depend on whether
     its exercises were run.
     """
-    import random
-
     import keras
-    from keras.src.backend.common import global_state  # no public API saves this state
-    from keras.src.random import seed_generator
+
+    from course_utils.random_state import preserved
 
     policy = keras.config.dtype_policy()
-    python_state = random.getstate()
-    generator = global_state.get_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR)
-    generator_state = None if generator is None else np.asarray(generator.state.value)
     keras.config.set_dtype_policy("float32")
     try:
-        yield
+        with preserved():
+            yield
     finally:
         keras.config.set_dtype_policy(policy)
-        random.setstate(python_state)
-        global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, generator)
-        if generator is not None:
-            generator.state.assign(generator_state)
 
 
 def _build(

@@ -234,28 +234,36 @@ def googlenet(
 
 
 def residual_block(
-    x: keras.KerasTensor, filters: int, stride: int = 1, residual: bool = True, name: str = "block"
+    x: keras.KerasTensor,
+    filters: int,
+    stride: int = 1,
+    residual: bool = True,
+    name: str = "block",
+    batch_norm: bool = True,
 ) -> keras.KerasTensor:
     """ResNet's basic block: two 3x3 convolutions with batch norm, plus the input.
 
     When the block changes the shape (stride 2 or more filters), the shortcut is a 1x1
     convolution ("projection"). With ``residual=False`` the same layers are stacked
-    without the shortcut: a plain network of equal depth and cost, for comparison.
+    without the shortcut: a plain network of equal depth and cost, for comparison. With
+    ``batch_norm=False`` the convolutions get biases and no batch norm.
     """
+    norm = normalization.batch_norm if batch_norm else layers.Identity
+    bias = not batch_norm
     y = layers.Conv2D(
-        filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv1"
+        filters, 3, strides=stride, padding="same", use_bias=bias, name=f"{name}_conv1"
     )(x)
-    y = normalization.batch_norm(name=f"{name}_bn1")(y)
+    y = norm(name=f"{name}_bn1")(y)
     y = layers.ReLU(name=f"{name}_relu1")(y)
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
-    y = normalization.batch_norm(name=f"{name}_bn2")(y)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=bias, name=f"{name}_conv2")(y)
+    y = norm(name=f"{name}_bn2")(y)
     if residual:
         shortcut = x
         if stride != 1 or x.shape[-1] != filters:
             shortcut = layers.Conv2D(
-                filters, 1, strides=stride, use_bias=False, name=f"{name}_proj"
+                filters, 1, strides=stride, use_bias=bias, name=f"{name}_proj"
             )(x)
-            shortcut = normalization.batch_norm(name=f"{name}_proj_bn")(shortcut)
+            shortcut = norm(name=f"{name}_proj_bn")(shortcut)
         y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.ReLU(name=f"{name}_out")(y)
 
@@ -268,10 +276,12 @@ def resnet(
     stem: str = "imagenet",
     residual: bool = True,
     name: str | None = None,
+    batch_norm: bool = True,
 ) -> keras.Model:
     """ResNet with basic blocks (He et al. 2015): ``blocks=(2, 2, 2, 2)`` is ResNet-18,
     ``(3, 4, 6, 3)`` ResNet-34. Stage ``s`` has ``64 * 2**s * width`` filters and halves the
-    resolution (except the first). ``residual=False`` builds the plain twin network."""
+    resolution (except the first). ``residual=False`` builds the plain twin network;
+    ``batch_norm=False`` both without batch normalisation (biases instead)."""
     _check_stem(stem)
     inputs = keras.Input(input_shape)
     if stem == "imagenet":
@@ -283,9 +293,9 @@ def resnet(
         x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
     else:
         x = layers.Conv2D(
-            scaled_filters(64, width), 3, padding="same", use_bias=False, name="conv1"
+            scaled_filters(64, width), 3, padding="same", use_bias=not batch_norm, name="conv1"
         )(inputs)
-        x = normalization.batch_norm(name="conv1_bn")(x)
+        x = (normalization.batch_norm if batch_norm else layers.Identity)(name="conv1_bn")(x)
         x = layers.ReLU(name="conv1_relu")(x)
     for stage, count in enumerate(blocks):
         for b in range(count):
@@ -296,6 +306,7 @@ def resnet(
                 stride,
                 residual,
                 name=f"stage{stage + 1}_block{b + 1}",
+                batch_norm=batch_norm,
             )
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     depth = 2 + 2 * sum(blocks)
