@@ -228,11 +228,17 @@ def _cmd_import_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _merge_timings(path: Path, profile: str, timings: dict[str, float]) -> None:
-    """Add this run's wall times to ``path`` (keeps other profiles and notebooks)."""
+def _merge_timings(
+    path: Path, column: str, timings: dict[str, float], peaks: dict[str, float] | None = None
+) -> None:
+    """Add this run's wall times (and peak memory, MB) to ``path`` under ``column`` (a
+    profile, or a profile and a setting such as ``"default, float32"``); keeps the other
+    columns and notebooks."""
     record = json.loads(path.read_text()) if path.exists() else {}
-    record.setdefault("seconds", {}).setdefault(profile, {}).update(timings)
-    record["seconds"][profile] = dict(sorted(record["seconds"][profile].items()))
+    for key, values in (("seconds", timings), ("peak_mb", peaks or {})):
+        if values:
+            record.setdefault(key, {}).setdefault(column, {}).update(values)
+            record[key][column] = dict(sorted(record[key][column].items()))
     path.write_text(json.dumps(record, indent=2) + "\n")
 
 
@@ -240,23 +246,39 @@ TIMINGS_START, TIMINGS_END = "<!-- timings:start -->", "<!-- timings:end -->"
 
 
 def timings_table(record: dict, folder: Path) -> str:
-    """A Markdown table of the measured wall time of every notebook in each profile."""
-    profiles = [p for p in PROFILES if p in record.get("seconds", {})]
+    """A Markdown table of the measured wall time of every notebook in each column.
+
+    The columns are the record's profiles (``quick``, ``default``, ``full``), then its
+    other measured columns (e.g. ``"default, float32"``), then the names listed in
+    ``record["not_measured"]``, whose every cell says so: a time is measured or absent,
+    never estimated.
+    """
+    seconds_of = record.get("seconds", {})
+    profiles = [p for p in PROFILES if p in seconds_of]
+    profiles += [c for c in seconds_of if c not in profiles]
+    profiles += [c for c in record.get("not_measured", []) if c not in profiles]
 
     def cell(profile: str, name: str) -> str:
-        seconds = record["seconds"][profile].get(name)
+        seconds = seconds_of.get(profile, {}).get(name)
         if seconds is None:
             return "not measured"
         return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
-    lines = [
-        "| notebook | " + " | ".join(profiles) + " |",
-        "|---|" + "---|" * len(profiles),
-    ]
+    peaks_of = record.get("peak_mb", {})
+
+    def memory(column: str, name: str) -> str:
+        mb = peaks_of[column].get(name)
+        if mb is None:
+            return "not measured"
+        return f"{mb / 1024:.1f} GB" if mb >= 1024 else f"{mb:.0f} MB"
+
+    memory_columns = [c for c in profiles if c in peaks_of]
+    headers = profiles + [f"peak memory, {c}" for c in memory_columns]
+    lines = ["| notebook | " + " | ".join(headers) + " |", "|---|" + "---|" * len(headers)]
     for path in notebook_paths(folder):
-        lines.append(
-            f"| `{path.stem}` | " + " | ".join(cell(p, path.name) for p in profiles) + " |"
-        )
+        cells = [cell(p, path.name) for p in profiles]
+        cells += [memory(c, path.name) for c in memory_columns]
+        lines.append(f"| `{path.stem}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -317,12 +339,14 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
         print(f"No notebooks matching in {folder}.", file=sys.stderr)
         return 2
     with _profile_set(args.profile):
-        timings = {}
+        timings, peaks = {}, {}
         for path in paths:
             start = time.perf_counter()
             print(f"{path.name}: running in profile {args.profile} ...", flush=True)
             try:
-                nb = _execute(path, args.timeout)
+                with _peak_memory_of_children() as peak:
+                    nb = _execute(path, args.timeout)
+                peaks[path.name] = round(peak[0])
             except CellExecutionError as err:
                 print(
                     f"{path.name}: FAILED after {time.perf_counter() - start:.0f} s\n{err}",
@@ -337,8 +361,43 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
             nbformat.write(nbformat.from_dict(clean(nb)), path)
             print(f"{path.name}: done in {seconds:.0f} s, outputs written", flush=True)
     if args.timings:
-        _merge_timings(Path(args.timings), args.profile, timings)
+        _merge_timings(Path(args.timings), args.column or args.profile, timings, peaks)
     return 0
+
+
+@contextmanager
+def _peak_memory_of_children(interval_s: float = 0.5) -> Iterator[list[float]]:
+    """Sample, twice a second, the memory (RSS, MB) of all processes started from here.
+
+    Yields a one-item list whose item is the peak so far: the kernel's memory plus that
+    of any process it starts (notebook 11's memory probes), which is what a notebook needs
+    from a machine with little memory (Binder gives 1-2 GB).
+    """
+    import threading
+
+    import psutil  # comes with ipykernel, which running notebooks needs anyway
+
+    peak = [0.0]
+    stop = threading.Event()
+    me = psutil.Process()
+
+    def sample() -> None:
+        while not stop.wait(interval_s):
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:  # it ended between the listing and the reading
+                    continue
+            peak[0] = max(peak[0], total / 2**20)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
@@ -467,6 +526,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
     p.add_argument("--timings", default=None, help="write wall times to this JSON file")
     p.add_argument("--no-save", action="store_true", help="time only; leave the files as they are")
+    p.add_argument(
+        "--column",
+        default=None,
+        help='the timings column to write (default: the profile), e.g. "default, float32"',
+    )
     p.set_defaults(func=_cmd_run_notebooks)
 
     p = sub.add_parser(

@@ -57,7 +57,30 @@ def test_run_notebooks_executes_in_order_and_cleans(tmp_path, capsys):
     assert saved == [[], []], "run-notebooks saves what the hygiene check accepts"
     record = json.loads(timings.read_text())
     assert set(record["seconds"]["quick"]) == {"00_demo.ipynb", "01_demo.ipynb"}
+    # the kernel's memory was sampled: a Python kernel takes tens of MB at least
+    assert all(mb > 20 for mb in record["peak_mb"]["quick"].values()), record["peak_mb"]
     assert record["seconds"]["default"] == {"00_demo.ipynb": 9.0} and record["machine"] == "m"
+
+
+def test_timings_columns_beyond_the_profiles_and_the_unmeasured_ones(tmp_path):
+    from course_utils.cli import timings_table
+
+    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "00_demo.ipynb")
+    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "01_demo.ipynb")
+    record = {
+        "seconds": {
+            "default, float32": {"00_demo.ipynb": 200.0},
+            "default": {"00_demo.ipynb": 30.0, "01_demo.ipynb": 95.0},
+        },
+        "not_measured": ["GPU"],
+        "peak_mb": {"default": {"00_demo.ipynb": 2300.0, "01_demo.ipynb": 700.0}},
+    }
+    assert timings_table(record, tmp_path).splitlines() == [
+        "| notebook | default | default, float32 | GPU | peak memory, default |",
+        "|---|---|---|---|---|",
+        "| `00_demo` | 30 s | 3.3 min | not measured | 2.2 GB |",
+        "| `01_demo` | 1.6 min | not measured | not measured | 700 MB |",
+    ]
 
 
 def test_run_notebooks_stops_on_error(tmp_path):

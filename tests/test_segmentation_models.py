@@ -539,3 +539,15 @@ def test_predict_ids_scales_uint8_like_the_pipeline_and_batches(models):
     assert ids[0].tolist() == [[0, 1], [0, 1]]  # 100/255 < 0.5 < 200/255
     with pytest.raises(ValueError, match="images\\[None\\]"):
         models.predict_ids(model, images[0])
+
+
+def test_memory_probes_run_one_at_a_time_where_memory_is_short(models):
+    from course_utils.models import profiling
+
+    assert models.memory_probe_workers(free_mb=16_000) == 2
+    assert models.memory_probe_workers(free_mb=2 * profiling.PROBE_MB - 1) == 1
+    assert models.memory_probe_workers(free_mb=300) == 1  # the smaller thing, never 0
+    assert models.memory_probe_workers(free_mb=50_000, wanted=3) == 3
+    limit = models.memory_limit_mb()
+    assert 256 < limit < 2**40, limit  # a real limit or the machine's memory, in MB
+    assert 1 <= models.memory_probe_workers() <= 2

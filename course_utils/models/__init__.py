@@ -51,6 +51,8 @@ _EXPORTS = {
     "predict_ids": "predict",
     "peak_training_memory": "profiling",
     "peak_training_memories": "profiling",
+    "memory_limit_mb": "profiling",
+    "memory_probe_workers": "profiling",
     "PRESETS": "presets",
     "DiceLoss": "losses",
     "WeightedCrossEntropy": "losses",

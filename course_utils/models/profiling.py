@@ -206,6 +206,46 @@ def peak_training_memory(
     return float(_run_probe(spec)["peak_mb"])
 
 
+#: Memory a probe process needs (MB): Python with TensorFlow, Keras and ``course_utils``
+#: loaded (588 MB resident, measured on the course's machine) plus a ``cpu`` preset
+#: model's training peak at 192x256, batch 8 (290-590 MB in notebook 11's committed run).
+PROBE_MB = 1200
+
+
+def memory_limit_mb() -> float:
+    """The memory this process may use, in MB: the container's limit when there is one
+    (cgroup v2 or v1, as on Binder and Colab), else the machine's total memory."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = open(path).read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**60:  # "max" or a huge number: no limit
+            return int(text) / 2**20
+    import psutil  # comes with ipykernel
+
+    return psutil.virtual_memory().total / 2**20
+
+
+def memory_probe_workers(free_mb: float | None = None, wanted: int = 2) -> int:
+    """How many memory probes may run side by side: ``wanted``, fewer where memory is short.
+
+    Args:
+        free_mb: the memory left for probes (MB); by default the limit of
+            :func:`memory_limit_mb` minus what this process holds now.
+        wanted: the most probes to run at once.
+
+    Returns:
+        At least 1 (one probe at a time is the smaller thing; whether even that fits is
+        for the caller to say).
+    """
+    if free_mb is None:
+        import psutil
+
+        free_mb = memory_limit_mb() - psutil.Process().memory_info().rss / 2**20
+    return max(1, min(wanted, int(free_mb // PROBE_MB)))
+
+
 def peak_training_memories(
     names: Sequence[str],
     preset: str = "cpu",
