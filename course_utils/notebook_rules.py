@@ -201,6 +201,40 @@ def problems(nb: Notebook, name: str = "notebook") -> list[str]:
             if WIDGET_VIEW_MIME in out.get("data", {}):
                 found.append(f"{name}: stored widget view (strip it)")
     found += solution_tag_problems(nb, name)
+    found += caption_problems(nb, name)
+    return found
+
+
+#: How a figure's caption starts: a Markdown cell right after the cell that drew it, so a
+#: screen reader, a slide and a page without the picture can all say what it shows.
+CAPTION_START = "*Figure:"
+
+
+def caption_problems(nb: Notebook, name: str = "notebook") -> list[str]:
+    """Figures (code cells with a picture in their outputs) without a caption cell after them.
+
+    Args:
+        nb: the notebook as a dict.
+        name: how to name the notebook in the messages.
+
+    Returns:
+        One message per figure without a caption.
+    """
+    found = []
+    cells = nb.get("cells", [])
+    for index, cell in enumerate(cells):
+        drawn = any(
+            any(mime.startswith("image/") for mime in out.get("data", {}))
+            for out in cell.get("outputs", [])
+        )
+        if not drawn:
+            continue
+        after = cells[index + 1] if index + 1 < len(cells) else {}
+        if after.get("cell_type") != "markdown" or not _source(after).startswith(CAPTION_START):
+            found.append(
+                f"{name}: the figure of cell {index} has no caption: add a Markdown cell after "
+                f"it that starts with {CAPTION_START!r} and says in one line what it shows"
+            )
     return found
 
 

@@ -139,3 +139,22 @@ def test_the_tool_runs_on_its_own_from_any_folder(tmp_path):
     )  # fmt: skip
     assert run.returncode == 1, run.stderr
     assert "bad.ipynb: saved widget state" in run.stdout and "good.ipynb" not in run.stdout
+
+
+def test_a_figure_needs_a_caption_right_after_it():
+    from course_utils import notebook_rules
+
+    figure = {
+        "cell_type": "code",
+        "execution_count": 1,
+        "metadata": {},
+        "outputs": [{"output_type": "display_data", "data": {"image/png": "iVBOR"}}],
+        "source": "plt.plot([1, 2])",
+    }
+    caption = {"cell_type": "markdown", "metadata": {}, "source": "*Figure: a rising line.*"}
+    prose = {"cell_type": "markdown", "metadata": {}, "source": "The line rises."}
+    assert notebook_rules.caption_problems({"cells": [figure, caption]}) == []
+    for cells in ([figure], [figure, prose], [figure, prose, caption]):
+        (problem,) = notebook_rules.caption_problems({"cells": cells}, "x.ipynb")
+        assert "cell 0 has no caption" in problem and "*Figure:" in problem
+    assert notebook_rules.caption_problems({"cells": [prose, caption]}) == []
