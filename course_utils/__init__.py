@@ -23,7 +23,8 @@ Parts:
     runs: saved models and scores, shared between notebooks.
     runs_archive: trained runs packed into one archive with checksums, and installed again.
     env: :func:`setup` and the :class:`Env` it returns.
-    random_state: side experiments that leave a notebook's random streams as they were.
+    random_state: side experiments that leave a notebook's random streams as they were
+        (core: imports nothing from the package).
     profiles: the ``quick`` / ``default`` / ``full`` profiles.
     slides: notebooks as slide decks.
     notebook_rules: what the repository keeps in a course notebook.

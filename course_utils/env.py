@@ -160,7 +160,8 @@ def setup(
     strategy (``MirroredStrategy`` with several GPUs, the default one otherwise)
     and a precision policy; keeps TensorFlow's C++ log lines out of the output; gives
     matplotlib a Korean fallback font, so figures can carry Hangul labels
-    (:func:`course_utils._fonts.use_korean_fallback`).
+    (:func:`course_utils._fonts.use_korean_fallback`), and a colour cycle that
+    colour-blind readers can tell apart (:func:`course_utils.viz.use_curve_colors`).
 
     Args:
         profile: ``"quick"``, ``"default"`` or ``"full"``; ``None`` reads ``$COURSE_PROFILE``.
@@ -227,6 +228,10 @@ def setup(
     from course_utils._fonts import use_korean_fallback
 
     use_korean_fallback()
+    # Curves and bars in colours that stay apart for red-green colour blindness.
+    from course_utils.viz import use_curve_colors
+
+    use_curve_colors()
 
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     env = Env(

@@ -19,6 +19,26 @@ VOID_COLOR = (0, 0, 0)
 #: kinds of colour blindness (red and green do not), and grey for void pixels.
 ERROR_COLORS = {"right": (0, 114, 178), "wrong": (230, 159, 0), "ignored": (160, 160, 160)}
 ERROR_LABELS = {"right": "right", "wrong": "wrong", "ignored": "void (not scored)"}
+#: Colours of curves and bars, in order: Okabe and Ito's palette, whose first five stay
+#: apart for red-green colour blindness (matplotlib's default cycle puts green beside red).
+CURVE_COLORS = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermilion
+    "#56B4E9",  # sky blue
+    "#CC79A7",  # reddish purple
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+
+
+def use_curve_colors() -> None:
+    """Make :data:`CURVE_COLORS` matplotlib's colour cycle (``setup()`` does this)."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=list(CURVE_COLORS))
 
 
 def default_palette(n: int = 256) -> np.ndarray:

@@ -29,9 +29,10 @@ ROOT = "course_utils"
 #: Independent leaves: each imports only itself, the core and ``_tf``.
 LEAVES = {"data", "metrics", "viz", "models", "ops"}
 #: Imported by anyone: ``ops`` is NumPy reference code (see its docstring), ``palettes`` the
-#: colour maps ``data`` and ``viz`` share, ``_tf`` the quiet TensorFlow import. None of them
-#: imports anything from ``course_utils``.
-CORE = {"ops", "palettes", "_tf"}
+#: colour maps ``data`` and ``viz`` share, ``_tf`` the quiet TensorFlow import,
+#: ``random_state`` the save-and-restore of the random streams. None of them imports
+#: anything from ``course_utils``.
+CORE = {"ops", "palettes", "_tf", "random_state"}
 #: Compose the leaves for the notebooks; they never reach up to training, runs or the CLI.
 COMPOSERS = {"widgets", "exercises"}
 #: Leaves whose inner modules are private to them: others import their package face.

@@ -129,3 +129,20 @@ def test_one_voc_colour_map_for_the_catalog_and_viz():
     assert viz.default_palette(0).shape == (0, 3)
     with pytest.raises(ValueError, match="number of colours"):
         palettes.voc_colors(-1)
+
+
+def test_curve_colours_stay_apart_for_colour_blind_readers():
+    colours = [np.array([int(h[i : i + 2], 16) for i in (1, 3, 5)]) for h in viz.CURVE_COLORS]
+    for kind in _DICHROMACY:
+        for i in range(5):  # the first five: a comparison of five models
+            for j in range(i):
+                assert _seen_apart(colours[i], colours[j], kind) > 50, (kind, i, j)
+    # the check can fail: matplotlib's default blue and purple are one colour to a protanope
+    assert _seen_apart((31, 119, 180), (148, 103, 189), "protanopia") < 50
+
+
+def test_setup_makes_the_curve_colours_the_cycle():
+    import matplotlib as mpl
+
+    viz.use_curve_colors()
+    assert mpl.rcParams["axes.prop_cycle"].by_key()["color"] == list(viz.CURVE_COLORS)

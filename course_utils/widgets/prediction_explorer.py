@@ -164,9 +164,9 @@ class PredictionExplorer(Explorer):
             for ax, img, name in zip(
                 row,
                 [st.truth_overlay, st.overlay, st.errors],
-                ["truth", st.model, "errors (red)"],
+                ["truth", st.model, "errors"],
                 strict=True,
-            ):  # noqa: E501
+            ):
                 ax.imshow(img)
                 ax.set_title(
                     name if name != st.model else f"{st.model}: image mIoU {st.image_miou:.3f}",
@@ -174,9 +174,10 @@ class PredictionExplorer(Explorer):
                 )
                 ax.axis("off")
         fig.legend(
-            handles=viz.legend_handles(self.class_names, self.palette),
+            handles=viz.legend_handles(self.class_names, self.palette)
+            + viz.error_legend_handles(self.ignore_index),
             loc="outside lower center",
-            ncol=6,
+            ncol=7,
             fontsize=8,
         )
         if title:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from course_utils import viz
 from course_utils.widgets.display import Explorer
 
 SPLITS = ("train", "validation")
@@ -166,7 +167,7 @@ class TrainingCurves(Explorer):
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(7.5, 3.8))
-        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        colors = viz.CURVE_COLORS
         for curve in st.curves:
             color = colors[list(self.histories).index(curve.run) % len(colors)]
             style = "o-" if curve.split == "validation" else "--"
