@@ -57,58 +57,57 @@ def _assert_same(a, b):
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
-def test_draws_after_the_block_are_those_without_it(libs):
-    from course_utils.random_state import preserved
-
-    keras, tf = libs
+def _with_and_without(keras, tf, block):
+    """The draws after ``block`` and those without it, from the same seeded start."""
     keras.utils.set_random_seed(3)
     _draws(keras, tf)  # every stream exists and has advanced
     expected = _draws(keras, tf)
-
     keras.utils.set_random_seed(3)
     _draws(keras, tf)
-    with preserved():
-        _side_experiment(keras, tf)
-    _assert_same(_draws(keras, tf), expected)
+    block()
+    return _draws(keras, tf), expected
+
+
+def _preserved(run):
+    from course_utils.random_state import preserved
+
+    def block():
+        with preserved():
+            run()
+
+    return block
+
+
+def test_draws_after_the_block_are_those_without_it(libs):
+    keras, tf = libs
+    got, expected = _with_and_without(keras, tf, _preserved(lambda: _side_experiment(keras, tf)))
+    _assert_same(got, expected)
 
 
 def test_a_block_that_reseeds_leaves_the_global_seeds_as_they_were(libs):
-    from course_utils.random_state import preserved
-
     keras, tf = libs
-    keras.utils.set_random_seed(3)
-    _draws(keras, tf)
-    expected = _draws(keras, tf)
-
-    keras.utils.set_random_seed(3)
-    _draws(keras, tf)
-    with preserved():
-        _seed_loop(keras, tf)
-    _assert_same(_draws(keras, tf), expected)
+    got, expected = _with_and_without(keras, tf, _preserved(lambda: _seed_loop(keras, tf)))
+    _assert_same(got, expected)
 
 
 def test_without_the_block_the_side_experiment_changes_every_stream(libs):
     keras, tf = libs
-    keras.utils.set_random_seed(3)
-    _draws(keras, tf)
-    expected = _draws(keras, tf)
-
-    keras.utils.set_random_seed(3)
-    _draws(keras, tf)
-    _seed_loop(keras, tf)  # a reseeding side experiment touches every stream
-    got = _draws(keras, tf)
+    # a reseeding side experiment, not preserved, touches every stream
+    got, expected = _with_and_without(keras, tf, lambda: _seed_loop(keras, tf))
     for key in expected:
         assert not np.array_equal(got[key], expected[key]), key
 
 
 def test_the_state_is_restored_when_the_block_raises(libs):
-    from course_utils.random_state import preserved
-
     keras, tf = libs
-    keras.utils.set_random_seed(3)
-    expected = _draws(keras, tf)
-    keras.utils.set_random_seed(3)
-    with pytest.raises(ZeroDivisionError), preserved():
+
+    def failing():
         _side_experiment(keras, tf)
-        1 / 0  # noqa: B018
-    _assert_same(_draws(keras, tf), expected)
+        raise ZeroDivisionError
+
+    def block():
+        with pytest.raises(ZeroDivisionError):
+            _preserved(failing)()
+
+    got, expected = _with_and_without(keras, tf, block)
+    _assert_same(got, expected)
