@@ -1,4 +1,6 @@
-"""The course installs from its wheel with the ``colab`` extra on Python 3.12 (Colab's), and runs.
+"""The course installs on Python 3.12 as Colab and Binder install it, and runs.
+
+Binder: see :func:`test_the_binder_environment_installs_on_its_python`. Colab:
 
 Builds the wheel from the working tree (``pip wheel --no-deps``), makes a fresh Python 3.12
 virtual environment, installs ``<wheel>[colab]`` from the package index through the lock,
@@ -148,4 +150,71 @@ def test_the_colab_extra_installs_and_runs_on_python_312(tmp_path, record_proper
         "Colab install on Python 3.12: "
         + ", ".join(f"{step} {value:.0f} s" for step, value in seconds.items())
         + f" ({len(names)} distributions)"
+    )
+
+
+#: What Binder's environment needs from the checkout to run ``environment.yml``'s pip part.
+BINDER_SOURCES = ("environment.yml", "pyproject.toml", "README.md", "course_utils", "requirements")
+
+
+@pytest.mark.slow
+def test_the_binder_environment_installs_on_its_python(tmp_path, record_property):
+    """``environment.yml`` as repo2docker runs it, as far as this machine allows.
+
+    repo2docker (checked with its ``--no-build --debug`` output) copies the repository,
+    then runs ``mamba env update --file environment.yml`` in it: mamba makes the Python
+    the file names, from conda-forge, and pip installs the file's ``pip:`` lines from the
+    repository's folder. conda-forge cannot be reached from here, so the test makes that
+    Python with a venv instead and runs the ``pip:`` lines exactly as written; then
+    JupyterLab, its RISE extension and ``course_utils`` must load, and ``pip check`` pass.
+    """
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "environment.yml").read_text())
+    (python_pin,) = [
+        d for d in spec["dependencies"] if isinstance(d, str) and d.startswith("python")
+    ]
+    assert python_pin == "python=3.12", "the test makes a 3.12 env: update it with the file"
+    (pip_part,) = [d["pip"] for d in spec["dependencies"] if isinstance(d, dict)]
+    python = _python312()
+    log = tmp_path / "install.log"
+    repo = tmp_path / "repo"
+    for name in BINDER_SOURCES:
+        path = ROOT / name
+        if path.is_dir():
+            shutil.copytree(path, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            repo.mkdir(exist_ok=True)
+            shutil.copy2(path, repo / name)
+    requirements = repo / "binder-requirements.txt"  # what conda hands to pip
+    requirements.write_text("\n".join(pip_part) + "\n")
+    venv = tmp_path / "env"
+    seconds = {
+        "venv": _run("creating the 3.12 environment", [python, "-m", "venv", str(venv)], log)
+    }
+    venv_python = str(venv / "bin" / "python")
+    seconds["install"] = _run(
+        "installing environment.yml's pip part",
+        [venv_python, "-m", "pip", "install", "--disable-pip-version-check", "--no-compile",
+         "-r", str(requirements)],
+        log,
+        cwd=repo,
+    )  # fmt: skip
+    _run("pip check", [venv_python, "-m", "pip", "check", "--disable-pip-version-check"], log)
+    extensions = subprocess.run(
+        [str(venv / "bin" / "jupyter"), "labextension", "list"],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    )  # fmt: skip
+    listed = extensions.stdout + extensions.stderr
+    assert "jupyterlab-rise" in listed and "enabled" in listed, listed
+    done = subprocess.run(
+        [venv_python, "-c", "import course_utils, jupyterlab; print(course_utils.__file__)"],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert Path(done.stdout.strip()).is_relative_to(repo), "the editable install is the repo's"
+    for step, value in seconds.items():
+        record_property(f"binder_seconds_{step}", round(value, 1))
+    print(
+        "Binder's pip part on Python 3.12: "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items())
     )
