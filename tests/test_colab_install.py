@@ -1,8 +1,8 @@
 """The course installs on Python 3.12 as Colab and Binder install it, and runs.
 
-Binder: see :func:`test_the_binder_environment_installs_on_its_python`. Colab:
+Binder: see :func:`test_the_binder_environment_installs_on_its_python`.
 
-Builds the wheel from the working tree (``pip wheel --no-deps``), makes a fresh Python 3.12
+Colab: builds the wheel from the working tree (``pip wheel --no-deps``), makes a fresh Python 3.12
 virtual environment, installs ``<wheel>[colab]`` from the package index through the lock,
 and then, outside the checkout, imports ``course_utils``, runs ``setup()`` and loads the
 built-in ``shapes`` set, and ``pip check`` finds no broken requirement. pip's cache is
