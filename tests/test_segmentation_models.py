@@ -551,3 +551,15 @@ def test_memory_probes_run_one_at_a_time_where_memory_is_short(models):
     limit = models.memory_limit_mb()
     assert 256 < limit < 2**40, limit  # a real limit or the machine's memory, in MB
     assert 1 <= models.memory_probe_workers() <= 2
+
+
+def test_memory_probes_say_when_they_run_one_at_a_time(models, monkeypatch, capsys):
+    from course_utils.models import profiling
+
+    monkeypatch.setattr(profiling, "memory_probe_workers", lambda: 1)
+    monkeypatch.setattr(profiling, "_run_probe", lambda spec: {"peak_mb": 1.0})
+    assert models.peak_training_memories(["unet", "fcn8s"], "tiny") == {"unet": 1.0, "fcn8s": 1.0}
+    assert "one at a time" in capsys.readouterr().out
+    monkeypatch.setattr(profiling, "memory_probe_workers", lambda: 2)
+    models.peak_training_memories(["unet", "fcn8s"], "tiny")
+    assert capsys.readouterr().out == ""

@@ -252,7 +252,7 @@ def peak_training_memories(
     preset: str = "cpu",
     input_shape: Sequence[int] = (192, 256, 3),
     batch_size: int = 8,
-    workers: int = 2,
+    workers: int | None = None,
     *,
     num_classes: int = 11,
     precision: str | None = None,
@@ -261,14 +261,23 @@ def peak_training_memories(
     """:func:`peak_training_memory` of several models, ``workers`` probes at a time.
 
     Each probe is its own process, so probes running side by side do not share memory;
-    they only share the CPU, which memory does not depend on. The other arguments are
-    :func:`peak_training_memory`'s, the same for every model.
+    they only share the CPU, which memory does not depend on. ``workers=None`` runs two
+    at a time where the machine has room and one where its memory is short
+    (:func:`memory_probe_workers`; Binder gives 1-2 GB), and then prints a line saying so.
+    The other arguments are :func:`peak_training_memory`'s, the same for every model.
 
     Returns:
         ``{name: peak MB}`` in the order of ``names``.
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    if workers is None:
+        workers = memory_probe_workers()
+        if workers < 2 and len(names) > 1:
+            print(
+                f"This machine allows {memory_limit_mb():.0f} MB: the memory probes run one "
+                "at a time, not two side by side."
+            )
     specs = [
         _probe_spec(n, preset, input_shape, batch_size, num_classes, precision, seed) for n in names
     ]
