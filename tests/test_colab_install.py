@@ -72,6 +72,18 @@ def _python312() -> str:
         pytest.skip(f"no Python 3.12 here, so the Colab install is not tested: {err}")
 
 
+def _copy_sources(names: tuple[str, ...], dest: Path) -> Path:
+    """Copy these files and folders of the checkout into ``dest`` (no caches); return it."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        path = ROOT / name
+        if path.is_dir():
+            shutil.copytree(path, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(path, dest / name)
+    return dest
+
+
 def _run(label: str, command: list[str], log: Path, **kwargs) -> float:
     start = time.perf_counter()
     with log.open("a", encoding="utf-8") as out:
@@ -88,14 +100,7 @@ def _run(label: str, command: list[str], log: Path, **kwargs) -> float:
 def test_the_colab_extra_installs_and_runs_on_python_312(tmp_path, record_property):
     python = _python312()
     log = tmp_path / "install.log"
-    source = tmp_path / "source"
-    for name in WHEEL_SOURCES:
-        path = ROOT / name
-        if path.is_dir():
-            shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            source.mkdir(exist_ok=True)
-            shutil.copy2(path, source / name)
+    source = _copy_sources(WHEEL_SOURCES, tmp_path / "source")
     seconds = {}
     # No build isolation: the test environment's setuptools builds it, with no download.
     # --no-compile below: byte-compiling all of TensorFlow takes half the install time
@@ -178,14 +183,7 @@ def test_the_binder_environment_installs_on_its_python(tmp_path, record_property
     (pip_part,) = [d["pip"] for d in spec["dependencies"] if isinstance(d, dict)]
     python = _python312()
     log = tmp_path / "install.log"
-    repo = tmp_path / "repo"
-    for name in BINDER_SOURCES:
-        path = ROOT / name
-        if path.is_dir():
-            shutil.copytree(path, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            repo.mkdir(exist_ok=True)
-            shutil.copy2(path, repo / name)
+    repo = _copy_sources(BINDER_SOURCES, tmp_path / "repo")
     requirements = repo / "binder-requirements.txt"  # what conda hands to pip
     requirements.write_text("\n".join(pip_part) + "\n")
     venv = tmp_path / "env"
