@@ -339,7 +339,8 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
         print(f"No notebooks matching in {folder}.", file=sys.stderr)
         return 2
     with _profile_set(args.profile):
-        timings, peaks = {}, {}
+        timings: dict[str, float] = {}
+        peaks: dict[str, float] = {}
         for path in paths:
             start = time.perf_counter()
             print(f"{path.name}: running in profile {args.profile} ...", flush=True)
