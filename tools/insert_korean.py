@@ -94,55 +94,23 @@ def updated(raw: str, entry: dict[str, Any], path: Path) -> str:
     return notebook_rules.dumps(nb)
 
 
-def problems(notebooks: Path = NOTEBOOKS, objectives: Path = OBJECTIVES) -> list[str]:
-    """What is missing or out of date.
+def problems(
+    notebooks: Path = NOTEBOOKS, objectives: Path = OBJECTIVES, *, stale: bool = True
+) -> list[str]:
+    """What is missing or out of date, reading each file once.
 
     Args:
         notebooks: the folder of ``NN_name.ipynb`` files.
         objectives: the Korean titles and objectives (JSON).
+        stale: also report Korean blocks that differ from the JSON.
 
     Returns:
         One line per problem: a notebook without a Korean entry, an entry without a
-        notebook, a count of Korean objectives that differs from the English one, or a
-        Korean block that differs from the JSON.
+        notebook, a count of Korean objectives that differs from the English one, or (with
+        ``stale``) a Korean block that differs from the JSON.
     """
-    found = _entry_problems(notebooks, objectives)
-    korean = _korean(objectives)
-    for path in _paths(notebooks):
-        entry = korean.get(path.name)
-        if entry is None:
-            continue
-        raw = path.read_text(encoding="utf-8")
-        if updated(raw, entry, path) != raw:
-            found.append(
-                f"{path.name}: the Korean block is missing or out of date: "
-                "run python tools/insert_korean.py"
-            )
-    return found
-
-
-def write(notebooks: Path = NOTEBOOKS, objectives: Path = OBJECTIVES) -> list[str]:
-    """Write each notebook's Korean block from the JSON; return what it could not fix."""
-    korean = _korean(objectives)
-    notebook_rules.rewrite_notebooks(
-        [p for p in _paths(notebooks) if p.name in korean],
-        lambda raw, path: updated(raw, korean[path.name], path),
-    )
-    return _entry_problems(notebooks, objectives)
-
-
-def _korean(objectives: Path) -> dict[str, Any]:
-    return json.loads(objectives.read_text(encoding="utf-8"))
-
-
-def _paths(notebooks: Path) -> list[Path]:
-    return sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
-
-
-def _entry_problems(notebooks: Path, objectives: Path) -> list[str]:
-    """Entries without notebooks, notebooks without entries, objective counts that differ."""
-    korean = _korean(objectives)
-    paths = _paths(notebooks)
+    korean = json.loads(objectives.read_text(encoding="utf-8"))
+    paths = notebook_rules.notebook_paths(notebooks)
     found = [
         f"{objectives.name}: {name} has no notebook in {notebooks}"
         for name in sorted(set(korean) - {p.name for p in paths})
@@ -152,14 +120,29 @@ def _entry_problems(notebooks: Path, objectives: Path) -> list[str]:
         if entry is None:
             found.append(f"{path.name}: no Korean title and objectives in {objectives.name}")
             continue
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        english = english_objectives("".join(_first_markdown(nb, path)["source"]))
+        raw = path.read_text(encoding="utf-8")
+        english = english_objectives("".join(_first_markdown(json.loads(raw), path)["source"]))
         if len(english) != len(entry["objectives"]):
             found.append(
                 f"{path.name}: {len(english)} English objectives but "
                 f"{len(entry['objectives'])} Korean ones: update {objectives.name}"
             )
+        if stale and updated(raw, entry, path) != raw:
+            found.append(
+                f"{path.name}: the Korean block is missing or out of date: "
+                "run python tools/insert_korean.py"
+            )
     return found
+
+
+def write(notebooks: Path = NOTEBOOKS, objectives: Path = OBJECTIVES) -> list[str]:
+    """Write each notebook's Korean block from the JSON; return what it could not fix."""
+    korean = json.loads(objectives.read_text(encoding="utf-8"))
+    notebook_rules.rewrite_notebooks(
+        [p for p in notebook_rules.notebook_paths(notebooks) if p.name in korean],
+        lambda raw, path: updated(raw, korean[path.name], path),
+    )
+    return problems(notebooks, objectives, stale=False)
 
 
 def main(argv: list[str] | None = None) -> int:
