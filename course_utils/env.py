@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any, TypeVar
 
+from course_utils import random_state
 from course_utils.profiles import resolve_profile
 
 T = TypeVar("T")
@@ -133,20 +134,6 @@ def _add_log_filter(logger: logging.Logger, text: str) -> None:
         logger.addFilter(_DropMessages(text))
 
 
-def _reset_global_seed_generator() -> None:
-    """Make Keras' unseeded random ops start over from the new seed.
-
-    ``keras.utils.set_random_seed`` does this itself from Keras 3.13 on; Keras 3.12 (the
-    last for Python 3.10) keeps its global ``SeedGenerator``, so a second ``setup(seed=7)``
-    would continue its stream instead of repeating it.
-    """
-    try:
-        from keras.src.backend.common import global_state
-    except ImportError:  # a Keras without that module: nothing to reset
-        return
-    global_state.set_global_attribute("global_seed_generator", None)
-
-
 def setup(
     profile: str | None = None,
     seed: int = 0,
@@ -220,7 +207,7 @@ def setup(
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
-    _reset_global_seed_generator()
+    random_state.reset_keras_seed_generator()
     if deterministic:
         tf.config.experimental.enable_op_determinism()
 

@@ -39,6 +39,21 @@ def preserved() -> Iterator[None]:
         _restore(states)
 
 
+def reset_keras_seed_generator() -> None:
+    """Make Keras' unseeded random ops start over from the seed set last.
+
+    ``keras.utils.set_random_seed`` does this itself from Keras 3.13 on; Keras 3.12 (the
+    last for Python 3.10) keeps its global ``SeedGenerator``, so seeding a second time
+    would continue its stream instead of repeating it. A Keras without that state has
+    nothing to reset.
+    """
+    try:
+        global_state, name = _keras_global_state(), _keras_generator_name()
+    except (ImportError, AttributeError):
+        return
+    global_state.set_global_attribute(name, None)
+
+
 def _save() -> dict[str, Any]:
     states: dict[str, Any] = {"python": random.getstate(), "numpy": np.random.get_state()}
     if "keras" in sys.modules:

@@ -26,9 +26,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import keras
+import numpy as np
 
 from course_utils import models, runs
-from course_utils.metrics import MeanIoU, SegmentationReport, evaluate
+from course_utils.metrics import (
+    MeanIoU,
+    SegmentationReport,
+    evaluate_per_image,
+    segmentation_report,
+)
 
 #: Where the ``default`` step budgets come from: the optimizer steps (batches of 8 CamVid
 #: images at 192x256, ``cpu`` presets) each model made in 6 minutes of training, validation
@@ -271,6 +277,10 @@ class TrainingResult:
         seconds: seconds of training, validation excluded.
         epochs: epochs started (the last may be cut short by the budget).
         steps: optimizer steps taken.
+        budget: the budget asked for (steps or epochs, and the peak learning rate).
+        val_confusions: one confusion matrix per validation image ``(n, C, C)``, in the
+            dataset's order (their sum is the report's matrix), for
+            ``metrics.paired_bootstrap``.
     """
 
     history: dict[str, list[float]]
@@ -279,6 +289,7 @@ class TrainingResult:
     epochs: int
     steps: int
     budget: dict[str, Any] = field(default_factory=dict)
+    val_confusions: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def as_scores(self) -> dict[str, Any]:
         """The report and the training facts, ready for ``runs.save_run``."""
@@ -306,6 +317,7 @@ def fit_segmentation(
     final_fraction: float = 0.05,
     loss: Any = None,
     verbose: int = 2,
+    validate_each_epoch: bool = True,
 ) -> TrainingResult:
     """Compile and train a segmentation model for a budget, then report on validation.
 
@@ -325,6 +337,8 @@ def fit_segmentation(
         final_fraction: the last learning rate as a fraction of the peak.
         loss: a Keras loss (default: sparse cross-entropy from logits, void ignored).
         verbose: passed to ``model.fit``.
+        validate_each_epoch: score ``val`` after every epoch (the curves); ``False`` scores
+            it once, at the end, which is all a short ablation run needs.
 
     Returns:
         A :class:`TrainingResult`.
@@ -348,7 +362,7 @@ def fit_segmentation(
     )
     history = model.fit(
         train,
-        validation_data=val,
+        validation_data=val if validate_each_epoch else None,
         epochs=-(-max_steps // steps_per_epoch),
         callbacks=[clock],
         shuffle=False,  # tf.data shuffles (data.load); Keras would only warn
@@ -356,7 +370,9 @@ def fit_segmentation(
     )
     logs = {key: [float(v) for v in values] for key, values in history.history.items()}
     logs["minutes"] = [round(m, 3) for m in clock.epoch_minutes]
-    report = evaluate(model, val, num_classes, class_names, ignore_index=ignore_index)
+    per_image = evaluate_per_image(model, val, num_classes, ignore_index)
+    names = list(class_names) if class_names is not None else [str(i) for i in range(num_classes)]
+    report = segmentation_report(per_image.sum(0), names)
     result = TrainingResult(
         history=logs,
         report=report,
@@ -364,6 +380,7 @@ def fit_segmentation(
         epochs=len(clock.epoch_minutes),
         steps=clock.steps,
         budget={"steps": steps, "epochs": epochs, "learning_rate": learning_rate},
+        val_confusions=per_image,
     )
     if verbose:
         print(

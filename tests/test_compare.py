@@ -7,10 +7,12 @@ from course_utils.metrics import (
     SEED_NOISE_MULTIPLE,
     class_subset_iou,
     confusion_matrix,
+    mean_class_accuracy,
     miou,
     miou_from_confusion,
     paired_bootstrap,
     per_image_confusions,
+    pixel_accuracy,
     seed_spread,
     segmentation_report,
     verdict,
@@ -110,6 +112,29 @@ def test_class_subset_iou():
         class_subset_iou([5])(cm)
     with pytest.raises(ValueError, match="distinct"):
         class_subset_iou([1, 1])
+
+
+def test_accuracy_scores_agree_with_segmentation_report():
+    truth, pred_a, _ = _masks(10, 0.7, 0.6)
+    stack = per_image_confusions(truth, pred_a, 4, ignore_index=4)
+    whole = segmentation_report(stack.sum(0), list("abcd"))
+    assert float(pixel_accuracy(stack.sum(0))) == pytest.approx(whole.pixel_accuracy)
+    assert float(mean_class_accuracy(stack.sum(0))) == pytest.approx(whole.mean_class_accuracy)
+    # vectorised over images, and by hand on a matrix whose class 2 never occurs in the truth
+    assert pixel_accuracy(stack).shape == (10,)
+    cm = np.array([[3, 1, 0], [1, 1, 0], [0, 0, 0]])
+    assert float(pixel_accuracy(cm)) == pytest.approx(4 / 6)
+    assert float(mean_class_accuracy(cm)) == pytest.approx((3 / 4 + 1 / 2) / 2)
+    assert np.isnan(pixel_accuracy(np.zeros((3, 3)))) and np.isnan(
+        mean_class_accuracy(np.zeros((3, 3)))
+    )
+    assert pixel_accuracy.__name__ == "pixel accuracy"
+    # as a bootstrap score, for classification: each image is one "pixel"
+    labels = np.array([0, 1, 2, 1, 0, 2, 1, 1])
+    conf = per_image_confusions(labels[:, None], labels[:, None], 3)
+    wrong = per_image_confusions(labels[:, None], (labels[:, None] + 1) % 3, 3)
+    result = paired_bootstrap(conf, wrong, n_boot=50, score=pixel_accuracy)
+    assert result.observed_gap == pytest.approx(1.0) and result.score_name == "pixel accuracy"
 
 
 def test_observed_gap_is_miou_of_whole_set_computed_independently():

@@ -119,6 +119,15 @@ def test_fit_segmentation_trains_for_its_budget_and_reports(training, models, ke
     last = float(net.optimizer.learning_rate.numpy())
     assert last == pytest.approx(training.cosine_learning_rate(7 / 8, 1e-2), rel=1e-5)
     assert 0 <= result.report.miou <= 1 and result.report.pixel_share.sum() == pytest.approx(1)
+    # one matrix per validation image, summing to the report's, which metrics.evaluate agrees with
+    from course_utils import metrics
+
+    assert result.val_confusions.shape == (16, 2, 2)
+    whole = metrics.confusion_matrix(
+        masks, np.asarray(net.predict(images, verbose=0)).argmax(-1), 2, 2
+    )
+    np.testing.assert_array_equal(result.val_confusions.sum(0), whole)
+    assert result.report.miou == pytest.approx(metrics.evaluate(net, train, 2, ignore_index=2).miou)
     scores = result.as_scores()
     assert scores["steps"] == 8 and scores["budget"]["epochs"] == 2
     with pytest.raises(ValueError, match="one budget"):
@@ -135,8 +144,12 @@ def test_a_step_budget_stops_inside_an_epoch(training, models, keras):
     masks = (images[..., 1] > 0.5).astype(np.int32)
     train = tf.data.Dataset.from_tensor_slices((images, masks)).batch(4)  # 4 steps an epoch
     net = models.build("encoder_decoder", (32, 32, 3), 2, preset="tiny")
-    result = training.fit_segmentation(net, train, train, num_classes=2, steps=6, verbose=0)
+    result = training.fit_segmentation(
+        net, train, train, num_classes=2, steps=6, verbose=0, validate_each_epoch=False
+    )
     assert (result.steps, result.epochs) == (6, 2)
+    assert "val_loss" not in result.history  # scored once, at the end
+    assert result.val_confusions.sum() == 16 * 32 * 32
     assert result.as_scores()["budget"]["steps"] == 6
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -23,7 +23,8 @@ import numpy as np
 from course_utils.metrics.confusion import confusion_matrix
 
 #: A score of confusion matrices: maps an array ``(..., C, C)`` to an array of shape ``(...)``
-#: (``nan`` where the score is undefined). :func:`miou` and :func:`class_subset_iou` are scores.
+#: (``nan`` where the score is undefined). :func:`miou`, :func:`class_subset_iou`,
+#: :func:`pixel_accuracy` and :func:`mean_class_accuracy` are scores.
 Score = Callable[[np.ndarray], np.ndarray]
 
 #: ``verdict`` requires the mean seed gap to exceed this many times its noise scale
@@ -92,6 +93,37 @@ def per_image_confusions(
     return out
 
 
+def evaluate_per_image(
+    model: Any, dataset: Iterable[Any], num_classes: int, ignore_index: int | None = None
+) -> np.ndarray:
+    """Run a segmentation model over a dataset and keep one confusion matrix per image.
+
+    The per-image form of :func:`~course_utils.metrics.evaluate`: summed over the image
+    axis it gives the same matrix, and it is what :func:`paired_bootstrap` resamples. The
+    dataset must not be shuffled (``data.load`` does not shuffle ``val`` or ``test``), so
+    that two models' stacks describe the same images in the same order.
+
+    Args:
+        model: a Keras model returning per-pixel scores ``(B, H, W, num_classes)``.
+        dataset: an iterable of ``(images, masks)`` batches, e.g. from ``data.load``.
+        num_classes: number of real classes.
+        ignore_index: void id to leave out.
+
+    Returns:
+        ``int64 (n_images, num_classes, num_classes)``.
+    """
+    stacks = []
+    for images, masks in dataset:
+        predicted = np.asarray(model.predict_on_batch(images)).argmax(-1)
+        truth = np.asarray(masks)
+        if truth.ndim == predicted.ndim + 1 and truth.shape[-1] == 1:  # (B, H, W, 1) masks
+            truth = truth[..., 0]
+        stacks.append(per_image_confusions(truth, predicted, num_classes, ignore_index))
+    if not stacks:
+        raise ValueError("The dataset gave no batch: nothing to evaluate.")
+    return np.concatenate(stacks)
+
+
 def miou(conf: Any) -> np.ndarray:
     """Mean IoU of confusion matrices ``(..., C, C)``, vectorised over the leading axes.
 
@@ -121,6 +153,50 @@ def miou_from_confusion(conf: Any) -> float:
     if conf.sum() == 0:
         raise ValueError("The confusion matrix is empty: no pixel was counted (all void?).")
     return float(miou(conf))
+
+
+def pixel_accuracy(conf: Any) -> np.ndarray:
+    """Share of the counted pixels predicted right, of confusion matrices ``(..., C, C)``.
+
+    For classification (one "pixel" per image) this is plain accuracy. A matrix with no
+    pixel scores ``nan``.
+
+    Args:
+        conf: confusion matrices, rows true classes, columns predictions.
+
+    Returns:
+        float64 array of shape ``conf.shape[:-2]``.
+    """
+    conf = np.asarray(conf, np.float64)
+    total = conf.sum((-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.trace(conf, axis1=-2, axis2=-1) / total
+
+
+pixel_accuracy.__name__ = "pixel accuracy"  # how verdicts name the score
+
+
+def mean_class_accuracy(conf: Any) -> np.ndarray:
+    """Mean over classes of recall (diagonal over row sum), of matrices ``(..., C, C)``.
+
+    Only classes with true pixels take part, so a class absent from the truth neither helps
+    nor hurts. A matrix with no pixel scores ``nan``.
+
+    Args:
+        conf: confusion matrices, rows true classes, columns predictions.
+
+    Returns:
+        float64 array of shape ``conf.shape[:-2]``.
+    """
+    conf = np.asarray(conf, np.float64)
+    found, true = np.diagonal(conf, axis1=-2, axis2=-1), conf.sum(-1)
+    recall = np.divide(found, true, out=np.zeros_like(found), where=true > 0)
+    present = (true > 0).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(present > 0, recall.sum(-1) / np.maximum(present, 1), np.nan)
+
+
+mean_class_accuracy.__name__ = "mean class accuracy"
 
 
 def class_subset_iou(classes: Sequence[int], name: str | None = None) -> Score:
