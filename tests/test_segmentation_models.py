@@ -550,6 +550,7 @@ def test_memory_probes_run_one_at_a_time_where_memory_is_short(models):
     assert models.memory_probe_workers(free_mb=50_000, wanted=3) == 3
     limit = models.memory_limit_mb()
     assert 256 < limit < 2**40, limit  # a real limit or the machine's memory, in MB
+    assert 0 < models.memory_left_mb() < limit  # this process holds some of it
     assert 1 <= models.memory_probe_workers() <= 2
 
 

@@ -52,6 +52,7 @@ _EXPORTS = {
     "peak_training_memory": "profiling",
     "peak_training_memories": "profiling",
     "memory_limit_mb": "profiling",
+    "memory_left_mb": "profiling",
     "memory_probe_workers": "profiling",
     "PRESETS": "presets",
     "DiceLoss": "losses",

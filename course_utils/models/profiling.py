@@ -228,6 +228,14 @@ def memory_limit_mb() -> float:
     return psutil.virtual_memory().total / 2**20
 
 
+def memory_left_mb() -> float:
+    """The memory this process may still take, in MB: :func:`memory_limit_mb` minus what
+    it holds now (its resident set)."""
+    import psutil
+
+    return memory_limit_mb() - psutil.Process().memory_info().rss / 2**20
+
+
 def memory_probe_workers(free_mb: float | None = None, wanted: int = 2) -> int:
     """How many memory probes may run side by side: ``wanted``, fewer where memory is short.
 
@@ -241,9 +249,7 @@ def memory_probe_workers(free_mb: float | None = None, wanted: int = 2) -> int:
         for the caller to say).
     """
     if free_mb is None:
-        import psutil
-
-        free_mb = memory_limit_mb() - psutil.Process().memory_info().rss / 2**20
+        free_mb = memory_left_mb()
     return max(1, min(wanted, int(free_mb // PROBE_MB)))
 
 
