@@ -229,13 +229,21 @@ def _cmd_import_runs(args: argparse.Namespace) -> int:
 
 
 def _merge_timings(
-    path: Path, column: str, timings: dict[str, float], peaks: dict[str, float] | None = None
+    path: Path,
+    column: str,
+    timings: dict[str, float],
+    peaks: dict[str, float] | None = None,
+    trained: dict[str, float] | None = None,
 ) -> None:
-    """Add this run's wall times (and peak memory, MB) to ``path`` under ``column`` (a
-    profile, or a profile and a setting such as ``"default, float32"``); keeps the other
-    columns and notebooks."""
+    """Add this run's wall times (and peak memory, MB, and the training seconds of the runs
+    trained) to ``path`` under ``column`` (a profile, or a profile and a setting such as
+    ``"default, float32"``); keeps the other columns and notebooks."""
     record = json.loads(path.read_text()) if path.exists() else {}
-    for key, values in (("seconds", timings), ("peak_mb", peaks or {})):
+    for key, values in (
+        ("seconds", timings),
+        ("peak_mb", peaks or {}),
+        ("train_seconds", trained or {}),
+    ):
         if values:
             record.setdefault(key, {}).setdefault(column, {}).update(values)
             record[key][column] = dict(sorted(record[key][column].items()))
@@ -282,6 +290,69 @@ def timings_table(record: dict, folder: Path) -> str:
     return "\n".join(lines)
 
 
+LAPTOP_START, LAPTOP_END = "<!-- laptop:start -->", "<!-- laptop:end -->"
+
+#: The timings column measured with the precision a laptop without bfloat16 gets.
+FLOAT32_COLUMN = "default, float32"
+
+
+def laptop_table(record: dict, folder: Path) -> str:
+    """A Markdown table: each notebook's estimated ``default`` wall time on the laptop the
+    step budgets were calibrated on (``training.CALIBRATION``: 6 min per Part 3 model).
+
+    A Part 3 model's ratio is the laptop's 6 minutes over this machine's float32 training
+    time for the same steps (``record["train_seconds"][FLOAT32_COLUMN]``, written by
+    ``course prepare --timings``). A notebook's estimate is its float32 wall time here times
+    the ratio of the model it trains (the run it saves), or the median ratio when it trains
+    none. Tracing, plotting and Python do not slow down as much as training, so scaling the
+    whole notebook errs on the long side.
+
+    Raises:
+        KeyError: when the record has no float32 wall times or no training times.
+    """
+    import statistics
+
+    from course_utils import prepare, training
+
+    seconds = record["seconds"][FLOAT32_COLUMN]
+    laptop_seconds = 60 * float(training.CALIBRATION["minutes"])  # type: ignore[arg-type]
+    ratios: dict[str, float] = {}
+    for run, here in record["train_seconds"][FLOAT32_COLUMN].items():
+        try:
+            training.model_family(run)
+        except ValueError:  # not a Part 3 model (the CIFAR-10 encoder): no calibration
+            continue
+        ratios[run] = laptop_seconds / here
+    if not ratios:
+        raise KeyError("no Part 3 model's float32 training time in the record")
+    median = statistics.median(ratios.values())
+    lines = [
+        "| notebook | float32 here | ratio | estimated on the laptop |",
+        "|---|---|---|---|",
+    ]
+    for path in notebook_paths(folder):
+        if path.name not in seconds:
+            continue
+        main = next((r for r in prepare.saved_runs(path) if r in ratios), None)
+        ratio = ratios[main] if main else median
+        why = f"{ratio:.1f} ({main})" if main else f"{ratio:.1f} (median)"
+        lines.append(
+            f"| `{path.stem}` | {_duration(seconds[path.name])} | {why} "
+            f"| {_duration(seconds[path.name] * ratio)} |"
+        )
+    return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def _replace_between(text: str, start: str, end: str, table: str) -> str:
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    return f"{head}{start}\n{table}\n{end}{tail}"
+
+
 def _cmd_timings_table(args: argparse.Namespace) -> int:
     record = json.loads(Path(args.timings).read_text())
     table = timings_table(record, Path(args.folder))
@@ -290,13 +361,24 @@ def _cmd_timings_table(args: argparse.Namespace) -> int:
         return 0
     doc = Path(args.write)
     text = doc.read_text()
-    if TIMINGS_START not in text or TIMINGS_END not in text:
-        print(f"{doc} has no {TIMINGS_START} ... {TIMINGS_END} markers.", file=sys.stderr)
+    made = []
+    if TIMINGS_START in text and TIMINGS_END in text:
+        text = _replace_between(text, TIMINGS_START, TIMINGS_END, table)
+        made.append("timing")
+    if LAPTOP_START in text and LAPTOP_END in text:
+        text = _replace_between(
+            text, LAPTOP_START, LAPTOP_END, laptop_table(record, Path(args.folder))
+        )
+        made.append("laptop estimate")
+    if not made:
+        print(
+            f"{doc} has neither {TIMINGS_START} ... {TIMINGS_END} nor "
+            f"{LAPTOP_START} ... {LAPTOP_END} markers.",
+            file=sys.stderr,
+        )
         return 1
-    head, rest = text.split(TIMINGS_START, 1)
-    tail = rest.split(TIMINGS_END, 1)[1]
-    doc.write_text(f"{head}{TIMINGS_START}\n{table}\n{TIMINGS_END}{tail}")
-    print(f"{doc}: timing table updated")
+    doc.write_text(text)
+    print(f"{doc}: {' and '.join(made)} table updated")
     return 0
 
 
@@ -404,30 +486,48 @@ def _peak_memory_of_children(interval_s: float = 0.5) -> Iterator[list[float]]:
 def _cmd_prepare(args: argparse.Namespace) -> int:
     from nbclient.exceptions import CellExecutionError
 
-    from course_utils import prepare
+    from course_utils import prepare, runs
+    from course_utils.data.cache import shown_path
 
     folder = Path(args.folder)
-    timings = folder.parent / "docs" / "timings.json"
+    timings_path = folder.parent / "docs" / "timings.json"
     estimates = {}
-    if timings.is_file():
-        estimates = json.loads(timings.read_text()).get("seconds", {}).get(args.profile, {})
+    if timings_path.is_file():
+        estimates = json.loads(timings_path.read_text()).get("seconds", {}).get(args.profile, {})
     print(
         f"Training the runs the notebooks of {folder} save, profile {args.profile}, into "
-        "data/runs/ (the notebook files are not changed):",
+        f"{shown_path(runs.runs_dir(args.profile))} (the notebook files are not changed):",
         flush=True,
     )
+    timings: dict[str, float] = {}
+    peaks: dict[str, float] = {}
+
+    trained: dict[str, float] = {}
+
+    def execute(path: Path) -> None:
+        start = time.perf_counter()
+        with _peak_memory_of_children() as peak:
+            _execute(path, args.timeout)
+        timings[path.name] = round(time.perf_counter() - start, 1)
+        peaks[path.name] = round(peak[0])
+        for name in prepare.saved_runs(path):  # each run's own training time, for the ratios
+            seconds = runs.load_scores(name, args.profile).get("train_seconds")
+            if seconds:
+                trained[name] = float(seconds)
+
     with _profile_set(args.profile):
         try:
             prepare.prepare(
-                folder,
-                args.profile,
-                lambda path: _execute(path, args.timeout),
-                estimates,
-                say=lambda line: print(line, flush=True),
+                folder, args.profile, execute, estimates, say=lambda line: print(line, flush=True)
             )
         except CellExecutionError as err:
             print(f"FAILED: {err}\nRun `course prepare` again to resume.", file=sys.stderr)
             return 1
+        finally:
+            if args.timings and timings:
+                _merge_timings(
+                    Path(args.timings), args.column or args.profile, timings, peaks, trained
+                )
     print(
         f"Ready: every run of profile {args.profile} exists. The seed record notebook 11 "
         f"reads is committed in docs/; `course seed-record --profile {args.profile}` makes "
@@ -540,6 +640,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES, type=str.lower)
     p.add_argument("--folder", default="notebooks")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    p.add_argument("--timings", default=None, help="also write each notebook's wall time here")
+    p.add_argument("--column", default=None, help="the timings column (default: the profile)")
     p.set_defaults(func=_cmd_prepare)
 
     p = sub.add_parser("seed-record", help="train Part 3's models over seeds; val and test scores")

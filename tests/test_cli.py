@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import nbformat
+import pytest
 
 from course_utils import cli, notebook_rules
 
@@ -81,6 +83,43 @@ def test_timings_columns_beyond_the_profiles_and_the_unmeasured_ones(tmp_path):
         "| `00_demo` | 30 s | 3.3 min | not measured | 2.2 GB |",
         "| `01_demo` | 1.6 min | not measured | not measured | 700 MB |",
     ]
+
+
+def test_laptop_estimates_scale_each_notebook_by_its_models_measured_ratio(tmp_path):
+    from course_utils.cli import FLOAT32_COLUMN, laptop_table
+
+    _demo_notebook(tmp_path / "00_intro.ipynb", "print('trains nothing')")
+    _demo_notebook(tmp_path / "06_model.ipynb", 'runs.save_run(model, "segnet", p, {})')
+    _demo_notebook(tmp_path / "07_other.ipynb", 'runs.save_run(model, "unet", p, {})')
+    record = {
+        "seconds": {FLOAT32_COLUMN: {"00_intro.ipynb": 30.0, "06_model.ipynb": 300.0}},
+        # 6 min on the calibration laptop: segnet 180 s here (ratio 2), unet 90 s (ratio 4);
+        # the CIFAR-10 encoder has no calibration and counts for no ratio
+        "train_seconds": {
+            FLOAT32_COLUMN: {"segnet": 180.0, "unet": 90.0, "vgg11_cifar10_encoder": 50.0}
+        },
+    }
+    assert laptop_table(record, tmp_path).splitlines() == [
+        "| notebook | float32 here | ratio | estimated on the laptop |",
+        "|---|---|---|---|",
+        "| `00_intro` | 30 s | 3.0 (median) | 1.5 min |",  # median of 2 and 4
+        "| `06_model` | 5.0 min | 2.0 (segnet) | 10.0 min |",
+    ]  # 07 has no float32 time: left out
+    with pytest.raises(KeyError):
+        laptop_table({"seconds": {}}, tmp_path)
+
+
+def test_the_method_doc_shows_the_laptop_estimates():
+    """docs/method.md's estimate table is generated from docs/timings.json, never typed."""
+    from course_utils.cli import LAPTOP_END, LAPTOP_START, laptop_table
+
+    root = Path(__file__).resolve().parents[1]
+    record = json.loads((root / "docs" / "timings.json").read_text())
+    doc = (root / "docs" / "method.md").read_text()
+    table = doc.split(LAPTOP_START, 1)[1].split(LAPTOP_END, 1)[0].strip()
+    assert table == laptop_table(record, root / "notebooks"), (
+        "run: python -m course_utils timings-table --write docs/method.md"
+    )
 
 
 def test_run_notebooks_stops_on_error(tmp_path):

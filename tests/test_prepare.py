@@ -55,14 +55,20 @@ def test_the_real_notebooks_save_the_runs_later_notebooks_reuse():
         assert name in saved[number], number
 
 
-def test_prepare_runs_what_is_missing_then_resumes(course, capsys):
+def test_prepare_runs_what_is_missing_then_resumes(course, capsys, tmp_path):
     before = {p.name: p.read_text() for p in course.iterdir()}
-    assert main(["prepare", "--profile", "quick", "--folder", str(course)]) == 0
+    timings = tmp_path / "timings.json"
+    args = ["prepare", "--profile", "quick", "--folder", str(course), "--timings", str(timings)]
+    assert main([*args, "--column", "quick, float32"]) == 0
     out = capsys.readouterr().out
     assert "[1/2] 03_encoder.ipynb: trains tiny_encoder" in out
     assert "[2/2] 06_model.ipynb: trains tiny_model" in out
     assert runs.has_run("tiny_encoder", "quick") and runs.has_run("tiny_model", "quick")
     assert {p.name: p.read_text() for p in course.iterdir()} == before  # untouched
+    record = json.loads(timings.read_text())  # the wall time and memory of what ran
+    assert set(record["seconds"]["quick, float32"]) == {"03_encoder.ipynb", "06_model.ipynb"}
+    assert all(s > 0 for s in record["seconds"]["quick, float32"].values())
+    assert all(mb > 50 for mb in record["peak_mb"]["quick, float32"].values())
 
     (runs.runs_dir("quick") / "tiny_model.json").write_text("{cut short")  # a crashed save
     assert main(["prepare", "--profile", "quick", "--folder", str(course)]) == 0

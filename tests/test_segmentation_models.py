@@ -557,10 +557,15 @@ def test_memory_probes_run_one_at_a_time_where_memory_is_short(models):
 def test_memory_probes_say_when_they_run_one_at_a_time(models, monkeypatch, capsys):
     from course_utils.models import profiling
 
-    monkeypatch.setattr(profiling, "memory_probe_workers", lambda: 1)
+    monkeypatch.setattr(profiling, "memory_left_mb", lambda: 1.5 * profiling.PROBE_MB)
     monkeypatch.setattr(profiling, "_run_probe", lambda spec: {"peak_mb": 1.0})
     assert models.peak_training_memories(["unet", "fcn8s"], "tiny") == {"unet": 1.0, "fcn8s": 1.0}
     assert "one at a time" in capsys.readouterr().out
-    monkeypatch.setattr(profiling, "memory_probe_workers", lambda: 2)
+    monkeypatch.setattr(profiling, "memory_left_mb", lambda: 3.0 * profiling.PROBE_MB)
     models.peak_training_memories(["unet", "fcn8s"], "tiny")
     assert capsys.readouterr().out == ""
+    # not even one probe fits (Binder with 1 GB): none runs, and the notebook is told
+    monkeypatch.setattr(profiling, "memory_left_mb", lambda: 0.5 * profiling.PROBE_MB)
+    monkeypatch.setattr(profiling, "_run_probe", lambda spec: pytest.fail("a probe ran"))
+    assert models.peak_training_memories(["unet"], "tiny") == {}
+    assert "Not measured here" in capsys.readouterr().out

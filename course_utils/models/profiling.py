@@ -273,12 +273,22 @@ def peak_training_memories(
     The other arguments are :func:`peak_training_memory`'s, the same for every model.
 
     Returns:
-        ``{name: peak MB}`` in the order of ``names``.
+        ``{name: peak MB}`` in the order of ``names``; empty, after a line saying so, when
+        ``workers=None`` and not even one probe fits in the memory left (:data:`PROBE_MB`):
+        a probe killed for memory could take the notebook's kernel with it.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     if workers is None:
-        workers = memory_probe_workers()
+        left = memory_left_mb()
+        if left < PROBE_MB:
+            print(
+                f"Not measured here: a memory probe needs about {PROBE_MB} MB and this "
+                f"machine has {left:.0f} MB left (of {memory_limit_mb():.0f} MB). The "
+                "committed outputs show the figures."
+            )
+            return {}
+        workers = memory_probe_workers(left)
         if workers < 2 and len(names) > 1:
             print(
                 f"This machine allows {memory_limit_mb():.0f} MB: the memory probes run one "
