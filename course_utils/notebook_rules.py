@@ -198,6 +198,12 @@ def problems(nb: Notebook, name: str = "notebook") -> list[str]:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 found.append(f"{name}: stored error output ({out.get('ename')})")
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                first = "".join(out.get("text", "")).strip().splitlines()[:1]
+                found.append(
+                    f"{name}: stderr text in a stored output ({first[0][:80] if first else ''}):"
+                    " silence the warning or log line at its source"
+                )
             if WIDGET_VIEW_MIME in out.get("data", {}):
                 found.append(f"{name}: stored widget view (strip it)")
     found += solution_tag_problems(nb, name)

@@ -42,6 +42,15 @@ def test_hangul_labels_draw_without_missing_glyph_warnings():
             _draw_hangul()
 
 
+def test_bold_labels_find_a_bold_korean_face_without_a_logged_warning(caplog):
+    with matplotlib.rc_context():
+        _fonts.use_korean_fallback()
+        font_manager.fontManager._findfont_cached.cache_clear()  # find again, as a new kernel
+        with caplog.at_level("WARNING", logger="matplotlib.font_manager"):
+            _draw_hangul(("png",))
+    assert not [r for r in caplog.records if "Failed to find font weight" in r.getMessage()]
+
+
 def test_without_the_fallback_hangul_is_missing_so_the_test_above_means_something():
     with (
         matplotlib.rc_context({"font.family": ["sans-serif"]}),

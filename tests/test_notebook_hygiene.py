@@ -61,12 +61,14 @@ def test_checker_finds_problems(tmp_path):
     bad.write_text(json.dumps({
         "metadata": {"widgets": {}},
         "cells": [{"cell_type": "code", "execution_count": 3, "source": "", "outputs": [
-            {"output_type": "error", "ename": "ValueError", "evalue": "", "traceback": []}]}],
+            {"output_type": "error", "ename": "ValueError", "evalue": "", "traceback": []},
+            {"output_type": "stream", "name": "stderr", "text": "findfont: Failed to find\n"}]}],
     }))  # fmt: skip
     found = " ".join(check_notebooks.problems(bad))
     assert (
         "kernelspec" in found and "widget state" in found and "1..N" in found and "error" in found
     )
+    assert "stderr text in a stored output (findfont: Failed to find)" in found
 
 
 def test_the_tool_checks_the_rules_that_run_notebooks_applies():
