@@ -29,29 +29,29 @@ V1 = Path("/sys/fs/cgroup/memory")
 V2 = Path("/sys/fs/cgroup")
 
 
-def _files(group: Path) -> tuple[str, str, str]:
-    """The limit, peak and members files of a cgroup, v1 or v2."""
+def _files(group: Path) -> tuple[str, str]:
+    """The limit and peak files of a cgroup, v1 or v2."""
     if (group / "memory.limit_in_bytes").exists():
-        return "memory.limit_in_bytes", "memory.max_usage_in_bytes", "cgroup.procs"
-    return "memory.max", "memory.peak", "cgroup.procs"
+        return "memory.limit_in_bytes", "memory.max_usage_in_bytes"
+    return "memory.max", "memory.peak"
 
 
 def _make_group(limit_mb: int) -> Path:
     base = V1 if (V1 / "memory.limit_in_bytes").exists() else V2
     group = base / "course_binder_memory"
     group.mkdir(exist_ok=True)
-    limit_file, _, _ = _files(group)
+    limit_file, _ = _files(group)
     (group / limit_file).write_text(str(limit_mb * 2**20))
     return group
 
 
 def run(notebook: Path, group: Path, profile: str) -> tuple[bool, float]:
     """Run one notebook inside ``group``; return whether it finished and the peak (MB)."""
-    _, peak_file, procs = _files(group)
+    _, peak_file = _files(group)
     if peak_file == "memory.max_usage_in_bytes":
         (group / peak_file).write_text("0")  # v1: reset the peak
     command = (
-        f"echo $$ > {group / procs} && mount --bind {group} {group.parent} "
+        f"echo $$ > {group / 'cgroup.procs'} && mount --bind {group} {group.parent} "
         f"&& exec {shlex.quote(sys.executable)} -m course_utils run-notebooks --profile {profile} "
         f"--only {shlex.quote(notebook.name[:3])} --no-save"
     )
