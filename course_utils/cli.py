@@ -406,9 +406,43 @@ def _execute(path: Path, timeout: int) -> Any:
         nb,
         timeout=timeout,
         kernel_name="python3",
+        record_timing=True,  # for the slowest-cells line; clean() drops the timestamps
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()
+    slowest = slowest_cells(nb)
+    if slowest:
+        shown = "; ".join(f"cell {i} ({line}) {s:.0f} s" for i, line, s in slowest)
+        print(f"{path.name}: slowest cells: {shown}", flush=True)
     return nb
+
+
+def slowest_cells(nb: Any, count: int = 3) -> list[tuple[int, str, float]]:
+    """The code cells that took longest in a run with nbclient's ``record_timing``.
+
+    Args:
+        nb: an executed notebook (a dict), its cells carrying ``metadata.execution``.
+        count: how many cells to return.
+
+    Returns:
+        ``(index among all cells, first line of the source, seconds)``, slowest first;
+        cells without timestamps are left out.
+    """
+    from datetime import datetime
+
+    found = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        stamps = cell.get("metadata", {}).get("execution", {})
+        began = stamps.get("iopub.execute_input") or stamps.get("shell.execute_reply.started")
+        ended = stamps.get("shell.execute_reply")
+        if cell.get("cell_type") != "code" or not (began and ended):
+            continue
+        began, ended = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in (began, ended))
+        seconds = (ended - began).total_seconds()
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+        found.append((index, first[:48], seconds))
+    return sorted(found, key=lambda row: -row[2])[:count]
 
 
 def _cmd_run_notebooks(args: argparse.Namespace) -> int:

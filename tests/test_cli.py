@@ -221,3 +221,32 @@ def test_check_reports_a_mirror_that_is_gone(empty_data_dir, tmp_path, monkeypat
     monkeypatch.delenv("COURSE_DATA_MIRROR")
     assert cli.main(["check"]) == 0
     assert "none (downloads from the public URLs)" in capsys.readouterr().out
+
+
+def test_slowest_cells_reads_nbclients_timestamps():
+    def cell(source, began, ended, kind="code"):
+        stamps = {"iopub.execute_input": began, "shell.execute_reply": ended}
+        return {"cell_type": kind, "source": source, "metadata": {"execution": stamps}}
+
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": "# title", "metadata": {}},
+            cell("\nfit(model)  # long", "2026-12-03T10:00:00.000Z", "2026-12-03T10:02:05.500Z"),
+            cell(["x = 1\n", "x"], "2026-12-03T10:02:06Z", "2026-12-03T10:02:06.250000Z"),
+            cell("plot()", "2026-12-03T10:02:07+00:00", "2026-12-03T10:02:10+00:00"),
+            {"cell_type": "code", "source": "never run", "metadata": {}},
+        ]
+    }
+    assert cli.slowest_cells(nb, count=2) == [(1, "fit(model)  # long", 125.5), (3, "plot()", 3.0)]
+    assert [row[0] for row in cli.slowest_cells(nb, count=5)] == [1, 3, 2]
+
+
+def test_run_notebooks_names_the_slowest_cell(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in ("x = 1", "import time\ntime.sleep(1.5)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, tmp_path / "00_slow.ipynb")
+    assert cli.main(["run-notebooks", "--profile", "quick", "--folder", str(tmp_path)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "slowest cells" in x)
+    assert line.startswith("00_slow.ipynb: slowest cells: cell 1 (import time) 2 s"), line
+    assert "execute_input" not in (tmp_path / "00_slow.ipynb").read_text()  # clean() drops them

@@ -153,6 +153,39 @@ def test_a_step_budget_stops_inside_an_epoch(training, models, keras):
     assert result.as_scores()["budget"]["steps"] == 6
 
 
+def test_a_run_without_recompiling_is_the_run_a_fresh_compile_gives(training, models, keras):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(2)
+    images = rng.random((16, 32, 32, 3), dtype=np.float32)
+    masks = (images[..., 2] > 0.5).astype(np.int32)
+    data = tf.data.Dataset.from_tensor_slices((images, masks)).batch(4)
+    start = models.build("encoder_decoder", (32, 32, 3), 2, preset="tiny").get_weights()
+    args = dict(num_classes=2, steps=5, learning_rate=1e-2, verbose=0, validate_each_epoch=False)
+
+    def fresh_run():
+        net = models.build("encoder_decoder", (32, 32, 3), 2, preset="tiny")
+        net.set_weights(start)
+        return net, training.fit_segmentation(net, data, data, **args)
+
+    expected, expected_fit = fresh_run()
+    reused, _ = fresh_run()  # a first run: the model is compiled and its optimizer has moved
+    assert int(reused.optimizer.iterations.numpy()) == 5
+    reused.set_weights(start)
+    again = training.fit_segmentation(reused, data, data, recompile=False, **args)
+    for a, b in zip(expected.get_weights(), reused.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(again.val_confusions, expected_fit.val_confusions)
+    assert int(reused.optimizer.iterations.numpy()) == 5 and again.steps == 5
+    # another run from the same start gives other weights: the equality above is not vacuous
+    reused.set_weights(start)
+    reused.fit(data, epochs=1, verbose=0, shuffle=False)  # Keras alone: carries on from step 5
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(expected.get_weights(), reused.get_weights(), strict=True)
+    )
+
+
 def test_concat_histories_continues_the_clock(training):
     a = {"loss": [1.0, 0.8], "minutes": [0.5, 1.0], "only_a": [1, 2]}
     b = {"loss": [0.7], "minutes": [0.4]}
