@@ -371,9 +371,8 @@ def fit_segmentation(
             ),
             metrics=[MeanIoU(num_classes, ignore_index=ignore_index)],
         )
-    else:  # a fresh Adam: step 0, no first or second moments (the schedule sets the rate)
-        for variable in model.optimizer.variables:
-            variable.assign(keras.ops.zeros_like(variable))
+    else:
+        restart_optimizer(model)
     history = model.fit(
         train,
         validation_data=val if validate_each_epoch else None,
@@ -403,6 +402,22 @@ def fit_segmentation(
             f"{report.miou:.3f}, pixel accuracy {report.pixel_accuracy:.3f}"
         )
     return result
+
+
+def restart_optimizer(model: keras.Model) -> None:
+    """Put a compiled model's optimizer back to where a fresh compile leaves it.
+
+    The step count goes to zero (a learning-rate schedule starts again), and so do the
+    optimizer's slots (Adam's first and second moments); a constant learning rate is kept.
+    With the weights set to a new start, the next ``fit`` is the run a fresh compile would
+    give, without the seconds TensorFlow spends tracing the training step again.
+
+    Args:
+        model: a model compiled with a Keras optimizer (Adam, SGD, ...).
+    """
+    for variable in model.optimizer.variables:
+        if variable.name != "learning_rate":
+            variable.assign(keras.ops.zeros_like(variable))
 
 
 def concat_histories(histories: list[dict[str, list[float]]]) -> dict[str, list[float]]:

@@ -177,6 +177,13 @@ def test_a_run_without_recompiling_is_the_run_a_fresh_compile_gives(training, mo
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(again.val_confusions, expected_fit.val_confusions)
     assert int(reused.optimizer.iterations.numpy()) == 5 and again.steps == 5
+    # a constant learning rate survives a restart; the step count and the moments do not
+    small = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    small.compile(optimizer=keras.optimizers.Adam(0.25), loss="mse")
+    small.fit(rng.random((8, 3)), rng.random((8, 1)), epochs=1, verbose=0)
+    training.restart_optimizer(small)
+    kept = {v.name: float(np.abs(np.asarray(v)).sum()) for v in small.optimizer.variables}
+    assert kept.pop("learning_rate") == 0.25 and not any(kept.values()), kept
     # another run from the same start gives other weights: the equality above is not vacuous
     reused.set_weights(start)
     reused.fit(data, epochs=1, verbose=0, shuffle=False)  # Keras alone: carries on from step 5
