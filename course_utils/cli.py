@@ -483,8 +483,8 @@ def _cmd_run_notebooks(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _peak_memory_of_children(interval_s: float = 0.5) -> Iterator[list[float]]:
-    """Sample, twice a second, the memory (RSS, MB) of all processes started from here.
+def _peak_memory_of_children(interval_s: float = 0.1) -> Iterator[list[float]]:
+    """Sample, ten times a second, the memory (RSS, MB) of all processes started from here.
 
     Yields a one-item list whose item is the peak so far: the kernel's memory plus that
     of any process it starts (notebook 11's memory probes), which is what a notebook needs
@@ -499,7 +499,7 @@ def _peak_memory_of_children(interval_s: float = 0.5) -> Iterator[list[float]]:
     me = psutil.Process()
 
     def sample() -> None:
-        while not stop.wait(interval_s):
+        while True:  # a first sample at once: a short notebook may end within one interval
             total = 0
             for child in me.children(recursive=True):
                 try:
@@ -507,6 +507,8 @@ def _peak_memory_of_children(interval_s: float = 0.5) -> Iterator[list[float]]:
                 except psutil.Error:  # it ended between the listing and the reading
                     continue
             peak[0] = max(peak[0], total / 2**20)
+            if stop.wait(interval_s):
+                return
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
