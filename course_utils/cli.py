@@ -431,7 +431,7 @@ def slowest_cells(nb: Any, count: int = 3) -> list[tuple[int, str, float]]:
 
     found = []
     for index, cell in enumerate(nb.get("cells", [])):
-        stamps = cell.get("metadata", {}).get("execution", {})
+        stamps = cell.get("metadata", {}).get(notebook_rules.TIMING_KEY, {})
         began = stamps.get("iopub.execute_input") or stamps.get("shell.execute_reply.started")
         ended = stamps.get("shell.execute_reply")
         if cell.get("cell_type") != "code" or not (began and ended):
