@@ -6,6 +6,8 @@ later notebooks reuse the same builder, so a model lives in exactly one place.
 
 Classic classifiers (notebook 03): :func:`alexnet`, :func:`vgg`, :func:`googlenet`,
 :func:`resnet`, and :func:`inception_module` / :func:`residual_block` as building blocks.
+ImageNet-trained: :func:`efficientnet_lite0` (weights shipped by a package, read without
+torch), its feature taps :func:`efficientnet_lite0_features`, and :func:`decode_imagenet`.
 Segmentation (Parts 2-3): :func:`encoder_decoder` (notebook 06's baseline), :func:`fcn`
 (32s/16s/8s), :func:`segnet`, :func:`unet`, :func:`deeplabv3plus`; their custom layers
 :class:`MaxPoolWithArgmax`, :class:`MaxUnpool`, :class:`ResizeLike` and the initialiser
@@ -34,6 +36,9 @@ _EXPORTS = {
     "residual_block": "classic",
     "VGG_CONFIGS": "classic",
     "imagenet_backbone": "pretrained",
+    "efficientnet_lite0": "efficientnet",
+    "efficientnet_lite0_features": "efficientnet",
+    "decode_imagenet": "efficientnet",
     "encoder_decoder": "baseline",
     "fcn": "_fcn",
     "segnet": "_segnet",
