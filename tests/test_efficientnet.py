@@ -218,3 +218,43 @@ def test_unknown_feature_stride() -> None:
     model = efficientnet.efficientnet_lite0(weights=None, include_top=False)
     with pytest.raises(ValueError, match="among 2, 4, 8, 16, 32"):
         efficientnet.efficientnet_lite0_features(model, strides=(64,))
+
+
+def test_atrous_backbone_keeps_the_weights_and_the_resolution() -> None:
+    coarse = efficientnet.efficientnet_lite0((64, 96, 3), include_top=False, weights=None)
+    fine = efficientnet.efficientnet_lite0(
+        (64, 96, 3), include_top=False, weights=None, output_stride=8
+    )
+    assert coarse.output_shape == (None, 2, 3, 1280)
+    assert fine.output_shape == (None, 8, 12, 1280)
+    assert fine.count_params() == coarse.count_params()  # dilation adds no weight
+    dilations = {
+        layer.name: layer.dilation_rate for layer in fine.layers if layer.name.endswith("_dwconv")
+    }
+    assert dilations["block4_dwconv"] == (1, 1) and dilations["block5_dwconv"] == (2, 2)
+    assert dilations["block11_dwconv"] == (4, 4)
+    with pytest.raises(ValueError, match="8, 16 or 32"):
+        efficientnet.efficientnet_lite0(weights=None, output_stride=4)
+
+
+def test_deeplabv3plus_on_lite0_starts_from_imagenet() -> None:
+    from course_utils import models
+
+    model = models.deeplabv3plus(
+        (64, 96, 3),
+        11,
+        backbone="lite0",
+        aspp_filters=16,
+        low_level_filters=8,
+        decoder_filters=16,
+        aspp_rates=(1, 2),
+    )
+    assert model.output_shape == (None, 64, 96, 11)
+    backbone = model.get_layer("backbone")
+    state = read_legacy_state_dict(efficientnet.weights_path(), None)
+    np.testing.assert_array_equal(
+        backbone.get_layer("block3_dwconv").get_weights()[0],
+        state["_blocks.3._depthwise_conv.weight"].transpose(2, 3, 0, 1),
+    )
+    images = np.random.default_rng(0).random((2, 64, 96, 3), dtype=np.float32)  # 0-1, as data.load
+    assert np.isfinite(model.predict(images, verbose=0)).all()

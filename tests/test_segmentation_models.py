@@ -308,7 +308,7 @@ def test_deeplab_on_an_atrous_vgg_loads_a_vgg_classifier(models, output_stride, 
 
 
 def test_deeplab_refuses_an_unknown_backbone(models):
-    with pytest.raises(ValueError, match="backbone must be 'xception' or one of"):
+    with pytest.raises(ValueError, match="backbone must be 'xception', 'lite0' or one of"):
         models.deeplabv3plus((64, 64, 3), 3, backbone="resnet50")
 
 
@@ -569,3 +569,34 @@ def test_memory_probes_say_when_they_run_one_at_a_time(models, monkeypatch, caps
     monkeypatch.setattr(profiling, "_run_probe", lambda spec: pytest.fail("a probe ran"))
     assert models.peak_training_memories(["unet"], "tiny") == {}
     assert "Not measured here" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "name", ["fcn8s_lite0", "fcn16s_lite0", "unet_lite0", "deeplabv3plus_lite0"]
+)
+def test_lite0_models_build_with_imagenet_backbones(models, name):
+    model = models.build(name, (64, 96, 3), 5, "tiny")
+    assert model.name == name
+    assert _shape(model(np.zeros((1, 64, 96, 3), "float32"))) == (1, 64, 96, 5)
+    backbone = model.get_layer("backbone")
+    reference = models.efficientnet_lite0((64, 96, 3), include_top=False)
+    np.testing.assert_array_equal(  # ImageNet weights, not a random start
+        backbone.get_layer("block6_project_conv").get_weights()[0],
+        reference.get_layer("block6_project_conv").get_weights()[0],
+    )
+    assert models.count_flops(model) > 0.05e9  # the nested backbone is counted
+
+
+def test_lite0_unet_has_skips_at_strides_2_to_16(models):
+    model = models.build("unet_lite0", (64, 96, 3), 5, "tiny")
+    concats = {
+        layer.name: layer.output.shape[1:3] for layer in model.layers if "concat" in layer.name
+    }
+    assert concats == {
+        "up5_concat": (4, 6),
+        "up4_concat": (8, 12),
+        "up3_concat": (16, 24),
+        "up2_concat": (32, 48),
+    }
+    with pytest.raises(ValueError, match="five widths"):
+        models.unet((64, 96, 3), 5, widths=(8, 16, 32), backbone="lite0")

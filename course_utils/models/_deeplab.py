@@ -136,6 +136,16 @@ def _xception(
     return x, low_level
 
 
+def _lite0(
+    inputs: keras.KerasTensor, output_stride: int, weights: str | None
+) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """EfficientNet-Lite0 as a nested backbone: (its head at ``output_stride``, stride 4)."""
+    from course_utils.models.efficientnet import lite0_backbone
+
+    features = lite0_backbone(inputs, (4, 32), weights, output_stride)
+    return features["stride32"], features["stride4"]
+
+
 def deeplabv3plus(
     input_shape: Sequence[int | None] = (192, 256, 3),
     num_classes: int = 11,
@@ -149,6 +159,7 @@ def deeplabv3plus(
     aspp_filters: int = 256,
     low_level_filters: int = 48,
     decoder_filters: int = 256,
+    backbone_weights: str | None = "imagenet",
     name: str = "deeplabv3plus",
 ) -> keras.Model:
     """DeepLabV3+ on an atrous backbone: the paper's aligned Xception or a VGG.
@@ -181,6 +192,14 @@ def deeplabv3plus(
     the convolutions after a dropped pooling are dilated (by 2 per dropped pooling). The
     low-level feature is the last convolution at output stride 4 (``block3``).
 
+    EfficientNet-Lite0 backbone (``backbone="lite0"``, as DeepLab's mobile models start
+    from MobileNetV2, a close cousin): :func:`models.efficientnet_lite0` with its ImageNet
+    weights (``backbone_weights``), made atrous below stride ``output_stride``; the ASPP reads
+    its 1x1 head (1280 channels) and the decoder its stride-4 map (24 channels). The model
+    takes images in 0-1, as every course model; it multiplies them by 255 for the backbone,
+    a nested model named ``"backbone"`` (``model.get_layer("backbone").trainable = False``
+    freezes it).
+
     ASPP runs on the backbone's output; the decoder up-samples it x4 (bilinear) to the
     low-level map, concatenates a 1x1 projection of that map (``low_level_filters``),
     refines with two separable 3x3 convolutions and up-samples the class scores to the
@@ -193,7 +212,7 @@ def deeplabv3plus(
         num_classes: scores per pixel.
         output_stride: 16 (cheaper) or 8 (finer; the last stride-2 is replaced by
             dilation, and the layers after it are dilated twice as much).
-        backbone: ``"xception"``, ``"vgg11"`` or ``"vgg16"``.
+        backbone: ``"xception"``, ``"vgg11"``, ``"vgg16"`` or ``"lite0"``.
         widths: Xception filters, 6 values (see above); e.g.
             ``(16, 32, 64, 128, 192, 256)`` for a CPU.
         middle_blocks: Xception middle-flow blocks (16 in the paper).
@@ -205,6 +224,7 @@ def deeplabv3plus(
             (6, 12, 18) at output stride 16 and (12, 24, 36) at 8. Rates larger than the
             feature map degenerate to 1x1 convolutions: for small inputs use smaller ones.
         aspp_filters, low_level_filters, decoder_filters: widths of the head.
+        backbone_weights: ``"imagenet"`` or ``None`` (a random start); Lite0 only.
         name: model name.
 
     Returns:
@@ -212,9 +232,10 @@ def deeplabv3plus(
     """
     if output_stride not in (8, 16):
         raise ValueError(f"output_stride must be 8 or 16, got {output_stride!r}.")
-    if backbone not in ("xception", *VGG_CONFIGS):
+    if backbone not in ("xception", "lite0", *VGG_CONFIGS):
         raise ValueError(
-            f"backbone must be 'xception' or one of {sorted(VGG_CONFIGS)}, got {backbone!r}."
+            f"backbone must be 'xception', 'lite0' or one of {sorted(VGG_CONFIGS)}, "
+            f"got {backbone!r}."
         )
     if len(widths) != 6:
         raise ValueError(
@@ -236,6 +257,8 @@ def deeplabv3plus(
     inputs = keras.Input(input_shape, name="image")
     if backbone == "xception":
         x, low_level = _xception(inputs, widths, middle_blocks, exit_widths, output_stride)
+    elif backbone == "lite0":
+        x, low_level = _lite0(inputs, output_stride, backbone_weights)
     else:
         x, low_level = _atrous_vgg(inputs, backbone, vgg_width, output_stride)
     x = layers.Identity(name="backbone_output")(x)

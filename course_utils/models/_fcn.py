@@ -44,9 +44,11 @@ def fcn(
     fc_filters: int = 4096,
     fc_kernel: int = 7,
     dropout: float = 0.5,
+    backbone: str = "vgg",
+    backbone_weights: str | None = "imagenet",
     name: str | None = None,
 ) -> keras.Model:
-    """FCN-32s, FCN-16s or FCN-8s on a VGG encoder.
+    """FCN-32s, FCN-16s or FCN-8s on a VGG encoder, or on ImageNet's EfficientNet-Lite0.
 
     The encoder is :func:`course_utils.models.vgg` with the same ``config``, ``width``
     and ``batch_norm`` and the same layer names (``block{b}_conv{i}``, ``block{b}_pool``),
@@ -63,6 +65,14 @@ def fcn(
       ``score_pool4`` (a zero-initialised 1x1 convolution of pool4), then x16.
     - **8s**: that sum up-sampled x2 again, added to ``score_pool3``, then x8.
 
+    With ``backbone="lite0"`` the encoder is :func:`models.efficientnet_lite0` (ImageNet
+    weights unless ``backbone_weights=None``), a nested model named ``"backbone"``: its
+    stride-8, 16 and 32 maps stand where pool3, pool4 and pool5 stand in VGG (40, 112 and
+    1280 channels; the last is Lite0's own 1x1 head, the features its classifier pools), and
+    ``fc_filters=0`` scores that head directly, without fc6/fc7. This is the paper's idea
+    itself: an ImageNet classifier made into a segmenter. ``config``, ``width`` and
+    ``batch_norm`` are then unused.
+
     The paper's values are the defaults (VGG-16, 4096 filters, 7x7 fc6); on a CPU, use a
     narrower encoder and head, e.g. ``config="vgg11", width=0.25, fc_filters=256,
     fc_kernel=3``. Training in stages (32s, then 16s and 8s initialised from it) works
@@ -73,8 +83,10 @@ def fcn(
         num_classes: scores per pixel.
         variant: ``"32s"``, ``"16s"`` or ``"8s"``.
         config, width, batch_norm: the VGG encoder, as in :func:`models.vgg`.
-        fc_filters, fc_kernel: the convolutionalised fc6/fc7.
+        fc_filters, fc_kernel: the convolutionalised fc6/fc7 (``fc_filters=0``: none).
         dropout: after fc6 and fc7, as in the paper.
+        backbone: ``"vgg"`` or ``"lite0"``.
+        backbone_weights: ``"imagenet"`` or ``None`` (a random start); Lite0 only.
         name: model name (default ``"fcn8s"`` etc.).
 
     Returns:
@@ -84,14 +96,24 @@ def fcn(
         raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}.")
     name = name or f"fcn{variant}"
     check_input(input_shape, 32, name)
-    encoder = vgg(input_shape, 1, config, width, dense_units=0, batch_norm=batch_norm)
-    pools = {f"pool{b}": encoder.get_layer(f"block{b}_pool").output for b in (3, 4, 5)}
+    if backbone == "vgg":
+        encoder = vgg(input_shape, 1, config, width, dense_units=0, batch_norm=batch_norm)
+        inputs = encoder.input
+        pools = {f"pool{b}": encoder.get_layer(f"block{b}_pool").output for b in (3, 4, 5)}
+    elif backbone == "lite0":
+        from course_utils.models.efficientnet import lite0_backbone
 
-    x = layers.Conv2D(fc_filters, fc_kernel, padding="same", activation="relu", name="fc6")(
-        pools["pool5"]
-    )
-    x = layers.Dropout(dropout, name="drop6")(x)
-    x = layers.Conv2D(fc_filters, 1, activation="relu", name="fc7")(x)
+        inputs = keras.Input(tuple(input_shape), name="image")
+        taps = lite0_backbone(inputs, (8, 16, 32), backbone_weights)
+        pools = {"pool3": taps["stride8"], "pool4": taps["stride16"], "pool5": taps["stride32"]}
+    else:
+        raise ValueError(f"backbone must be 'vgg' or 'lite0', got {backbone!r}.")
+
+    x = pools["pool5"]
+    if fc_filters:
+        x = layers.Conv2D(fc_filters, fc_kernel, padding="same", activation="relu", name="fc6")(x)
+        x = layers.Dropout(dropout, name="drop6")(x)
+        x = layers.Conv2D(fc_filters, 1, activation="relu", name="fc7")(x)
     x = layers.Dropout(dropout, name="drop7")(x)
     scores = _score(x, num_classes, "score_fr")  # zero-initialised, as in the paper
 
@@ -106,4 +128,4 @@ def fcn(
     # 64x64 transposed convolution's gradient crawls on a CPU).
     logits = layers.UpSampling2D(stride, interpolation="bilinear", name=f"upscore{stride}")(scores)
     logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
-    return keras.Model(encoder.input, logits, name=name)
+    return keras.Model(inputs, logits, name=name)

@@ -21,6 +21,8 @@ def unet(
     upsampling: str = "transpose",
     dropout: float = 0.0,
     skips: bool = True,
+    backbone: str | None = None,
+    backbone_weights: str | None = "imagenet",
     name: str = "unet",
 ) -> keras.Model:
     """U-Net with "same" padding and batch normalisation.
@@ -49,9 +51,17 @@ def unet(
     ``w``: the kernel's slice for the ``w`` skipped channels). It is the control for
     what the skips do.
 
+    With ``backbone="lite0"`` (as TensorFlow's segmentation tutorial puts a U-Net decoder on
+    MobileNetV2) the contracting path is :func:`models.efficientnet_lite0`, ImageNet-trained
+    unless ``backbone_weights=None``, a nested model named ``"backbone"``: its stride-2, 4,
+    8 and 16 maps are the skips and its stride-32 head the bottom. ``widths`` then needs five
+    values, as in the plain network, but they are the filters of five expanding levels
+    (top to bottom): the bottom is at stride 32, so the decoder up-samples five times, and
+    its top level, at the input's size, has no skip (Lite0's first map is at stride 2).
+
     Args:
         input_shape: ``(height, width, channels)``; height and width multiples of
-            ``2 ** (len(widths) - 1)``.
+            ``2 ** (len(widths) - 1)`` (32 with ``backbone="lite0"``).
         num_classes: scores per pixel (2 for membranes vs cells).
         widths: filters per level, top to bottom (the paper's by default; e.g.
             ``(16, 32, 64, 128, 256)`` for a CPU).
@@ -59,6 +69,8 @@ def unet(
         dropout: dropout rate at the end of the contracting path (see above; 0: none).
         skips: concatenate the encoder's feature maps into the decoder (``False``: the
             same network without them).
+        backbone: ``None`` (the paper's contracting path) or ``"lite0"``.
+        backbone_weights: ``"imagenet"`` or ``None``; Lite0 only.
         name: model name.
 
     Returns:
@@ -70,8 +82,24 @@ def unet(
         raise ValueError(
             f"dropout is a rate in [0, 1), got {dropout!r}; the paper's model used 0.5."
         )
+    if backbone not in (None, "lite0"):
+        raise ValueError(f"backbone must be None or 'lite0', got {backbone!r}.")
+    if backbone == "lite0" and len(widths) != 5:
+        raise ValueError(
+            f"A U-Net on Lite0 has five levels (strides 2 to 32): pass five widths, got "
+            f"{tuple(widths)}."
+        )
     check_input(input_shape, 2 ** (len(widths) - 1), name)
     inputs = keras.Input(input_shape, name="image")
+    if backbone == "lite0":
+        from course_utils.models.efficientnet import lite0_backbone
+
+        taps = lite0_backbone(inputs, (2, 4, 8, 16, 32), backbone_weights)
+        maps = [taps[f"stride{2**level}"] for level in range(1, 5)]
+        return _expanding_path(
+            inputs, taps["stride32"], [inputs, *maps], widths, upsampling, skips, num_classes,
+            name, levels=5, skip_levels=range(2, 6),
+        )  # fmt: skip
     x, encoder_maps = inputs, []
     for level, filters in enumerate(widths[:-1], start=1):
         x = conv_bn_relu(x, filters, f"down{level}a")
@@ -84,13 +112,34 @@ def unet(
     x = conv_bn_relu(x, widths[-1], "bottom_b")
     if dropout:
         x = layers.Dropout(dropout, name="bottom_dropout")(x)
-    for level in range(len(widths) - 1, 0, -1):
+    return _expanding_path(
+        inputs, x, encoder_maps, widths, upsampling, skips, num_classes, name,
+        levels=len(widths) - 1, skip_levels=range(1, len(widths)),
+    )  # fmt: skip
+
+
+def _expanding_path(
+    inputs: keras.KerasTensor,
+    x: keras.KerasTensor,
+    encoder_maps: Sequence[keras.KerasTensor],
+    widths: Sequence[int],
+    upsampling: str,
+    skips: bool,
+    num_classes: int,
+    name: str,
+    levels: int,
+    skip_levels: Sequence[int],
+) -> keras.Model:
+    """Up-sample ``levels`` times from the bottom ``x`` (level ``levels`` down to 1, with
+    ``widths[level - 1]`` filters); ``encoder_maps[level - 1]`` is concatenated at each
+    level in ``skip_levels`` (when ``skips``)."""
+    for level in range(levels, 0, -1):
         filters = widths[level - 1]
         if upsampling == "transpose":
             x = layers.Conv2DTranspose(filters, 2, strides=2, name=f"up{level}_up")(x)
         else:
             x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}_up")(x)
-        if skips:
+        if skips and level in skip_levels:
             x = layers.Concatenate(name=f"up{level}_concat")([x, encoder_maps[level - 1]])
         x = conv_bn_relu(x, filters, f"up{level}a")
         x = conv_bn_relu(x, filters, f"up{level}b")

@@ -71,6 +71,7 @@ def efficientnet_lite0(
     weights: str | None = "imagenet",
     num_classes: int = 1000,
     dropout: float = 0.2,
+    output_stride: int = 32,
     name: str = "efficientnet_lite0",
 ) -> keras.Model:
     """EfficientNet-Lite0, optionally with its ImageNet weights.
@@ -85,6 +86,10 @@ def efficientnet_lite0(
             1000 when the top is included); ``None`` leaves the random initialisation.
         num_classes: classes of the top.
         dropout: dropout rate before the top's dense layer (Lite0's 0.2).
+        output_stride: 32 (the classifier's), 16 or 8. Below 32 the last stride-2 stages
+            keep their resolution and their depthwise convolutions are dilated instead
+            (DeepLab's atrous backbone, notebook 10): the same weights see the same
+            context on a finer map. The feature layer names keep their nominal strides.
         name: the model's name.
 
     Returns:
@@ -98,15 +103,20 @@ def efficientnet_lite0(
             the expected one.
     """
     _check_arguments(input_shape, weights, include_top, num_classes)
+    if output_stride not in (8, 16, 32):
+        raise ValueError(f"output_stride must be 8, 16 or 32, got {output_stride!r}.")
     inputs = keras.Input(tuple(input_shape), name="image")
     x = layers.Rescaling(1 / 128, offset=-127 / 128, name="scale_pixels")(inputs)
     x = _conv_bn(x, STEM_FILTERS, 3, 2, "stem")
     x = layers.ReLU(6.0, name="stem_relu6")(x)
-    block, channels = 0, STEM_FILTERS
+    block, channels, reached, dilation = 0, STEM_FILTERS, 2, 1
     for index, stage in enumerate(STAGES):
         for repeat in range(stage.repeats):
             stride = stage.stride if repeat == 0 else 1
-            x = _mbconv(x, channels, stage, stride, f"block{block}")
+            if stride == 2 and reached == output_stride:  # atrous from here on
+                stride, dilation = 1, dilation * 2
+            reached *= stride
+            x = _mbconv(x, channels, stage, stride, f"block{block}", dilation)
             channels, block = stage.filters, block + 1
         if index in _TAP_AFTER_STAGE:
             x = layers.Identity(name=_TAP_AFTER_STAGE[index])(x)
@@ -123,13 +133,14 @@ def efficientnet_lite0(
 
 
 def efficientnet_lite0_features(
-    backbone: keras.Model, strides: Sequence[int] = (4, 8, 16, 32)
+    backbone: keras.Model, strides: Sequence[int] = (4, 8, 16, 32), name: str | None = None
 ) -> keras.Model:
     """A model that maps an image to the backbone's feature maps at ``strides``.
 
     Args:
         backbone: a model from :func:`efficientnet_lite0` (with or without its top).
         strides: which of 2, 4, 8, 16, 32 to return, in this order.
+        name: the model's name (default: the backbone's, with ``_features``).
 
     Returns:
         A model with the backbone's input and a dict of outputs ``{"stride4": ..., ...}``;
@@ -140,7 +151,7 @@ def efficientnet_lite0_features(
     if unknown:
         raise ValueError(f"No feature map {unknown}: choose strides among 2, 4, 8, 16, 32.")
     outputs = {n: backbone.get_layer(n).output for n in names}
-    return keras.Model(backbone.input, outputs, name=f"{backbone.name}_features")
+    return keras.Model(backbone.input, outputs, name=name or f"{backbone.name}_features")
 
 
 def load_imagenet_weights(model: keras.Model) -> None:
@@ -249,14 +260,19 @@ def _bn(name: str) -> layers.BatchNormalization:
     return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name)
 
 
-def _mbconv(x: Any, channels: int, stage: _Stage, stride: int, name: str) -> Any:
+def _mbconv(x: Any, channels: int, stage: _Stage, stride: int, name: str, dilation: int = 1) -> Any:
     """Inverted residual: 1x1 expand -> depthwise -> 1x1 project (+ identity skip)."""
     shortcut = x
     if stage.expand != 1:
         x = _conv_bn(x, channels * stage.expand, 1, 1, f"{name}_expand")
         x = layers.ReLU(6.0, name=f"{name}_expand_relu6")(x)
     x = layers.DepthwiseConv2D(
-        stage.kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_dwconv"
+        stage.kernel,
+        strides=stride,
+        dilation_rate=dilation,
+        padding="same",
+        use_bias=False,
+        name=f"{name}_dwconv",
     )(x)
     x = _bn(f"{name}_dwconv_bn")(x)
     x = layers.ReLU(6.0, name=f"{name}_dwconv_relu6")(x)
@@ -309,3 +325,33 @@ def _convert(layer: Any, source: str, state: dict[str, np.ndarray]) -> list[np.n
     if isinstance(layer, layers.Dense):  # (out, in) -> (in, out)
         return [take("weight").T, take("bias")]
     raise ValueError(f"Layer {layer.name!r} of type {type(layer).__name__} takes no weights.")
+
+
+def lite0_backbone(
+    inputs: keras.KerasTensor,
+    strides: Sequence[int],
+    weights: str | None = "imagenet",
+    output_stride: int = 32,
+) -> dict[str, keras.KerasTensor]:
+    """EfficientNet-Lite0 as the nested backbone of a segmentation network.
+
+    The segmentation models of the course take images in 0-1 (``data.load``'s floats); the
+    backbone wants 0-255 and scales those itself, so a ``Rescaling(255)`` goes in front.
+    The backbone is one nested model named ``"backbone"``, so one line freezes or unfreezes
+    it (``model.get_layer("backbone").trainable = False``).
+
+    Args:
+        inputs: the segmentation model's image input (values 0-1).
+        strides: the feature maps to return (see :func:`efficientnet_lite0_features`).
+        weights: ``"imagenet"`` or ``None``.
+        output_stride: 32, or 16 / 8 for an atrous backbone.
+
+    Returns:
+        ``{"stride4": tensor, ...}`` for the ``strides`` asked for.
+    """
+    net = efficientnet_lite0(
+        tuple(inputs.shape[1:]), include_top=False, weights=weights, output_stride=output_stride
+    )
+    backbone = efficientnet_lite0_features(net, strides, name="backbone")
+    pixels = layers.Rescaling(255.0, name="to_pixels")(inputs)
+    return dict(backbone(pixels))

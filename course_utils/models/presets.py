@@ -62,7 +62,33 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # the paper's aligned Xception-65 (the builder's defaults), ASPP rates (6, 12, 18)
         "paper": {"backbone": "xception", "output_stride": 16},
     },
+    # The same three on ImageNet's EfficientNet-Lite0 (models.efficientnet_lite0): its 4.7 M
+    # weights are the same at every preset; only the head's widths change.
+    "fcn_lite0": {
+        "tiny": {"backbone": "lite0", "fc_filters": 0},
+        "cpu": {"backbone": "lite0", "fc_filters": 0},
+        "paper": {"backbone": "lite0", "fc_filters": 0},
+    },
+    "unet_lite0": {
+        "tiny": {"backbone": "lite0", "widths": (8, 8, 16, 16, 32)},
+        "cpu": {"backbone": "lite0", "widths": (16, 32, 48, 64, 128)},
+        "paper": {"backbone": "lite0", "widths": (32, 64, 128, 256, 512)},
+    },
+    "deeplabv3plus_lite0": {  # output stride 16: stage 6 atrous, ASPP on the 1280-wide head
+        "tiny": {
+            "backbone": "lite0", "output_stride": 16, "aspp_filters": 16,
+            "low_level_filters": 8, "decoder_filters": 16, "aspp_rates": (1, 2, 3),
+        },
+        "cpu": {
+            "backbone": "lite0", "output_stride": 16, "aspp_filters": 128,
+            "low_level_filters": 32, "decoder_filters": 96, "aspp_rates": (2, 4, 6),
+        },
+        "paper": {"backbone": "lite0", "output_stride": 16, "aspp_rates": (6, 12, 18)},
+    },
 }  # fmt: skip
+
+#: The builder of each preset family (the ``_lite0`` families use the same builders).
+_BUILDERS = {"fcn_lite0": "fcn", "unet_lite0": "unet", "deeplabv3plus_lite0": "deeplabv3plus"}
 
 
 def build(
@@ -77,7 +103,9 @@ def build(
     Args:
         architecture: ``"encoder_decoder"``, ``"fcn8s"`` / ``"fcn16s"`` / ``"fcn32s"``,
             ``"segnet"``, ``"segnet_nearest"``, ``"unet"``, ``"unet_noskip"`` (U-Net
-            without its skips, the control) or ``"deeplabv3plus"``.
+            without its skips, the control) or ``"deeplabv3plus"``; on ImageNet's
+            EfficientNet-Lite0, ``"fcn8s_lite0"`` (``16s``, ``32s``), ``"unet_lite0"`` and
+            ``"deeplabv3plus_lite0"``.
         input_shape, num_classes: as for every builder.
         preset: ``"tiny"``, ``"cpu"`` or ``"paper"``.
         **overrides: builder arguments that replace the preset's (``name=`` included).
@@ -91,18 +119,24 @@ def build(
     extra: dict[str, Any] = {}  # builder arguments that the name implies
     if architecture.startswith("fcn") and architecture[3:] in ("32s", "16s", "8s"):
         family, extra = "fcn", {"variant": architecture[3:]}
+    elif architecture.startswith("fcn") and architecture.endswith("_lite0"):  # fcn8s_lite0
+        variant = architecture[3:].removesuffix("_lite0")
+        family, extra = "fcn_lite0", {"variant": variant, "name": architecture}
     elif architecture == "segnet_nearest":
         family, extra = "segnet", {"unpooling": "nearest"}
     elif architecture == "unet_noskip":
         family, extra = "unet", {"skips": False, "name": "unet_noskip"}
+    elif architecture in ("unet_lite0", "deeplabv3plus_lite0"):
+        extra = {"name": architecture}
     if family not in PRESETS:
         raise ValueError(
             f"Unknown model {architecture!r}; use one of encoder_decoder, fcn8s, fcn16s, fcn32s, "
-            "segnet, segnet_nearest, unet, unet_noskip, deeplabv3plus."
+            "segnet, segnet_nearest, unet, unet_noskip, deeplabv3plus, and on ImageNet's "
+            "EfficientNet-Lite0 fcn8s_lite0 (16s, 32s), unet_lite0, deeplabv3plus_lite0."
         )
     if preset not in PRESETS[family]:
         raise ValueError(f"preset must be one of {', '.join(PRESETS[family])}, got {preset!r}.")
     kwargs = {**PRESETS[family][preset], **extra, **overrides}
     if kwargs.get("unpooling") == "nearest" and "unpool_fill" not in overrides:
         kwargs["unpool_fill"] = False  # the box starts a conv after unpooling: none here
-    return getattr(models, family)(input_shape, num_classes, **kwargs)
+    return getattr(models, _BUILDERS.get(family, family))(input_shape, num_classes, **kwargs)
