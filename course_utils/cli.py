@@ -8,7 +8,8 @@ course fetch camvid isbi2012         download datasets ahead of time (before goi
 course fetch --all
 course lab [--port 8899] [--remote]  JupyterLab on the notebooks (what `make lab` runs)
 course export-runs --profile default pack data/runs/default/ with SHA-256s into one archive
-course import-runs FILE|URL          verify such an archive, then install its runs
+course import-runs FILE|URL          verify such an archive (https:// only; --sha256 pins
+                                     it), then install its runs
 course cache                         datasets, trained runs and rejected files, with sizes
 course cache --clear-rejected        delete the files that failed their checksum
 course run-notebooks --profile default
@@ -207,7 +208,11 @@ def _cmd_export_runs(args: argparse.Namespace) -> int:
         f"({done.files} files, {_human(done.size_bytes)}, SHA-256 of each in its manifest): "
         + ", ".join(done.runs)
     )
-    print(f"On another machine: course import-runs {done.path.name} (a file or its URL)")
+    print(f"SHA-256 {done.sha256} (give it to whoever imports the archive)")
+    print(
+        f"On another machine: course import-runs {done.path.name} --sha256 {done.sha256} "
+        "(a file or its https:// address)"
+    )
     return 0
 
 
@@ -216,7 +221,7 @@ def _cmd_import_runs(args: argparse.Namespace) -> int:
     from course_utils.runs_archive import RunsArchiveError, import_runs
 
     try:
-        done = import_runs(args.source)
+        done = import_runs(args.source, sha256=args.sha256)
     except RunsArchiveError as err:
         print(err, file=sys.stderr)
         return 1
@@ -225,6 +230,11 @@ def _cmd_import_runs(args: argparse.Namespace) -> int:
         f"Checked every SHA-256 and installed {_runs(len(done.runs))} of profile {done.profile} "
         f"into {shown_path(done.folder)}{replaced}: " + ", ".join(done.runs)
     )
+    if done.kept_aside is not None:
+        print(
+            f"Your own files of the runs replaced are kept aside in {shown_path(done.kept_aside)} "
+            "(nothing reads them there; delete that folder when you no longer need them)."
+        )
     return 0
 
 
@@ -396,12 +406,41 @@ def _profile_set(profile: str) -> Iterator[None]:
             os.environ[PROFILE_ENV_VAR] = before
 
 
-def _execute(path: Path, timeout: int) -> Any:
-    """Run a notebook top to bottom in a fresh kernel, in its folder; return it with outputs."""
+def _notebook_failures() -> tuple[type[Exception], ...]:
+    """What nbclient raises when a notebook does not run to the end: a cell's error, a cell
+    over the time limit, a kernel that died (killed for memory, or a crash)."""
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    return (CellExecutionError, CellTimeoutError, DeadKernelError)
+
+
+def _failure_text(err: Exception, timeout: int) -> str:
+    """What stopped a notebook, in words, with what to do when it is not the cell's error."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    if isinstance(err, DeadKernelError):
+        return (
+            "the kernel died (most often the machine ran out of memory: close other "
+            "notebooks and programs, or use a smaller profile such as --profile quick)"
+        )
+    if isinstance(err, CellTimeoutError):
+        first = str(err).splitlines()[0] if str(err) else "a cell timed out"
+        return f"{first} (the limit is --timeout {timeout} seconds per cell; raise it)"
+    return str(err)
+
+
+def _execute(path: Path, timeout: int, text: str | None = None) -> Any:
+    """Run a notebook top to bottom in a fresh kernel, in its folder; return it with outputs.
+
+    ``text``: the file's content when the caller has read it already (to check, before
+    writing the notebook back, that nobody changed it meanwhile).
+    """
     import nbformat
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
+    if text is None:
+        text = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(text, as_version=4)
     NotebookClient(
         nb,
         timeout=timeout,
@@ -447,38 +486,57 @@ def slowest_cells(nb: Any, count: int = 3) -> list[tuple[int, str, float]]:
 
 def _cmd_run_notebooks(args: argparse.Namespace) -> int:
     import nbformat
-    from nbclient.exceptions import CellExecutionError
 
     folder = Path(args.folder)
     paths = notebook_paths(folder, args.only)
     if not paths:
         print(f"No notebooks matching in {folder}.", file=sys.stderr)
         return 2
+    not_written = []
+    timings: dict[str, float] = {}
+    peaks: dict[str, float] = {}
     with _profile_set(args.profile):
-        timings: dict[str, float] = {}
-        peaks: dict[str, float] = {}
-        for path in paths:
-            start = time.perf_counter()
-            print(f"{path.name}: running in profile {args.profile} ...", flush=True)
-            try:
-                with _peak_memory_of_children() as peak:
-                    nb = _execute(path, args.timeout)
-                peaks[path.name] = round(peak[0])
-            except CellExecutionError as err:
-                print(
-                    f"{path.name}: FAILED after {time.perf_counter() - start:.0f} s\n{err}",
-                    file=sys.stderr,
-                )
-                return 1
-            seconds = time.perf_counter() - start
-            timings[path.name] = round(seconds, 1)
-            if args.no_save:
-                print(f"{path.name}: done in {seconds:.0f} s (outputs not saved)", flush=True)
-                continue
-            nbformat.write(nbformat.from_dict(clean(nb)), path)
-            print(f"{path.name}: done in {seconds:.0f} s, outputs written", flush=True)
-    if args.timings:
-        _merge_timings(Path(args.timings), args.column or args.profile, timings, peaks)
+        try:
+            for path in paths:
+                start = time.perf_counter()
+                print(f"{path.name}: running in profile {args.profile} ...", flush=True)
+                read = path.read_text(encoding="utf-8")
+                try:
+                    with _peak_memory_of_children() as peak:
+                        nb = _execute(path, args.timeout, read)
+                    peaks[path.name] = round(peak[0])
+                except _notebook_failures() as err:
+                    print(
+                        f"{path.name}: FAILED after {time.perf_counter() - start:.0f} s: "
+                        f"{_failure_text(err, args.timeout)}",
+                        file=sys.stderr,
+                    )
+                    return 1
+                seconds = time.perf_counter() - start
+                timings[path.name] = round(seconds, 1)
+                if args.no_save:
+                    print(f"{path.name}: done in {seconds:.0f} s (outputs not saved)", flush=True)
+                    continue
+                text = nbformat.writes(nbformat.from_dict(clean(nb)))
+                try:
+                    notebook_rules.write_atomically(
+                        path, text if text.endswith("\n") else text + "\n", expected=read
+                    )
+                except notebook_rules.NotebookChangedError as err:
+                    print(f"{path.name}: outputs NOT written: {err}", file=sys.stderr)
+                    not_written.append(path.name)
+                    continue
+                print(f"{path.name}: done in {seconds:.0f} s, outputs written", flush=True)
+        finally:  # the notebooks that finished keep their times, whatever stopped the rest
+            if args.timings and timings:
+                _merge_timings(Path(args.timings), args.column or args.profile, timings, peaks)
+    if not_written:
+        print(
+            f"Not written (changed while they ran): {', '.join(not_written)}. Run them again "
+            "with --only NAME once they are saved as you want them.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -520,8 +578,6 @@ def _peak_memory_of_children(interval_s: float = 0.1) -> Iterator[list[float]]:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    from nbclient.exceptions import CellExecutionError
-
     from course_utils import prepare, runs
     from course_utils.data.cache import shown_path
 
@@ -540,7 +596,10 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
     trained: dict[str, float] = {}
 
+    running: list[Path] = []  # the notebook being run, for the failure message
+
     def execute(path: Path) -> None:
+        running[:] = [path]
         start = time.perf_counter()
         with _peak_memory_of_children() as peak:
             _execute(path, args.timeout)
@@ -556,8 +615,13 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
             prepare.prepare(
                 folder, args.profile, execute, estimates, say=lambda line: print(line, flush=True)
             )
-        except CellExecutionError as err:
-            print(f"FAILED: {err}\nRun `course prepare` again to resume.", file=sys.stderr)
+        except _notebook_failures() as err:
+            print(
+                f"FAILED: {running[0].name if running else 'a notebook'}: "
+                f"{_failure_text(err, args.timeout)}\n"
+                "Run `course prepare` again to resume.",
+                file=sys.stderr,
+            )
             return 1
         finally:
             if args.timings and timings:
@@ -598,13 +662,23 @@ def _cmd_slides(args: argparse.Namespace) -> int:
 def _cmd_seed_record(args: argparse.Namespace) -> int:
     from course_utils import seed_record
 
-    out = Path(args.out) if args.out else seed_record.default_path(args.profile)
+    out = Path(args.out) if args.out else seed_record.output_path(args.profile)
     args.models = args.models or list(seed_record.RECORDED_MODELS)
+    try:  # every argument, before the first model trains
+        seed_record.check_arguments(
+            profile=args.profile, models=args.models, seeds=args.seeds, limit=args.limit
+        )
+    except ValueError as err:
+        print(f"course seed-record: {err}", file=sys.stderr)
+        return 1
     print(f"seed record: {out} ({len(args.models)} models x {len(args.seeds)} seeds)")
     seed_record.record_seeds(
         out, profile=args.profile, models=args.models, seeds=args.seeds, limit=args.limit
     )
     print(f"written: {out}")
+    packaged = seed_record.default_path(args.profile)
+    if out.name == packaged.name and packaged.parent.is_dir():
+        print(f"The course ships {packaged.name} from its package: cp {out} {packaged}")
     return 0
 
 
@@ -647,7 +721,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_export_runs)
 
     p = sub.add_parser("import-runs", help="verify and install an archive of export-runs")
-    p.add_argument("source", metavar="FILE|URL")
+    p.add_argument("source", metavar="FILE|URL", help="an archive's path or its https:// address")
+    p.add_argument(
+        "--sha256",
+        default=None,
+        help="the archive's SHA-256, as export-runs printed it: anything else is refused",
+    )
     p.set_defaults(func=_cmd_import_runs)
 
     p = sub.add_parser("cache", help="list cached datasets, trained runs and rejected files")
@@ -687,7 +766,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--limit", type=int, default=None, help="images per split (default: all)")
-    p.add_argument("--out", default=None, help="default: docs/seed_record_<profile>.json")
+    p.add_argument(
+        "--out", default=None, help="default: docs/seed_record_<profile>.json in the current folder"
+    )
     p.set_defaults(func=_cmd_seed_record)
 
     p = sub.add_parser("timings-table", help="the notebooks' measured wall times as Markdown")

@@ -15,7 +15,10 @@ removes the solutions by that tag); a file under :data:`MAX_BYTES`.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -275,17 +278,71 @@ def dumps(nb: Notebook) -> str:
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
+class NotebookChangedError(RuntimeError):
+    """A notebook file changed between the moment it was read and the moment it was to be
+    written (someone saved it meanwhile, e.g. in JupyterLab): it was not written."""
+
+
+def write_atomically(path: Path, text: str, expected: str | None = None) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename.
+
+    The file is at every moment either what it was or the new text, never half of it;
+    the temporary file goes when anything fails. A new file gets the usual permissions,
+    an existing one keeps its own.
+
+    Args:
+        path: the notebook file.
+        text: its new content (UTF-8).
+        expected: the content the file had when it was read; when it holds anything else
+            now (or is gone), nothing is written.
+
+    Raises:
+        NotebookChangedError: when ``expected`` is given and the file no longer holds it.
+        OSError: when the file cannot be written; it is then left as it was.
+    """
+    path = Path(path)
+    if expected is not None:
+        try:
+            now = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            now = None
+        if now != expected:
+            raise NotebookChangedError(
+                f"{path} changed since it was read (saved from JupyterLab or another "
+                "program meanwhile), so it was not written: your changes are kept. Run the "
+                "command again for that notebook to record fresh outputs."
+            )
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with open(descriptor, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(temporary, path.stat().st_mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
 def rewrite_notebooks(paths: Sequence[Path], transform: Callable[[str, Path], str]) -> list[Path]:
     """Apply ``transform(text, path)`` to each notebook file; write only those it changes.
 
+    Each file is written atomically (:func:`write_atomically`), and only if it still holds
+    what was read: an edit saved meanwhile is never overwritten.
+
     Returns:
         The paths that were written.
+
+    Raises:
+        NotebookChangedError: when a file changed while it was being transformed.
     """
     written = []
     for path in paths:
         raw = path.read_text(encoding="utf-8")
         new = transform(raw, path)
         if new != raw:
-            path.write_text(new, encoding="utf-8")
+            write_atomically(path, new, expected=raw)
             written.append(path)
     return written

@@ -185,7 +185,8 @@ def check_libraries(importer: Callable[[], dict[str, str]] | None = None) -> Fin
 
 
 def check_datasets() -> Finding:
-    """Whether every course dataset (``course fetch --course``) is in the data folder."""
+    """Whether every course dataset (``course fetch --course``) is in the data folder, each
+    file with its registered SHA-256 (a zero-byte or truncated file is not ready)."""
     from course_utils.data.cache import data_dir, shown_path
     from course_utils.data.course_datasets import course_status
 
@@ -199,10 +200,23 @@ def check_datasets() -> Finding:
         return Finding("datasets", True, f"{names} are in {where}")
     size = sum(s.bytes_to_fetch for s in missing)
     names = ", ".join(s.name for s in missing)
+    damaged = [f for s in missing for f in s.damaged]
+    found = f"{names} not fetched yet ({_size(size)} to download into {where})"
+    if damaged:
+        count = (
+            f"{len(damaged)} file fails its"
+            if len(damaged) == 1
+            else (f"{len(damaged)} files fail their")
+        )
+        found += (
+            f"; {count} checksum (zero-byte, truncated or changed: {', '.join(damaged[:3])}"
+            f"{', ...' if len(damaged) > 3 else ''}), and fetching sets them aside in "
+            "_rejected/ and downloads them again"
+        )
     return Finding(
         "datasets",
         False,
-        f"{names} not fetched yet ({_size(size)} to download into {where})",
+        found,
         f"fetch the course datasets ({names}): run {course_command()} fetch --course",
     )
 

@@ -7,11 +7,14 @@ everything before it installs anything: the archive's paths (no absolute paths, 
 links or devices, by :func:`course_utils.data.archive.safe_extract`), the manifest, and
 every checksum. It extracts into a temporary folder inside the data folder and only then
 moves the files into ``runs/<profile>/``, so a failed import leaves the runs already
-there as they were. Runs of the same name are replaced; other runs are kept.
+there as they were. Runs of the same name are replaced, and the files they had are kept
+aside in ``runs/<profile>/_replaced/<timestamp>/`` (nothing of the learner's is deleted);
+other runs are kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import hashlib
@@ -39,6 +42,10 @@ FORMAT_VERSION = 1
 _TIMEOUT_S = 60
 #: A run file's name: no folders, not hidden (``.<name>.partial`` files are saves in progress).
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+#: The folder of ``runs/<profile>/`` where an import keeps the files of the runs it replaced.
+REPLACED_DIRNAME = "_replaced"
+#: Hosts an import may reach over plain ``http://`` (none: the tests add their local server).
+_PLAIN_HTTP_HOSTS: frozenset[str] = frozenset()
 
 
 class RunsArchiveError(RuntimeError):
@@ -55,6 +62,7 @@ class ExportedRuns:
         runs: the run names, sorted.
         files: the number of files in it (besides the manifest).
         size_bytes: the total size of those files (before compression).
+        sha256: the archive's own SHA-256, to pin it (``course import-runs ... --sha256``).
     """
 
     path: Path
@@ -62,6 +70,7 @@ class ExportedRuns:
     runs: tuple[str, ...]
     files: int
     size_bytes: int
+    sha256: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +83,8 @@ class ImportedRuns:
         runs: the run names installed, sorted.
         replaced: those of them that replaced a run of the same name.
         files: the number of files installed.
+        kept_aside: where the files of the replaced runs now are
+            (``runs/<profile>/_replaced/<timestamp>/``), or ``None`` when none was replaced.
     """
 
     folder: Path
@@ -81,6 +92,7 @@ class ImportedRuns:
     runs: tuple[str, ...]
     replaced: tuple[str, ...]
     files: int
+    kept_aside: Path | None = None
 
 
 def default_archive_path(profile: str) -> Path:
@@ -155,7 +167,7 @@ def export_runs(profile: str, out: str | os.PathLike[str] | None = None) -> Expo
         raise
     runs = tuple(sorted({_run_name(f.name) for f in files}))
     size = sum(e["bytes"] for e in entries.values())
-    return ExportedRuns(target, profile, runs, len(files), size)
+    return ExportedRuns(target, profile, runs, len(files), size, sha256_of(target))
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
@@ -166,7 +178,38 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
 
 
 def _is_url(source: str) -> bool:
-    return source.startswith(("http://", "https://"))
+    """Whether ``source`` is an address rather than a file's path (any ``scheme://``)."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source) is not None
+
+
+def _check_url(url: str) -> None:
+    """Only ``https://``: the archive's ``.keras`` files are loaded later, and an address
+    anyone on the way can rewrite must not bring them."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "https" and parts.hostname:
+        return
+    if parts.scheme.lower() == "http" and parts.hostname in _PLAIN_HTTP_HOSTS:
+        return
+    raise RunsArchiveError(
+        f"Refusing to import from {url}: only https:// addresses (or a file on this machine) "
+        "are accepted, since an archive brings models that are loaded later and a plain "
+        "http:// download can be altered on its way. Nothing was installed. Use the https:// "
+        "address, or download the file another way and give its path (with --sha256 to pin "
+        "it)."
+    )
+
+
+def _check_sha256(archive: Path, expected: str, shown: str) -> None:
+    found = sha256_of(archive)
+    if found != expected:
+        raise RunsArchiveError(
+            f"Checksum error: {shown} has SHA-256 {found}, not the {expected} given with "
+            "--sha256: it is not the archive that was exported (or it was damaged on the "
+            "way). Nothing was installed; ask for the archive and its hash again "
+            "(course export-runs prints both)."
+        )
 
 
 def _download(url: str, folder: Path) -> Path:
@@ -265,8 +308,27 @@ def _manifest_problem(manifest: Any) -> str:
     return ""
 
 
+def _check_plain_files(tree: Path, profile: str, shown: str) -> None:
+    """Everything under ``runs/`` is a plain file of ``runs/<profile>/`` (no folder, no link)."""
+    folders = {RUNS_DIRNAME, f"{RUNS_DIRNAME}/{profile}"}
+    for path in sorted(tree.rglob("*")):
+        name = path.relative_to(tree).as_posix()
+        if path.parent == tree and name != RUNS_DIRNAME:
+            continue  # the manifest (anything else at the top is never installed)
+        if name in folders and path.is_dir() and not path.is_symlink():
+            continue
+        if path.is_symlink() or not path.is_file() or path.parent != tree / RUNS_DIRNAME / profile:
+            kind = "a folder" if path.is_dir() else "something else"
+            raise RunsArchiveError(
+                f"Refusing to import {shown}: {name} is {kind}, not a plain file of "
+                f"{RUNS_DIRNAME}/{profile}/. Nothing was installed. A runs archive holds only "
+                "plain files; do not use this one, and ask for a new export (course export-runs)."
+            )
+
+
 def _verify(tree: Path, manifest: dict[str, Any], shown: str) -> None:
     """Every file of the manifest is there with its checksum, and nothing else is."""
+    _check_plain_files(tree, manifest["profile"], shown)
     found = {
         p.relative_to(tree).as_posix()
         for p in tree.rglob("*")
@@ -296,47 +358,124 @@ def _verify(tree: Path, manifest: dict[str, Any], shown: str) -> None:
             )
 
 
+def _aside_folder(folder: Path) -> Path:
+    """A new, empty ``_replaced/<timestamp>/`` folder in ``folder`` (``-2``, ``-3``... when
+    two imports share a second)."""
+    parent = folder / REPLACED_DIRNAME
+    parent.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for count in range(1, 1000):
+        candidate = parent / (stamp if count == 1 else f"{stamp}-{count}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise FileExistsError(f"{parent} holds a thousand folders named {stamp}: empty it")
+
+
 def _install(source: Path, profile: str) -> ImportedRuns:
-    """Move the verified files into ``runs/<profile>/``; a run's scores after its model."""
+    """Move the verified files into ``runs/<profile>/``; a run's scores after its model.
+
+    The files of the runs of the same name (and anything else in the way) are first moved
+    into a ``_replaced/<timestamp>/`` folder. An OS error on the way (no space, no
+    permission) undoes every move made so far and becomes a :class:`RunsArchiveError`.
+    """
     folder = data_dir() / RUNS_DIRNAME / profile
-    folder.mkdir(parents=True, exist_ok=True)
     files = sorted(source.iterdir(), key=lambda f: (_run_name(f.name), f.suffix == ".json"))
-    replaced = {_run_name(f.name) for f in files if (folder / f.name).exists()}
-    for f in files:
-        os.replace(f, folder / f.name)
     runs = tuple(sorted({_run_name(f.name) for f in files}))
-    return ImportedRuns(folder, profile, runs, tuple(sorted(replaced)), len(files))
+    moved: list[tuple[Path, Path]] = []  # (from, to), in order, to undo
+    aside: Path | None = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        in_the_way = {folder / f.name for f in files if os.path.lexists(folder / f.name)}
+        in_the_way |= {f for f in _run_files(folder) if _run_name(f.name) in runs}
+        replaced = tuple(sorted({_run_name(f.name) for f in in_the_way}))
+        if in_the_way:
+            aside = _aside_folder(folder)
+            for old in sorted(in_the_way):
+                os.replace(old, aside / old.name)
+                moved.append((old, aside / old.name))
+        for f in files:
+            os.replace(f, folder / f.name)
+            moved.append((f, folder / f.name))
+    except OSError as err:
+        stuck = _undo(moved)
+        if aside is not None and not stuck:
+            with contextlib.suppress(OSError):  # rmdir: only empty folders go
+                aside.rmdir()
+                aside.parent.rmdir()  # earlier imports' files stay
+        where = (
+            f"; putting back failed for {', '.join(str(p) for p in stuck)}: your previous "
+            f"files are in {shown_path(aside)}"
+            if stuck and aside is not None
+            else " (the runs that were there are back in place)"
+        )
+        raise RunsArchiveError(
+            f"Could not install the runs into {shown_path(folder)} ({type(err).__name__}: "
+            f"{err}). Nothing was installed{where}. Check that the folder is writable and "
+            "its disk has space, then run the same command again."
+        ) from err
+    return ImportedRuns(folder, profile, runs, replaced, len(files), aside)
 
 
-def import_runs(source: str | os.PathLike[str]) -> ImportedRuns:
+def _undo(moved: list[tuple[Path, Path]]) -> list[Path]:
+    """Move files back where they came from, last first; return those that could not be."""
+    stuck = []
+    for source, target in reversed(moved):
+        try:
+            os.replace(target, source)
+        except OSError:
+            stuck.append(source)
+    return stuck
+
+
+def import_runs(source: str | os.PathLike[str], sha256: str | None = None) -> ImportedRuns:
     """Install the runs of an archive made by :func:`export_runs`, from a file or a URL.
 
     Everything is checked in a temporary folder inside the data folder before a single
     file is installed: the archive's paths, its manifest, and the SHA-256 of every file.
     Only then are the files moved into ``<data_dir>/runs/<profile>/`` (the profile the
     manifest names). A failure leaves the runs already there untouched; a run of the
-    same name as one in the archive is replaced, the others are kept.
+    same name as one in the archive is replaced, its files kept aside in
+    ``runs/<profile>/_replaced/<timestamp>/``; the others are kept.
 
     Args:
-        source: an archive's path, or an ``http://`` / ``https://`` URL to download it from.
+        source: an archive's path, or an ``https://`` URL to download it from (plain
+            ``http://`` is refused: the models it brings are loaded later).
+        sha256: the archive's SHA-256 as ``export_runs`` printed it, to pin the very
+            archive that was exported; checked before anything is extracted.
 
     Returns:
         What was installed, and where.
 
     Raises:
-        RunsArchiveError: when the file is missing, cannot be downloaded, is not an
-            archive, holds an unsafe path, has no (valid) manifest, or a checksum does
+        RunsArchiveError: when the address is not ``https://``, the file is missing or
+            cannot be downloaded, its SHA-256 is not ``sha256``, it is not an archive,
+            holds an unsafe path or a folder, has no (valid) manifest, or a checksum does
             not match. The message says which and what to do; nothing was installed.
     """
     text = os.fspath(source)
-    if not _is_url(text) and not Path(text).is_file():
+    expected = None
+    if sha256 is not None:
+        expected = sha256.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", expected):
+            raise RunsArchiveError(
+                f"--sha256 {sha256!r} is not a SHA-256 (64 hexadecimal digits, as course "
+                "export-runs prints it). Nothing was installed."
+            )
+    if _is_url(text):
+        _check_url(text)
+    elif not Path(text).is_file():
         raise RunsArchiveError(
             f"No file {text}: give the path of an archive made by course export-runs, or "
-            "its http(s):// address."
+            "its https:// address."
         )
     work = Path(tempfile.mkdtemp(prefix=".runs-import-", dir=data_dir()))
     try:
         archive = _download(text, work) if _is_url(text) else Path(text)
+        if expected is not None:
+            _check_sha256(archive, expected, text)
         tree = _extract(archive, work / "tree", text)
         manifest = _read_manifest(tree, text)
         _verify(tree, manifest, text)

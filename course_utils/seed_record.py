@@ -5,8 +5,11 @@ larger than how far one model moves between seeds. ``course seed-record`` trains
 model once per seed with exactly the notebooks' recipe (:func:`training.train_part3`),
 scores it on the validation and the test split, and writes a JSON record (machine, date,
 versions, per-seed mIoU and per-class IoU, and on test the mIoU of the pixels within
-:data:`BAND_WIDTH` pixels of a label edge). Notebook 11 reads the committed record
-(``docs/seed_record_<profile>.json``) and judges its claims against that spread.
+:data:`BAND_WIDTH` pixels of a label edge). The course commits each profile's record as
+``docs/seed_record_<profile>.json`` and ships the same file inside the package
+(``course_utils/records/``, so that an installed wheel has it too; a test keeps the two
+equal). Notebook 11 reads the packaged record (:func:`default_path`) and judges its claims
+against that spread.
 
 A record can be resumed: runs already in the file are kept, so an interrupted command
 picks up where it stopped.
@@ -34,18 +37,45 @@ CONTROLS: tuple[str, ...] = ("unet_noskip",)
 #: What ``course seed-record`` trains when no models are named.
 RECORDED_MODELS: tuple[str, ...] = PART3_MODELS + CONTROLS
 
+#: Every name ``course seed-record`` can train: what ``models.build`` makes and
+#: ``training.train_part3`` has a budget for.
+TRAINABLE_MODELS: tuple[str, ...] = (
+    "encoder_decoder", "fcn8s", "fcn16s", "fcn32s", "segnet", "segnet_nearest", "unet",
+    "unet_noskip", "deeplabv3plus",
+)  # fmt: skip
+
 #: Claim 3's finer score: test pixels within this many pixels of a label edge
 #: (``metrics.boundary_band``), recorded as ``test.band_miou``.
 BAND_WIDTH = 3
 
-#: Where the committed record of a profile lives, relative to the repository.
-RECORD_PATH = "docs/seed_record_{profile}.json"
+#: A record's file name.
+RECORD_NAME = "seed_record_{profile}.json"
+
+#: Where the committed record of a profile lives, relative to the repository; where
+#: ``course seed-record`` writes, relative to the current folder.
+RECORD_PATH = "docs/" + RECORD_NAME
+
+#: The package's folder of records (package data: it is in every install).
+PACKAGED_RECORDS = Path(__file__).resolve().parent / "records"
 
 
 def default_path(profile: str, root: Path | None = None) -> Path:
-    """The committed record of ``profile`` (in ``docs/`` of the course's repository)."""
-    base = root if root is not None else Path(__file__).resolve().parents[1]
-    return base / RECORD_PATH.format(profile=profile)
+    """The record of ``profile`` that the course ships (``course_utils/records/``).
+
+    Args:
+        profile: ``"quick"``, ``"default"`` or ``"full"``.
+        root: a repository folder: then its committed ``docs/seed_record_<profile>.json``.
+    """
+    if root is not None:
+        return Path(root) / RECORD_PATH.format(profile=profile)
+    return PACKAGED_RECORDS / RECORD_NAME.format(profile=profile)
+
+
+def output_path(profile: str) -> Path:
+    """Where ``course seed-record`` writes a record when told nothing:
+    ``docs/seed_record_<profile>.json`` relative to the current folder (the repository's
+    root, to update the committed one; copy it to ``course_utils/records/`` to ship it)."""
+    return Path(RECORD_PATH.format(profile=profile))
 
 
 def load_record(path: Path) -> dict[str, Any]:
@@ -117,6 +147,39 @@ def _split_scores(report: Any) -> dict[str, Any]:
     }
 
 
+def check_arguments(
+    *, profile: str, models: Sequence[str], seeds: Sequence[int], limit: int | None
+) -> None:
+    """Check what :func:`record_seeds` is asked to do, before it trains anything.
+
+    Raises:
+        ValueError: naming every argument that is wrong, and what to use instead.
+    """
+    from course_utils.profiles import PROFILES
+
+    problems = []
+    if profile not in PROFILES:
+        problems.append(f"unknown profile {profile!r} (use one of {', '.join(PROFILES)})")
+    unknown = [name for name in models if name not in TRAINABLE_MODELS]
+    if unknown:
+        problems.append(
+            f"unknown model{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(n) for n in unknown)} (use any of {', '.join(TRAINABLE_MODELS)})"
+        )
+    if not models:
+        problems.append("no model to train (name at least one)")
+    bad_seeds = [seed for seed in seeds if isinstance(seed, bool) or not isinstance(seed, int)
+                 or seed < 0]  # fmt: skip
+    if bad_seeds:
+        problems.append(f"seeds must be whole numbers from 0, got {bad_seeds}")
+    if not seeds:
+        problems.append("no seed (give at least one, e.g. 0)")
+    if limit is not None and limit < 1:
+        problems.append(f"limit must be at least 1 image per split (or none: all), got {limit}")
+    if problems:
+        raise ValueError("Nothing was trained: " + "; ".join(problems) + ".")
+
+
 def record_seeds(
     out: Path,
     *,
@@ -140,7 +203,12 @@ def record_seeds(
 
     Returns:
         The record.
+
+    Raises:
+        ValueError: for an unknown profile or model, a negative seed, a limit below 1, or
+            a record in ``out`` made with other settings; all checked before any training.
     """
+    check_arguments(profile=profile, models=models, seeds=seeds, limit=limit)
     from course_utils import data, metrics, training
     from course_utils.env import setup
     from course_utils.models import PRESETS

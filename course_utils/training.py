@@ -409,14 +409,34 @@ def restart_optimizer(model: keras.Model) -> None:
 
     The step count goes to zero (a learning-rate schedule starts again), and so do the
     optimizer's slots (Adam's first and second moments); a constant learning rate is kept.
-    With the weights set to a new start, the next ``fit`` is the run a fresh compile would
-    give, without the seconds TensorFlow spends tracing the training step again.
+    Under ``mixed_float16`` (what ``setup()`` picks on a tensor-core GPU) the optimizer is a
+    ``LossScaleOptimizer``: its loss scale goes back to its initial value and its step
+    counter to zero, and the optimizer it wraps is restarted as above (a zero scale would
+    skip or spoil every later step). With the weights set to a new start, the next ``fit``
+    is the run a fresh compile would give, without the seconds TensorFlow spends tracing
+    the training step again.
 
     Args:
-        model: a model compiled with a Keras optimizer (Adam, SGD, ...).
+        model: a model compiled with a Keras optimizer (Adam, SGD, ...), or with a
+            ``LossScaleOptimizer`` around one.
+
+    Raises:
+        ValueError: when the model has not been compiled (it has no optimizer to restart).
     """
-    for variable in model.optimizer.variables:
-        if variable.name != "learning_rate":
+    optimizer = model.optimizer
+    if optimizer is None:
+        raise ValueError(
+            f"{model.name} has no optimizer to restart: compile it first "
+            "(or call training.fit_segmentation, which compiles it)."
+        )
+    scale = getattr(optimizer, "dynamic_scale", None)  # a LossScaleOptimizer's loss scale
+    # ``variables`` lists a LossScaleOptimizer's own and those of the optimizer it wraps.
+    for variable in optimizer.variables:
+        if variable.name == "learning_rate":  # a constant learning rate stays
+            continue
+        if scale is not None and variable is scale:
+            variable.assign(keras.ops.full_like(variable, optimizer.initial_scale))
+        else:  # iterations, a LossScaleOptimizer's step counter, the slots
             variable.assign(keras.ops.zeros_like(variable))
 
 

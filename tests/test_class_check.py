@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import hashlib
+import os
 
 import pytest
 
@@ -13,12 +15,23 @@ from course_utils.data.course_datasets import COURSE_DATASETS
 VERSIONS = {"tensorflow": "2.21.0", "keras": "3.15.1"}
 
 
+FAKE = b"a stand-in for the file"
+
+
+@pytest.fixture
+def fake_registry(monkeypatch):
+    """Every registered file's SHA-256 made that of :data:`FAKE` (for this test only)."""
+    for fname in download.registry():
+        monkeypatch.setitem(download.registry(), fname, hashlib.sha256(FAKE).hexdigest())
+
+
 def _fake_fetched(data_dir, names) -> None:
-    """Every registered file of ``names`` in the data folder (contents do not matter here)."""
+    """Every registered file of ``names`` in the data folder, with the content the
+    ``fake_registry`` fixture makes the registry expect."""
     for name in names:
         for fname in download.registered_files(name):
             (data_dir / fname).parent.mkdir(parents=True, exist_ok=True)
-            (data_dir / fname).write_bytes(b"")
+            (data_dir / fname).write_bytes(FAKE)
 
 
 @pytest.fixture
@@ -27,7 +40,9 @@ def libraries_import(monkeypatch):
     monkeypatch.setattr(readiness, "_import_libraries", lambda: dict(VERSIONS))
 
 
-def test_a_missing_dataset_names_the_fetch_command(empty_data_dir, libraries_import, capsys):
+def test_a_missing_dataset_names_the_fetch_command(
+    empty_data_dir, libraries_import, fake_registry, capsys
+):
     _fake_fetched(empty_data_dir, [n for n in COURSE_DATASETS if n != "isbi2012"])
     assert cli.main(["check", "--class"]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
@@ -38,7 +53,7 @@ def test_a_missing_dataset_names_the_fetch_command(empty_data_dir, libraries_imp
     assert "isbi2012" in last and "camvid" not in last
 
 
-def test_all_present_is_ready(empty_data_dir, libraries_import, capsys):
+def test_all_present_is_ready(empty_data_dir, libraries_import, fake_registry, capsys):
     _fake_fetched(empty_data_dir, COURSE_DATASETS)
     assert cli.main(["check", "--class"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
@@ -47,7 +62,7 @@ def test_all_present_is_ready(empty_data_dir, libraries_import, capsys):
     assert lines[-1].startswith("READY for class")
 
 
-def test_a_stand_in_is_enough(empty_data_dir, libraries_import, capsys):
+def test_a_stand_in_is_enough(empty_data_dir, libraries_import, fake_registry, capsys):
     _fake_fetched(empty_data_dir, ["camvid", "isbi2012", "cifar10_jpeg"])
     assert cli.main(["check", "--class"]) == 0
     assert "cifar10 (as cifar10_jpeg)" in capsys.readouterr().out
@@ -100,3 +115,40 @@ def test_the_real_import_of_tensorflow_and_keras():
     versions = readiness._import_libraries()
     assert versions["tensorflow"].startswith("2.21") and versions["keras"].startswith("3.")
     assert readiness.check_libraries(lambda: versions).ok
+
+
+@pytest.mark.parametrize("damage", ["zero bytes", "truncated"])
+def test_a_zero_byte_or_truncated_file_is_not_ready(
+    empty_data_dir, libraries_import, fake_registry, capsys, damage
+):
+    _fake_fetched(empty_data_dir, COURSE_DATASETS)
+    bad = empty_data_dir / download.registered_files("isbi2012")[0]
+    bad.write_bytes(b"" if damage == "zero bytes" else FAKE[:5])
+    assert cli.main(["check", "--class"]) == 1
+    out = capsys.readouterr().out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("NOT READY") and "isbi2012" in last and "camvid" not in last
+    assert "course fetch --course" in last
+    assert "fail their checksum" in out or "fails its checksum" in out, out
+
+
+def test_checksums_are_computed_once_per_file_version(empty_data_dir, fake_registry, monkeypatch):
+    """Gigabytes of data are not hashed again on every check or fetch: a small record keeps
+    each file's SHA-256 with its size and modification time, and a changed file is hashed
+    again."""
+    from course_utils.data import cache, course_datasets
+
+    _fake_fetched(empty_data_dir, ["isbi2012"])
+    hashed = []
+    real = cache.sha256_of
+    monkeypatch.setattr(cache, "sha256_of", lambda path: hashed.append(path) or real(path))
+    files = download.registered_files("isbi2012")
+    assert course_datasets.status("isbi2012").ready
+    assert len(hashed) == len(files)
+    assert course_datasets.status("isbi2012").ready
+    assert len(hashed) == len(files), "the second check hashed nothing"
+    changed = empty_data_dir / files[0]
+    changed.write_bytes(FAKE[::-1])  # same size, new content (and a new modification time)
+    os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
+    assert not course_datasets.status("isbi2012").ready
+    assert hashed[len(files) :] == [changed]

@@ -250,3 +250,63 @@ def test_run_notebooks_names_the_slowest_cell(tmp_path, capsys):
     line = next(x for x in capsys.readouterr().out.splitlines() if "slowest cells" in x)
     assert line.startswith("00_slow.ipynb: slowest cells: cell 1 (import time) 2 s"), line
     assert "execute_input" not in (tmp_path / "00_slow.ipynb").read_text()  # clean() drops them
+
+
+@pytest.mark.parametrize(
+    ("code", "timeout", "what"),
+    [
+        ("import os\nos._exit(1)", 600, "kernel died"),
+        ("import time\ntime.sleep(60)", 2, "timed out"),
+    ],
+)
+def test_run_notebooks_reports_a_dead_kernel_or_a_timeout_and_keeps_timings(
+    tmp_path, capsys, code, timeout, what
+):
+    """A kernel killed (for memory) or a cell over the limit is reported like a cell's error,
+    and the timings of the notebooks that finished are written."""
+    _demo_notebook(tmp_path / "00_fine.ipynb", "x = 1")
+    _demo_notebook(tmp_path / "01_dies.ipynb", code)
+    timings = tmp_path / "t.json"
+    args = ["run-notebooks", "--profile", "quick", "--folder", str(tmp_path)]
+    assert cli.main([*args, "--timeout", str(timeout), "--timings", str(timings)]) == 1
+    err = capsys.readouterr().err
+    assert "01_dies.ipynb: FAILED" in err and what in err and "Traceback" not in err, err
+    assert list(json.loads(timings.read_text())["seconds"]["quick"]) == ["00_fine.ipynb"]
+    assert nbformat.read(tmp_path / "00_fine.ipynb", as_version=4).cells[0].execution_count == 1
+
+
+EDIT_WHILE_RUNNING = """import json, pathlib
+path = pathlib.Path("00_edited.ipynb")
+nb = json.loads(path.read_text())
+nb["cells"][0]["source"] = "# the learner's edit, saved in JupyterLab meanwhile"
+path.write_text(json.dumps(nb))
+"""
+
+
+def test_run_notebooks_never_overwrites_a_notebook_edited_while_it_ran(tmp_path, capsys):
+    _demo_notebook(tmp_path / "00_edited.ipynb", EDIT_WHILE_RUNNING)
+    _demo_notebook(tmp_path / "01_other.ipynb", "x = 1")
+    assert cli.main(["run-notebooks", "--profile", "quick", "--folder", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert "00_edited.ipynb" in captured.err and "changed since" in captured.err, captured.err
+    edited = nbformat.read(tmp_path / "00_edited.ipynb", as_version=4)
+    assert edited.cells[0].source.startswith("# the learner's edit"), "the edit is kept"
+    assert nbformat.read(tmp_path / "01_other.ipynb", as_version=4).cells[0].execution_count == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["00_edited.ipynb", "01_other.ipynb"]
+
+
+def test_notebooks_are_written_atomically(tmp_path, monkeypatch):
+    """A notebook is written to a temporary file then renamed: a failure half-way leaves
+    the file as it was, and no temporary file behind."""
+    path = tmp_path / "00_demo.ipynb"
+    _demo_notebook(path, "x = 1")
+    before = path.read_text()
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(notebook_rules.os, "replace", fail)
+    with pytest.raises(OSError, match="No space left"):
+        notebook_rules.rewrite_notebooks([path], lambda raw, _path: raw.replace("x = 1", "y"))
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["00_demo.ipynb"]

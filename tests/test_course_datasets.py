@@ -90,20 +90,32 @@ def test_download_sizes_match_the_mirror_files(mirror):
     assert {"camvid", "isbi2012", "cifar10_jpeg"} <= set(checked)
 
 
-def test_status_counts_what_is_still_to_fetch(empty_data_dir):
+def test_status_counts_what_is_still_to_fetch(empty_data_dir, monkeypatch):
+    import hashlib
+
     first = download.registered_files("isbi2012")[0]
     (empty_data_dir / first).parent.mkdir(parents=True)
     (empty_data_dir / first).write_bytes(b"x" * 1000)
+    # a file that is there but fails its checksum is still to fetch, and named
     status = course_datasets.status("isbi2012")
-    assert not status.ready and status.present is None
+    assert not status.ready and status.present is None and status.damaged == (first,)
+    assert status.bytes_to_fetch == course_datasets.download_size("isbi2012")
+    # one that verifies is not
+    monkeypatch.setitem(download.registry(), first, hashlib.sha256(b"x" * 1000).hexdigest())
+    status = course_datasets.status("isbi2012")
+    assert not status.ready and status.present is None and status.damaged == ()
     assert status.bytes_to_fetch == course_datasets.download_size("isbi2012") - 1000
     assert course_datasets.missing_files("isbi2012") == download.registered_files("isbi2012")[1:]
 
 
-def test_a_stand_in_counts_as_present(empty_data_dir):
+def test_a_stand_in_counts_as_present(empty_data_dir, monkeypatch):
+    import hashlib
+
     for fname in download.registered_files("cifar10_jpeg"):
         (empty_data_dir / fname).parent.mkdir(parents=True, exist_ok=True)
         (empty_data_dir / fname).write_bytes(b"jpeg copy")
+        sha = hashlib.sha256(b"jpeg copy").hexdigest()
+        monkeypatch.setitem(download.registry(), fname, sha)  # the copy verifies
     status = course_datasets.status("cifar10")
     assert status.ready and status.present == "cifar10_jpeg" and status.bytes_to_fetch == 0
 

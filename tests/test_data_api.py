@@ -52,3 +52,28 @@ def test_spread_picks_examples_far_apart_first_and_last_included():
     assert len(frames.spread(500).images) == 101  # never more than the split holds
     with pytest.raises(ValueError, match="at least one"):
         frames.spread(0)
+
+
+def test_arrays_cannot_be_altered_for_the_next_caller():
+    """The arrays are cached per process: what one caller does to its result must not
+    reach what the next ``arrays`` or ``load`` of the same split returns."""
+    import numpy as np
+    import pytest
+
+    first = data.arrays("shapes", "train", image_size=16, limit=4)
+    original = first.images.copy()
+    first.images = first.images / 255  # a learner rescales "their" copy
+    first.targets = None
+    again = data.arrays("shapes", "train", image_size=16, limit=4)
+    assert again is not first
+    assert again.images.dtype == np.uint8
+    np.testing.assert_array_equal(again.images, original)
+    assert again.targets is not None
+    for array in (again.images, again.targets):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0, 0, 0] = 1
+        with pytest.raises(ValueError):
+            array.flags.writeable = True  # a view of the cached array cannot be made writable
+    np.testing.assert_array_equal(data.arrays("shapes", "train", 16, limit=4).images, original)
+    batch = next(iter(data.load("shapes", "train", 16, batch_size=4, limit=4, shuffle=False)))
+    np.testing.assert_allclose(batch[0].numpy(), original / 255, rtol=1e-6)

@@ -150,6 +150,7 @@ def test_a_venv_of_another_python_is_replaced_and_installed_through_the_lock(tmp
     asked = _fake_python(tmp_path / "python3.12", "3.12.4")
     venv = tmp_path / "venv"
     _fake_python(venv / "bin" / "python", "3.11.7")
+    (venv / "pyvenv.cfg").write_text("version = 3.11.7\n")  # what `python -m venv` writes
     (venv / "leftover").write_text("from the 3.11 environment")
     steps = []
 
@@ -172,6 +173,47 @@ def test_a_venv_of_another_python_is_replaced_and_installed_through_the_lock(tmp
     monkeypatch.setattr(make_env, "_step", step)
     make_env.make_env(str(asked), venv, "slides")
     assert steps[-1][-1] == ".[slides]" and len(steps) == 3
+
+
+@pytest.mark.parametrize("python_inside", ["none", "another version"])
+def test_a_folder_that_is_not_a_venv_is_never_deleted(tmp_path, monkeypatch, python_inside):
+    """`make lab VENV=data` must not wipe the datasets and trained runs: only a folder with
+    the pyvenv.cfg every virtual environment has is ever replaced."""
+    make_env = _make_env()
+    asked = _fake_python(tmp_path / "python3.12", "3.12.4")
+    data = tmp_path / "data"
+    (data / "runs" / "default").mkdir(parents=True)
+    (data / "runs" / "default" / "unet.keras").write_bytes(b"hours of training")
+    if python_inside != "none":
+        _fake_python(data / "bin" / "python", "3.11.7")
+    monkeypatch.setattr(make_env, "_step", lambda *a: pytest.fail(f"ran {a[0]}"))
+    monkeypatch.setattr(make_env, "LOG_DIR", tmp_path / "build")
+    with pytest.raises(make_env.SetupError, match=r"not a virtual environment.*pyvenv\.cfg"):
+        make_env.make_env(str(asked), data, "test")
+    assert (data / "runs" / "default" / "unet.keras").read_bytes() == b"hours of training"
+
+
+def test_a_broken_venv_or_an_empty_folder_is_set_up(tmp_path, monkeypatch):
+    make_env = _make_env()
+    asked = _fake_python(tmp_path / "python3.12", "3.12.4")
+    steps = []
+
+    def step(label, command, log):
+        steps.append(command)
+        if command[1:3] == ["-m", "venv"]:
+            _fake_python(Path(command[3]) / "bin" / "python", "3.12.4")
+
+    monkeypatch.setattr(make_env, "_step", step)
+    monkeypatch.setattr(make_env, "LOG_DIR", tmp_path / "build")
+    broken = tmp_path / "broken"  # a venv whose interpreter is gone
+    broken.mkdir()
+    (broken / "pyvenv.cfg").write_text("version = 3.12.4\n")
+    (broken / "lib").mkdir()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for venv in (broken, empty):
+        assert make_env.make_env(str(asked), venv, "test") == venv / "bin" / "python"
+    assert not (broken / "lib").exists(), "the broken venv was replaced"
 
 
 def test_a_failing_step_names_the_log_and_shows_its_end(tmp_path):

@@ -83,3 +83,38 @@ def test_a_failing_notebook_stops_and_says_how_to_resume(course, capsys):
     )
     assert main(["prepare", "--profile", "quick", "--folder", str(course)]) == 1
     assert "resume" in capsys.readouterr().err
+
+
+FAKE_SAVE = """from course_utils import runs
+folder = runs.runs_dir("quick")
+(folder / "{name}.keras").write_bytes(b"model")
+(folder / "{name}.json").write_text('{{"train_seconds": 1.5}}')
+# runs.save_run(model, "{name}", env.profile, scores)
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "timeout", "what"),
+    [
+        ('import os\nos._exit(1)\nruns.save_run(m, "lost", "q", {})', 600, "kernel died"),
+        ('import time\ntime.sleep(60)\nruns.save_run(m, "lost", "q", {})', 2, "timed out"),
+    ],
+)
+def test_a_dead_kernel_or_a_timeout_says_how_to_resume_and_keeps_timings(
+    tmp_path, empty_data_dir, capsys, code, timeout, what
+):
+    """Not only a cell's error: a kernel killed (for memory) or a cell over the time limit
+    stops prepare with the resume hint, and the timings of what finished are kept."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "03_fine.ipynb", FAKE_SAVE.format(name="fine"))
+    _notebook(folder / "06_dies.ipynb", code)
+    timings = tmp_path / "timings.json"
+    args = ["prepare", "--profile", "quick", "--folder", str(folder), "--timeout", str(timeout)]
+    assert main([*args, "--timings", str(timings)]) == 1
+    err = capsys.readouterr().err
+    assert "06_dies.ipynb" in err and what in err, err
+    assert "Run `course prepare` again to resume" in err and "Traceback" not in err
+    record = json.loads(timings.read_text())
+    assert list(record["seconds"]["quick"]) == ["03_fine.ipynb"]
+    assert record["train_seconds"]["quick"] == {"fine": 1.5}

@@ -102,9 +102,28 @@ def test_import_keeps_other_runs_and_replaces_same_names(tmp_path, monkeypatch, 
         learner, "quick", {"unet.keras": b"old", "unet.json": b"{}", "own.json": b"1"}
     )
     assert cli.main(["import-runs", str(archive)]) == 0
-    assert "(replaced: unet)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "(replaced: unet)" in printed
     assert (folder / "unet.keras").read_bytes() == RUNS["unet.keras"]
     assert (folder / "own.json").read_bytes() == b"1"
+    # the learner's own run of that name is kept aside, not deleted, and the screen says where
+    (aside,) = (folder / "_replaced").iterdir()
+    assert {p.name: p.read_bytes() for p in aside.iterdir()} == {
+        "unet.keras": b"old",
+        "unet.json": b"{}",
+    }
+    assert "kept aside in" in printed and f"runs/quick/_replaced/{aside.name}" in printed
+    from course_utils.data.cache import cached_runs
+
+    assert {(r.profile, r.name) for r in cached_runs()} == {
+        ("quick", "unet"),
+        ("quick", "fcn8s"),
+        ("quick", "own"),
+    }, "the runs kept aside are not runs"
+    # a second import keeps the first import's files aside in a folder of its own
+    assert cli.main(["import-runs", str(archive)]) == 0
+    assert len(list((folder / "_replaced").iterdir())) == 2
+    assert (aside / "unet.keras").read_bytes() == b"old"
 
 
 def test_a_tampered_file_fails_its_checksum_and_nothing_is_installed(tmp_path, monkeypatch, capsys):
@@ -199,7 +218,15 @@ def test_not_an_archive_and_no_file(tmp_path, monkeypatch):
         import_runs(tmp_path / "absent.tar.gz")
 
 
-def test_import_from_a_url(tmp_path, monkeypatch, local_server, capsys):
+@pytest.fixture
+def plain_http_test_server(monkeypatch):
+    """The test server speaks plain HTTP on 127.0.0.1: let imports use it, in tests only."""
+    from course_utils import runs_archive
+
+    monkeypatch.setattr(runs_archive, "_PLAIN_HTTP_HOSTS", frozenset({"127.0.0.1"}))
+
+
+def test_import_from_a_url(tmp_path, monkeypatch, local_server, capsys, plain_http_test_server):
     archive = _exported(tmp_path, monkeypatch, profile="default")
     (local_server.root / archive.name).write_bytes(archive.read_bytes())
     learner = _use_learner_dir(tmp_path, monkeypatch)
@@ -212,7 +239,7 @@ def test_import_from_a_url(tmp_path, monkeypatch, local_server, capsys):
     assert "The server refused" in capsys.readouterr().err
 
 
-def test_an_unreachable_url_says_so(tmp_path, monkeypatch, closed_port_url):
+def test_an_unreachable_url_says_so(tmp_path, monkeypatch, closed_port_url, plain_http_test_server):
     _use_learner_dir(tmp_path, monkeypatch)
     with pytest.raises(RunsArchiveError, match="offline or the server is unreachable"):
         import_runs(closed_port_url + "runs-default.tar.gz")
@@ -235,3 +262,109 @@ def test_export_writes_into_build_by_default(tmp_path, monkeypatch, capsys):
     )
     assert (tmp_path / "build" / "runs-default.tar.gz").is_file()
     assert not list((tmp_path / "build").glob(".*partial")), "no temporary file left"
+
+
+def _with_folder_entry(archive: Path, out: Path, name: str) -> Path:
+    """``archive`` with an extra folder member ``name`` (an empty folder, nothing inside)."""
+
+    def add_folder(info, data):
+        keep = [_member(info.name, data)]
+        if info.name == MANIFEST_NAME:
+            folder = tarfile.TarInfo(name)
+            folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+            return [*keep, (folder, None)]
+        return keep
+
+    return _repack(archive, out, add_folder)
+
+
+def test_a_folder_entry_among_the_runs_is_refused(tmp_path, monkeypatch, capsys):
+    archive = _exported(tmp_path, monkeypatch)
+    bad = _with_folder_entry(archive, tmp_path / "folder.tar.gz", "runs/quick/own.keras/")
+    learner = _use_learner_dir(tmp_path, monkeypatch)
+    folder = _save_runs(learner, "quick", {"own.keras": b"mine"})
+    assert cli.main(["import-runs", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "runs/quick/own.keras" in err and "not a plain file" in err, err
+    assert "Nothing was installed" in err and "Traceback" not in err
+    assert sorted(p.name for p in folder.iterdir()) == ["own.keras"], "nothing installed"
+    assert (folder / "own.keras").read_bytes() == b"mine"
+    assert sorted(p.name for p in learner.iterdir()) == ["runs"], "no temporary folder left"
+    # without a file of that name in the way, no folder is installed as a run either
+    (folder / "own.keras").unlink()
+    with pytest.raises(RunsArchiveError, match="not a plain file"):
+        import_runs(bad)
+    assert list(folder.iterdir()) == []
+
+
+def test_an_os_error_while_installing_is_reported_and_undone(tmp_path, monkeypatch):
+    import os
+
+    from course_utils import runs_archive
+
+    archive = _exported(tmp_path, monkeypatch)
+    learner = _use_learner_dir(tmp_path, monkeypatch)
+    folder = _save_runs(learner, "quick", {"unet.keras": b"old", "own.json": b"1"})
+    calls = []
+    real_replace = os.replace
+
+    def failing_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:
+            raise PermissionError(13, "Permission denied", str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(runs_archive.os, "replace", failing_replace)
+    with pytest.raises(RunsArchiveError, match="Permission denied") as caught:
+        import_runs(archive)
+    assert "Nothing was installed" in str(caught.value)
+    monkeypatch.setattr(runs_archive.os, "replace", real_replace)
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == {
+        "unet.keras": b"old",
+        "own.json": b"1",
+    }, "the runs that were there are there again, and nothing of the archive"
+    assert sorted(p.name for p in learner.iterdir()) == ["runs"], "no temporary folder left"
+
+
+def test_a_plain_http_url_is_refused_before_any_download(
+    tmp_path, monkeypatch, local_server, capsys
+):
+    """The .keras files of an archive are loaded later: an address anyone on the way can
+    rewrite (http://) is refused; https:// or a local file only."""
+    archive = _exported(tmp_path, monkeypatch)
+    (local_server.root / archive.name).write_bytes(archive.read_bytes())
+    learner = _use_learner_dir(tmp_path, monkeypatch)
+    assert cli.main(["import-runs", local_server.url + archive.name]) == 1
+    err = capsys.readouterr().err
+    assert "http://" in err and "https://" in err and "Nothing was installed" in err, err
+    assert local_server.requests == [], "nothing was downloaded"
+    assert not (learner / "runs").exists()
+    for url in ("ftp://example.org/runs.tar.gz", "file:///etc/passwd"):
+        with pytest.raises(RunsArchiveError, match="https://"):
+            import_runs(url)
+
+
+def test_export_prints_the_archive_hash_and_import_checks_it(tmp_path, monkeypatch, capsys):
+    import hashlib
+
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "teacher"))
+    _save_runs(tmp_path / "teacher", "quick", RUNS)
+    out = tmp_path / "share" / "runs-quick.tar.gz"
+    assert cli.main(["export-runs", "--profile", "quick", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    assert f"SHA-256 {digest}" in printed
+    assert f"course import-runs runs-quick.tar.gz --sha256 {digest}" in printed
+
+    learner = _use_learner_dir(tmp_path, monkeypatch)
+    wrong = "0" * 64
+    assert cli.main(["import-runs", str(out), "--sha256", wrong]) == 1
+    err = capsys.readouterr().err
+    assert "SHA-256" in err and digest in err and wrong in err and "Nothing was installed" in err
+    assert not (learner / "runs" / "quick").exists() or not any(
+        (learner / "runs" / "quick").iterdir()
+    )
+    assert cli.main(["import-runs", str(out), "--sha256", digest.upper()]) == 0
+    assert (learner / "runs" / "quick" / "unet.keras").read_bytes() == RUNS["unet.keras"]
+    with pytest.raises(RunsArchiveError, match="64 hexadecimal"):
+        import_runs(out, sha256="abc")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.slow  # trains
 def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
     from course_utils import seed_record
 
@@ -54,3 +54,80 @@ def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
         seed_record.record_seeds(out, models=["unet"], seeds=[0], profile="quick", limit=8)
     with pytest.raises(FileNotFoundError, match="--profile quick"):
         seed_record.load_record(tmp_path / "seed_record_quick.json")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (dict(models=["unet", "unett"]), "'unett'"),
+        (dict(models=["unet", "resnet"]), "'resnet'"),
+        (dict(seeds=[0, -1]), "seed"),
+        (dict(limit=0), "limit"),
+        (dict(profile="fast"), "profile"),
+    ],
+)
+def test_every_argument_is_checked_before_any_training(tmp_path, monkeypatch, arguments, message):
+    """A misspelt model used to fail after the first model had trained, before the record
+    was written: every argument is checked first, and nothing trains."""
+    from course_utils import data, seed_record, training
+
+    class Trained(Exception):
+        pass
+
+    def train_part3(name, *args, **kwargs):
+        raise Trained(f"{name} started training")
+
+    monkeypatch.setattr(training, "train_part3", train_part3)
+    monkeypatch.setattr(data, "load", lambda *args, **kwargs: None)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    kwargs = dict(profile="quick", models=["unet"], seeds=[0], limit=2, log=print)
+    with pytest.raises(ValueError, match=message):
+        seed_record.record_seeds(tmp_path / "record.json", **{**kwargs, **arguments})
+    assert not (tmp_path / "record.json").exists()
+
+
+def test_the_command_names_a_misspelt_model_before_training(
+    tmp_path, monkeypatch, capsys, empty_data_dir
+):
+    from course_utils import cli, data, training
+
+    monkeypatch.setattr(training, "train_part3", lambda *a, **k: pytest.fail("it trained"))
+    monkeypatch.setattr(data, "load", lambda *a, **k: None)
+    out = tmp_path / "record.json"
+    assert cli.main(["seed-record", "--models", "unet", "Unet", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "'Unet'" in err and "unet_noskip" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("profile", ["default", "quick"])
+def test_the_records_ship_inside_the_package(profile):
+    """Notebook 11 reads the record through ``default_path``: it must be a file of the
+    package itself (a wheel has no docs/ folder), and the same bytes as the committed one."""
+    import course_utils
+    from course_utils import seed_record
+
+    path = seed_record.default_path(profile)
+    package = Path(course_utils.__file__).resolve().parent
+    assert path.is_relative_to(package), f"{path} is not inside {package}"
+    assert path.name == f"seed_record_{profile}.json"
+    assert path.read_bytes() == (ROOT / "docs" / path.name).read_bytes(), (
+        f"the packaged record differs from docs/{path.name}: after `course seed-record`, "
+        f"copy it: cp docs/{path.name} {path.relative_to(ROOT)}"
+    )
+    assert seed_record.load_record(path)["profile"] == profile
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert f'"{path.parent.name}/*.json"' in pyproject, "declared as package data"
+
+
+def test_a_new_record_is_written_relative_to_the_current_folder(tmp_path, monkeypatch):
+    from course_utils import seed_record
+
+    monkeypatch.chdir(tmp_path)
+    assert seed_record.output_path("quick") == Path("docs") / "seed_record_quick.json"
+    assert seed_record.default_path("quick", root=tmp_path) == (
+        tmp_path / "docs" / "seed_record_quick.json"
+    )

@@ -191,3 +191,49 @@ def test_mnist_images_and_labels_must_agree(empty_data_dir, local_server, monkey
 
     with pytest.raises(data.DataValidationError, match="6 train images but 5 labels"):
         data.arrays("mnist", "train")
+
+
+class _AsksForOsSystem:
+    """Unpickles as a call to os.system: what a replaced batch file could hold."""
+
+    def __init__(self, marker) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_cifar10_batches_are_read_without_running_code(
+    empty_data_dir, local_server, monkeypatch, tmp_path, protocol
+):
+    """Anyone who can write the data folder could replace a batch file: it is read by an
+    unpickler that builds only what a batch holds (dict, list, bytes, str, NumPy arrays)
+    and refuses anything else, here a pickle that asks for os.system."""
+    import pickle
+
+    marker = tmp_path / "code-ran"
+    good = {
+        b"data": np.zeros((4, 3 * 32 * 32), np.uint8),
+        b"labels": [0, 1, 2, 3],
+        b"batch_label": b"training batch 2 of 5",
+        b"filenames": [b"a.png", b"b.png", b"c.png", b"d.png"],
+    }
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            batch = dict(good)
+            if name == "data_batch_3":
+                batch[b"labels"] = _AsksForOsSystem(marker)
+            _add(tar, f"cifar-10-batches-py/{name}", pickle.dumps(batch, protocol=protocol))
+    fname = "cifar-10-python.tar.gz"
+    _serve(monkeypatch, local_server, "cifar10", {fname: archive.getvalue()},
+           Source(urls={fname: local_server.url + fname}, archives=(fname,)))  # fmt: skip
+    from course_utils import data
+
+    assert data.arrays("cifar10", "test").images.shape == (4, 32, 32, 3), "a clean batch reads"
+    with pytest.raises(data.DataValidationError, match=r"data_batch_3.*posix\.system|os\.system"):
+        data.arrays("cifar10", "train")
+    assert not marker.exists(), "the pickle's code ran"

@@ -224,3 +224,31 @@ def test_part3_loss_weights_camvid_classes_by_median_frequency(training, use_mir
     got = float(loss(np.array([[[pole, road, void]]]), logits))
     assert got == pytest.approx(float((w * ce).sum() / w.sum()), rel=1e-4)
     assert got < ce.mean()  # the rare, right pixel counts more than the common, wrong one
+
+
+def test_restart_optimizer_keeps_a_loss_scale_optimizer_training(training, keras):
+    """Under mixed_float16 the optimizer is a LossScaleOptimizer: a restart must put its
+    scale back to the initial one (a zero scale skips every later step) and train on."""
+    rng = np.random.default_rng(3)
+    x, y = rng.random((8, 3)).astype("float32"), rng.random((8, 1)).astype("float32")
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, dtype="float32")])
+        model.compile(optimizer=keras.optimizers.Adam(0.1), loss="mse")
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        model.fit(x, y, epochs=2, verbose=0)
+        training.restart_optimizer(model)
+        optimizer = model.optimizer
+        assert float(optimizer.dynamic_scale.numpy()) == optimizer.initial_scale
+        assert int(optimizer.step_counter.numpy()) == 0
+        assert int(optimizer.iterations.numpy()) == 0
+        before = [np.array(w) for w in model.get_weights()]
+        model.fit(x, y, epochs=1, verbose=0)
+        after = model.get_weights()
+        assert all(np.isfinite(w).all() for w in after), after  # a zero scale divides by 0
+        assert all(not np.array_equal(a, b) for a, b in zip(before, after, strict=True)), (
+            "no weight moved after restart_optimizer: every step was skipped"
+        )
+        assert int(optimizer.iterations.numpy()) == 1
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -10,7 +10,9 @@ standard library of the Python that runs it, so it works before anything is inst
   The course supports Python 3.10 to 3.13 (TensorFlow 2.21's wheels).
 - An existing environment is reused only when its Python has the same version as the one
   asked for, and only reinstalled when ``pyproject.toml`` or the lock
-  (``requirements/constraints.txt``) changed since it was installed.
+  (``requirements/constraints.txt``) changed since it was installed. A folder is replaced
+  only when it is a virtual environment (it has ``pyvenv.cfg``); any other folder of that
+  name stops the set-up with an error and is left as it is.
 - Everything is installed through the lock, so every machine gets the same versions.
   pip's own output goes to a log file (``build/setup-<venv>.log``), named when a step fails.
 """
@@ -123,6 +125,22 @@ def _step(label: str, command: list[str], log: Path) -> None:
     print(f"  {label:<48} {time.perf_counter() - start:6.1f} s", flush=True)
 
 
+def _is_empty_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
+
+
+def _check_replaceable(venv: Path) -> None:
+    """Refuse to delete ``venv`` unless it is a virtual environment (``pyvenv.cfg``, which
+    every one has): ``VENV=data`` must never wipe the datasets and trained runs."""
+    if venv.is_symlink() or not (venv / "pyvenv.cfg").is_file():
+        raise SetupError(
+            f"{venv} exists and is not a virtual environment (it has no pyvenv.cfg), so it "
+            "was left untouched. Name another folder for the environment (make ... "
+            "VENV=.venv-other), or move that folder away yourself if it is an old "
+            "environment."
+        )
+
+
 def make_env(asked_python: str, venv: Path, extras: str) -> Path:
     """Create or refresh ``venv`` for ``asked_python``; return its interpreter."""
     python = find_python(asked_python)
@@ -145,11 +163,14 @@ def make_env(asked_python: str, venv: Path, extras: str) -> Path:
     print(f"Setting up {venv} with Python {'.'.join(map(str, version))} (details: {log})")
     total = time.perf_counter()
     if have and have[:2] != version[:2]:
+        _check_replaceable(venv)
         print(
             f"  {venv} has Python {have[0]}.{have[1]}, not {version[0]}.{version[1]}: replacing it"
         )
         shutil.rmtree(venv)
-    elif venv.exists() and not have:
+    elif venv.exists() and not have and not _is_empty_folder(venv):
+        _check_replaceable(venv)
+        print(f"  {venv} is a virtual environment without its Python: replacing it")
         shutil.rmtree(venv)
     if not venv_python.exists():
         _step("create the virtual environment", [python, "-m", "venv", str(venv)], log)

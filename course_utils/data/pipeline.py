@@ -111,7 +111,8 @@ def arrays(
 
     Returns:
         :class:`~course_utils.data.readers.Arrays` with ``images``, ``targets`` and ``source``.
-        The arrays are read-only because later calls share them; use ``.copy()`` to edit.
+        A new object on every call; its arrays are read-only views of arrays that later
+        calls share: use ``.copy()`` to edit them, or assign new arrays to its fields.
     """
     if name not in CATALOG:
         raise ValueError(f"Unknown dataset {name!r}. Known: {', '.join(sorted(CATALOG))}.")
@@ -133,16 +134,21 @@ def arrays(
     # Classification readers load a whole split anyway: every limit and offset shares one
     # cached copy. Segmentation readers read only the files up to ``stop``.
     read_stop = None if info.task == "classification" else stop
-    result = _arrays(name, split, size, read_stop)
-    if offset or stop != read_stop:
-        targets = None if result.targets is None else result.targets[offset:stop]
-        result = Arrays(
-            result.images[offset:stop], targets, f"{result.source}[{offset}:{stop or ''}]"
-        )
-    for array in (result.images, result.targets):
+    cached = _arrays(name, split, size, read_stop)
+    for array in (cached.images, cached.targets):
         if array is not None:
             array.flags.writeable = False  # shared by every caller: copy before editing
-    return result
+    source = cached.source
+    if offset or stop != read_stop:
+        source = f"{source}[{offset}:{stop or ''}]"
+    # A new object per call, around read-only views of the cached arrays (a view of a
+    # read-only array cannot be made writable): what a caller assigns to its result, or
+    # tries to write into it, never reaches the next caller.
+    return Arrays(
+        cached.images[offset:stop],
+        None if cached.targets is None else cached.targets[offset:stop],
+        source,
+    )
 
 
 def _sample(image, ys, xs, bilinear: bool):

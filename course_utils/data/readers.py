@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +108,28 @@ def _read_images(paths: Sequence[Path], info: DatasetInfo, image_size: Size | No
         return _stack(list(pool.map(one, paths)), f"{info.name} images")
 
 
+#: CamVid's splits chosen by drive, for decisions that must transfer to a drive never
+#: seen in training (as test's Seq05VD is): ``tune_val`` is drive 0006R0 (101 frames of
+#: ``train``), ``tune_train`` the rest of ``train`` and all of ``val`` (drives 0001TP and
+#: 0016E5, 367 frames). Each maps to (source split, drives) pairs.
+CAMVID_DRIVE_SPLITS = {
+    "tune_train": (("train", ("0001TP", "0016E5")), ("val", ("0016E5",))),
+    "tune_val": (("train", ("0006R0",)),),
+}
+
+
 def _camvid(split: str, image_size: Size | None, limit: int | None) -> Arrays:
+    parts = CAMVID_DRIVE_SPLITS.get(split, ((split, None),))
+    pairs: list[tuple[Path, Path]] = []
+    for source, drives in parts:
+        root, found = _camvid_pairs(source)
+        pairs += [p for p in found if drives is None or p[0].name.startswith(drives)]
+    images, masks = read_pairs(pairs[:limit], CATALOG["camvid"], image_size)
+    shown = split if split not in CAMVID_DRIVE_SPLITS else f"{split} (drives by name)"
+    return Arrays(images, masks, f"{root}/{shown}")
+
+
+def _camvid_pairs(split: str) -> tuple[Path, list[tuple[Path, Path]]]:
     # Fetch (and verify) only this split's files: its list, images and label images.
     folders = (f"camvid/{split}/", f"camvid/{split}annot/")
     files = [f.split("/", 1)[1] for f in registered_files("camvid") if f.startswith(folders)]
@@ -119,8 +141,7 @@ def _camvid(split: str, image_size: Size | None, limit: int | None) -> Arrays:
             pairs.append(
                 (root / split / Path(image).name, root / f"{split}annot" / Path(mask).name)
             )
-    images, masks = read_pairs(pairs[:limit], CATALOG["camvid"], image_size)
-    return Arrays(images, masks, f"{root}/{split}")
+    return root, pairs
 
 
 def _isbi(split: str, image_size: Size | None, limit: int | None) -> Arrays:
@@ -220,13 +241,82 @@ def _mnist(split: str, image_size: Size | None, limit: int | None) -> Arrays:
     return _labelled(images, labels, str(root), image_size, limit)
 
 
+def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
+    """``_codecs.encode`` as Python 3's pickle protocol 2 uses it for bytes, and no more."""
+    if encoding.lower().replace("-", "").replace("_", "") not in ("latin1", "iso88591"):
+        raise pickle.UnpicklingError(f"asks to encode text as {encoding!r}, not latin-1")
+    return text.encode("latin-1")
+
+
+def _pickle_globals() -> dict[tuple[str, str], Any]:
+    """What a CIFAR-10 batch may name: NumPy's array rebuilders (under the module names of
+    NumPy 1 and 2) and the bytes encoder of protocol 2; dict, list, bytes, str and int
+    need no name at all."""
+    array = np.zeros(1, np.uint8)
+    reconstruct = array.__reduce__()[0]  # numpy.core.multiarray._reconstruct, any NumPy
+    frombuffer = array.__reduce_ex__(5)[0]  # numpy.core.numeric._frombuffer (protocol 5)
+    allowed: dict[tuple[str, str], Any] = {
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+        ("_codecs", "encode"): _latin1_encode,
+    }
+    for core in ("numpy.core", "numpy._core"):
+        allowed[(f"{core}.multiarray", "_reconstruct")] = reconstruct
+        allowed[(f"{core}.numeric", "_frombuffer")] = frombuffer
+    return allowed
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """An unpickler that builds only what a CIFAR-10 batch holds and refuses every other
+    name a pickle may ask for (``os.system``, ``builtins.eval``, ...)."""
+
+    _allowed = _pickle_globals()
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return self._allowed[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(
+                f"asks for {module}.{name}, which a CIFAR-10 batch never holds"
+            ) from None
+
+
+def _read_cifar10_batch(path: Path) -> dict[bytes, Any]:
+    """Read one batch file of the official CIFAR-10 archive (a Python 2 pickle) safely.
+
+    Only dicts, lists, bytes, strings, numbers and NumPy arrays are built: a file that asks
+    for anything else (code to run, as a replaced file could) is refused before any of it
+    is built.
+
+    Raises:
+        DataValidationError: for a file that is not such a pickle, saying what to do.
+    """
+    again = (
+        f"The data folder's copy was replaced or damaged: delete {path.parent.parent} "
+        "and fetch cifar10 again (python -m course_utils fetch cifar10)."
+    )
+    try:
+        with open(path, "rb") as f:
+            batch = _BatchUnpickler(f, encoding="bytes").load()
+    except pickle.UnpicklingError as err:
+        raise DataValidationError(f"Refusing to read {path}: it {err}. {again}") from err
+    except (EOFError, ValueError, TypeError, AttributeError, IndexError) as err:
+        raise DataValidationError(
+            f"{path} is not a CIFAR-10 batch ({type(err).__name__}: {err}). {again}"
+        ) from err
+    if not isinstance(batch, dict) or not isinstance(batch.get(b"data"), np.ndarray):
+        raise DataValidationError(f"{path} holds no CIFAR-10 batch (no data array). {again}")
+    if not isinstance(batch.get(b"labels"), list):
+        raise DataValidationError(f"{path} holds no CIFAR-10 labels. {again}")
+    return batch
+
+
 def _cifar10_official(split: str) -> tuple[np.ndarray, np.ndarray, str]:
     root = fetch("cifar10") / "cifar-10-python" / "cifar-10-batches-py"
     names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
     images, labels = [], []
     for name in names:
-        with open(root / name, "rb") as f:
-            batch = pickle.load(f, encoding="bytes")
+        batch = _read_cifar10_batch(root / name)
         images.append(batch[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
         labels.append(np.asarray(batch[b"labels"], np.int32))
     return np.concatenate(images), np.concatenate(labels), f"official archive ({root.parent})"
