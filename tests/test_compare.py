@@ -1,12 +1,23 @@
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
+import math
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from course_utils.metrics import (
+    MIN_SEEDS,
+    NOT_LEARNED_FLOOR,
     SEED_NOISE_MULTIPLE,
+    SEED_SD_FLOOR,
+    BootstrapResult,
     class_subset_iou,
     confusion_matrix,
+    holm,
+    holm_adjusted,
     mean_class_accuracy,
     miou,
     miou_from_confusion,
@@ -281,7 +292,7 @@ def test_verdict_undecided_with_one_seed_or_no_spread():
     one_seed = seed_spread([0.70], [0.50, 0.51])  # a huge gap, but one run of A
     v = verdict("A beats B", boot, one_seed)
     assert v.word == "undecided"
-    assert "undecided: needs ≥2 seeds per model" in v.text
+    assert "undecided: needs ≥3 seeds per model" in v.text  # was ≥2 before the Welch rule
     _numbers_are_printed(v, "seed spread unknown")
     bare = verdict("A beats B", boot)
     assert bare.word == "undecided" and "seed spread unknown" in bare.text
@@ -298,3 +309,305 @@ def test_verdict_undecided_on_a_gap_too_small_to_matter():
     v = verdict("A beats B", boot, zero_noise)
     assert v.word == "undecided" and "too small" in v.reason
     _numbers_are_printed(v, f"{zero_noise.mean_gap:+.4f} ± {zero_noise.noise:.4f}")
+
+
+# --- Welch's t test on the seeds ---------------------------------------------------------
+
+
+def test_seed_spread_welch_df_p_and_threshold_agree_with_scipy():
+    from scipy import stats
+
+    a, b = [0.61, 0.58, 0.66, 0.60], [0.55, 0.57, 0.49]
+    spread = seed_spread(a, b)
+    reference = stats.ttest_ind(a, b, equal_var=False)
+    assert spread.p_value == pytest.approx(reference.pvalue, rel=1e-10)
+    var_a, var_b = np.var(a, ddof=1) / 4, np.var(b, ddof=1) / 3
+    df = (var_a + var_b) ** 2 / (var_a**2 / 3 + var_b**2 / 2)  # Welch-Satterthwaite by hand
+    assert spread.df == pytest.approx(df, rel=1e-12)
+    assert spread.test_noise == pytest.approx(spread.noise)  # both sds above the floor
+    for alpha in (0.05, 0.01, 0.2):
+        need = spread.threshold(alpha)
+        assert need == pytest.approx(stats.t.ppf(1 - alpha / 2, df) * spread.noise, rel=1e-10)
+        assert (spread.mean_gap > need) == (spread.p_value < alpha)
+    assert "Welch p" in str(spread) and f"df {df:.1f}" in str(spread)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        spread.threshold(5)
+    one = seed_spread([0.5], [0.4, 0.41])
+    assert one.df is None and one.p_value is None and one.threshold() is None
+
+
+def test_old_two_se_rule_cases_are_undecided_now():
+    """The old rule (gap > 2 SE, from 2 seeds) called both of these supported."""
+    boot = paired_bootstrap(*_confusions(80, 0.75, 0.6), n_boot=500)
+    assert boot.ci_low > 0
+    # notebook 08's "(ii) the box start helps" run: +0.0444 ± 0.0197 with 2 seeds a side
+    two = seed_spread([0.1198, 0.1581], [0.0900, 0.0990])
+    assert two.mean_gap > SEED_NOISE_MULTIPLE * two.noise
+    v = verdict("A beats B", boot, two)
+    assert v.word == "undecided" and v.reason == f"needs ≥{MIN_SEEDS} seeds per model"
+    # 3 seeds a side, gap 2.04 SE: beyond 2 SE, not beyond t(0.975, df 4) = 2.78 SE
+    three = seed_spread([0.60, 0.63, 0.57], [0.55, 0.58, 0.52])
+    assert 2 < three.mean_gap / three.noise < 2.776 and three.df == pytest.approx(4)
+    v = verdict("A beats B", boot, three)
+    assert v.word == "undecided" and "Welch t test" in v.reason and "seed" in v.reason
+    assert verdict("A beats B", boot, three, alpha=0.2).word == "supported"  # t(0.9, 4) = 1.53
+    with pytest.raises(ValueError, match="significance level"):
+        verdict("A beats B", boot, three, alpha=0)
+
+
+def test_verdict_clear_three_seed_case_and_its_p_value():
+    boot = paired_bootstrap(*_confusions(80, 0.75, 0.6), n_boot=500)
+    spread = seed_spread([0.60, 0.62, 0.61], [0.50, 0.52, 0.51])
+    v = verdict("A beats B", boot, spread)
+    assert v.word == "supported" and "Welch t test on the seeds, p" in v.reason
+    assert spread.p_value < 0.001 and v.p_value == max(spread.p_value, boot.p_value)
+    assert f"Welch p {spread.p_value:.1e}" in v.text
+
+
+def test_verdict_needs_three_seeds_per_model():
+    boot = paired_bootstrap(*_confusions(80, 0.75, 0.6), n_boot=500)
+    assert MIN_SEEDS == 3
+    for a, b in [([0.60, 0.61], [0.50, 0.51]), ([0.60, 0.61, 0.62], [0.50, 0.51])]:
+        v = verdict("A beats B", boot, seed_spread(a, b))
+        assert v.word == "undecided" and "needs ≥3 seeds per model" in v.text
+        assert v.p_value is not None  # the p-value is known; only the word waits
+    reversed_boot = paired_bootstrap(*_confusions(80, 0.6, 0.75), n_boot=500)
+    two_reversed = seed_spread([0.50, 0.51], [0.60, 0.61])
+    assert verdict("A beats B", reversed_boot, two_reversed).word == "undecided"
+    three_reversed = seed_spread([0.50, 0.51, 0.52], [0.60, 0.61, 0.62])
+    assert verdict("A beats B", reversed_boot, three_reversed).word == "contradicted"
+
+
+def test_zero_seed_noise_does_not_make_a_gap_significant():
+    """Runs that all score alike have a measured SE of 0: the test takes each sd as at least
+    SEED_SD_FLOOR, so a gap of 0.011 is 2.7 floored SEs (df 4), not infinitely many."""
+    boot = paired_bootstrap(*_confusions(80, 0.75, 0.6), n_boot=500)
+    same = seed_spread([0.511] * 3, [0.5] * 3)
+    assert same.noise == 0 and same.sd_a == 0  # the measured values are kept
+    assert same.test_noise == pytest.approx(SEED_SD_FLOOR * math.sqrt(2 / 3))
+    assert same.df == pytest.approx(4) and 0.05 < same.p_value < 0.06
+    assert "each sd taken as ≥0.005" in str(same)
+    v = verdict("A beats B", boot, same)
+    assert v.word == "undecided" and "seed" in v.reason
+    assert same.mean_gap > SEED_NOISE_MULTIPLE * same.noise  # the old rule said supported
+    # a gap of 0.02 (4.9 floored SEs) is supported on its merits
+    assert verdict("A beats B", boot, seed_spread([0.52] * 3, [0.5] * 3)).word == "supported"
+    assert seed_spread([0.52] * 3, [0.5] * 3, sd_floor=0.02).p_value > 0.05  # a larger floor
+    with pytest.raises(ValueError, match="positive standard deviation"):
+        seed_spread([0.5] * 3, [0.4] * 3, sd_floor=0)
+
+
+# --- "not learned" -----------------------------------------------------------------------
+
+
+def _shrunk(factor: float, name: str = "shrunk mIoU"):
+    def score(conf):
+        return factor * miou(conf)
+
+    score.__name__ = name
+    return score
+
+
+def test_bootstrap_records_both_whole_set_scores():
+    conf_a, conf_b = _confusions(40, 0.7, 0.6)
+    boot = paired_bootstrap(conf_a, conf_b, n_boot=50)
+    assert boot.score_a == pytest.approx(float(miou(conf_a.sum(0))))
+    assert boot.score_b == pytest.approx(float(miou(conf_b.sum(0))))
+    assert boot.observed_gap == pytest.approx(boot.score_a - boot.score_b)
+
+
+def test_verdict_not_learned_when_every_score_is_under_the_floor():
+    """0.030 against 0.017, clear of both noises, is two models that learned nothing."""
+    assert NOT_LEARNED_FLOOR == 0.05
+    boot = paired_bootstrap(*_confusions(80, 0.75, 0.6), n_boot=500, score=_shrunk(0.05))
+    assert boot.score_a < 0.05 and boot.score_b < 0.05 and boot.ci_low > 0
+    spread = seed_spread([0.030, 0.031, 0.029], [0.017, 0.018, 0.016])
+    v = verdict("A beats B", boot, spread)
+    assert v.word == "not learned" and "under 0.05" in v.reason and "0.0300" in v.reason
+    assert v.text.startswith("A beats B: not learned")
+    assert verdict("A beats B", boot).word == "not learned"  # the bootstrap's scores suffice
+    unfloored = verdict("A beats B", boot, spread, not_learned_floor=0)  # the check off:
+    assert unfloored.word == "undecided" and "too small" in unfloored.reason  # MIN_GAP still
+    # one model above the floor: an ordinary verdict
+    assert verdict("A beats B", boot, seed_spread([0.07, 0.071, 0.069], [0.017] * 3)).word == (
+        "undecided"  # the bootstrap's scores are both low, but A's seed mean is not
+    )
+    high = paired_bootstrap(*_confusions(80, 0.75, 0.6), n_boot=500)
+    assert verdict("A beats B", high, spread).word != "not learned"  # whole-set scores high
+    # a BootstrapResult without the two scores (made by hand): the seed means decide
+    bare = dataclasses.replace(boot, score_a=math.nan, score_b=math.nan)
+    assert verdict("A beats B", bare, spread).word == "not learned"
+    assert verdict("A beats B", bare).word == "undecided"
+
+
+# --- block bootstrap ---------------------------------------------------------------------
+
+
+def test_block_length_one_is_the_image_by_image_bootstrap_of_before():
+    conf_a, conf_b = _confusions(30, 0.7, 0.6)
+    result = paired_bootstrap(conf_a, conf_b, n_boot=200, seed=7)
+    assert result.block_length == 1 and "blocks" not in str(result)
+    # the code of paired_bootstrap before block_length existed
+    rng = np.random.default_rng(7)
+    counts = rng.multinomial(30, np.full(30, 1 / 30), size=200).astype(np.float64)
+    a, b = conf_a.astype(np.float64).reshape(30, 16), conf_b.astype(np.float64).reshape(30, 16)
+    gaps = miou((counts @ a).reshape(200, 4, 4)) - miou((counts @ b).reshape(200, 4, 4))
+    np.testing.assert_array_equal(result.gaps, gaps)
+    low, high = np.percentile(gaps, [2.5, 97.5])
+    assert (result.ci_low, result.ci_high) == (low, high)
+
+
+def _circular_runs(drawn: np.ndarray) -> list[int]:
+    """Lengths of the maximal circular runs of consecutive drawn images."""
+    if drawn.all():
+        return [drawn.size]
+    start = int(np.argmin(drawn))  # begin at an image not drawn, so no run wraps
+    lengths, run = [], 0
+    for hit in np.roll(drawn, -start):
+        if hit:
+            run += 1
+        elif run:
+            lengths.append(run)
+            run = 0
+    return lengths + ([run] if run else [])
+
+
+def test_block_resampling_keeps_blocks_of_consecutive_images_together():
+    from course_utils.metrics.compare import _resample_counts
+
+    rng = np.random.default_rng(0)
+    blocks = _resample_counts(rng, 23, 300, 4)
+    assert blocks.shape == (300, 23) and (blocks.sum(1) == 23).all()
+    # each block covers 4 consecutive images (wrapping from the last to the first); only the
+    # last of the 6 blocks is cut (to 3 images), so every run of drawn images is ≥ 3 long
+    assert min(min(_circular_runs(row > 0)) for row in blocks) >= 3
+    assert np.bincount([min(_circular_runs(row > 0)) for row in blocks]).argmax() >= 4
+    singles = _resample_counts(np.random.default_rng(0), 23, 300, 1)
+    assert min(min(_circular_runs(row > 0)) for row in singles) == 1  # i.i.d. draws do not
+    # every image is as likely to be drawn: about one draw each on average
+    assert np.allclose(_resample_counts(rng, 23, 20000, 4).mean(0), 1, atol=0.05)
+
+
+def test_block_bootstrap_widens_the_interval_for_serially_alike_images():
+    """Consecutive frames alike: in stretches of 20 images A is ahead, then behind."""
+    pairs = [
+        _masks(1, 0.7 + (0.12 if (i // 20) % 2 else -0.08), 0.7, seed=i, c=4) for i in range(120)
+    ]
+    conf_a = np.concatenate([per_image_confusions(t, pa, 4, 4) for t, pa, _ in pairs])
+    conf_b = np.concatenate([per_image_confusions(t, pb, 4, 4) for t, _, pb in pairs])
+    single = paired_bootstrap(conf_a, conf_b, n_boot=1000)
+    blocked = paired_bootstrap(conf_a, conf_b, n_boot=1000, block_length=20)
+    assert blocked.observed_gap == single.observed_gap
+    assert blocked.ci_high - blocked.ci_low > 1.5 * (single.ci_high - single.ci_low)
+    assert blocked.block_length == 20 and "in blocks of 20" in str(blocked)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "5", 16])
+def test_block_length_errors(bad):
+    conf_a, conf_b = _confusions(30, 0.7, 0.6)
+    with pytest.raises(ValueError, match="block_length is"):
+        paired_bootstrap(conf_a, conf_b, n_boot=10, block_length=bad)
+    assert paired_bootstrap(conf_a, conf_b, n_boot=10, block_length=15).block_length == 15
+
+
+# --- p-values and Holm -------------------------------------------------------------------
+
+
+def test_bootstrap_p_value_by_hand():
+    def result(observed: float, gaps: list[float]) -> BootstrapResult:
+        return BootstrapResult(observed, 0.0, 0.0, 0.95, len(gaps), 10, "mIoU", np.array(gaps))
+
+    assert result(0.2, [-0.1, 0.1, 0.2, 0.3]).p_value == pytest.approx(0.5)  # 1 of 4 below
+    assert result(0.2, [0.0, 0.1, 0.2, 0.3]).p_value == pytest.approx(0.5)  # 0 counts
+    assert result(-0.2, [-0.1, 0.1, -0.2, -0.3, np.nan]).p_value == pytest.approx(0.5)
+    assert result(0.2, [-0.1, -0.2, 0.1]).p_value == 1.0  # capped
+    assert result(0.0, [0.1, 0.2]).p_value == 1.0
+    conf_a, _ = _confusions(25, 0.7, 0.6)
+    assert paired_bootstrap(conf_a, conf_a.copy(), n_boot=100).p_value == 1.0
+
+
+def test_holm_adjusted_textbook_example():
+    """Wikipedia's Holm-Bonferroni example: p = 0.01, 0.04, 0.03, 0.005 at alpha 0.05; the
+    sorted p-values meet 0.05/4, 0.05/3, then 0.03 > 0.05/2 stops: H1 and H4 are rejected."""
+    adjusted = holm_adjusted([0.01, 0.04, 0.03, 0.005])
+    assert adjusted == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert [p <= 0.05 for p in adjusted] == [True, False, False, True]
+    assert holm_adjusted([]) == [] and holm_adjusted([0.3]) == [0.3]
+    assert holm_adjusted([0.5, 0.6]) == [1.0, 1.0]  # capped at 1
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        holm_adjusted([0.1, 1.5])
+
+
+def test_holm_adjusted_is_the_step_down_procedure():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        p = rng.uniform(0, 0.1, size=rng.integers(1, 8))
+        alpha = 0.05
+        order = np.argsort(p)
+        rejected = np.zeros(p.size, bool)
+        for rank, i in enumerate(order):  # Holm (1979) as stated: stop at the first failure
+            if p[i] > alpha / (p.size - rank):
+                break
+            rejected[i] = True
+        assert [q <= alpha for q in holm_adjusted(p.tolist())] == rejected.tolist()
+
+
+def test_holm_rejudges_the_claims_of_a_notebook():
+    boot = paired_bootstrap(*_confusions(80, 0.75, 0.6), n_boot=500)
+    clear = verdict("A beats B", boot, seed_spread([0.60, 0.62, 0.61], [0.50, 0.52, 0.51]))
+    assert clear.word == "supported" and clear.holm_p is None and clear.n_claims == 1
+    claims = [
+        dataclasses.replace(clear, claim=f"claim {i}", p_value=p)
+        for i, p in enumerate([0.01, 0.04, 0.03, 0.005], start=1)
+    ]
+    two_seeds = verdict("claim 5", boot, seed_spread([0.6, 0.61], [0.5, 0.51]))
+    undecided = dataclasses.replace(two_seeds, p_value=0.002)  # smallest p, yet undecided
+    assert undecided.word == "undecided"
+    unknown = verdict("claim 6", boot)  # no seeds: p-value unknown, counts as 1
+    assert unknown.p_value is None
+    judged = holm([*claims, undecided, unknown])
+    assert [v.word for v in judged] == [
+        "supported", "undecided", "undecided", "supported", "undecided", "undecided",
+    ]  # fmt: skip
+    assert [v.n_claims for v in judged] == [6] * 6
+    # sorted: 0.002 x 6, 0.005 x 5, 0.01 x 4, 0.03 x 3, 0.04 x 2 (raised to 0.09), 1 x 1
+    expected = [0.04, 0.09, 0.09, 0.025, 0.012, 1.0]
+    assert [v.holm_p for v in judged] == pytest.approx(expected)
+    for v in judged:
+        assert "Holm over 6 claims" in v.text and v.text.startswith(f"{v.claim}: {v.word}:")
+    assert "was supported alone (p 0.040)" in judged[1].reason
+    assert [v.p_value for v in judged] == [v.p_value for v in [*claims, undecided, unknown]]
+    assert holm([]) == []
+    assert [v.word for v in holm(claims, alpha=0.1)] == ["supported"] * 4  # 0.06 ≤ 0.1
+    with pytest.raises(ValueError, match="already corrected"):
+        holm(judged)
+    with pytest.raises(ValueError, match="significance level"):
+        holm(claims, alpha=1.0)
+
+
+# --- calibration (benchmarks/verdict_calibration.py, small) ------------------------------
+
+
+def _calibration():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "verdict_calibration.py"
+    spec = importlib.util.spec_from_file_location("verdict_calibration", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_verdict_keeps_its_error_rate_on_simulated_comparisons():
+    """Fixed seeds: 200 comparisons with no true effect, 3 seeds a side, seed sd 0.02."""
+    sim = _calibration()
+    sim.IMAGES = (100, 120)  # fewer images than the benchmark's 100-233, to run in seconds
+    slope = sim._miou_slope()
+    rng = np.random.default_rng(2024)
+    null = [sim._compare(rng, 3, 0.02 / slope, 0.0, 50, 1) for _ in range(200)]
+    false_supported = np.mean([word == "supported" for word, *_ in null])
+    assert false_supported <= 0.05
+    run_sd = np.sqrt(np.mean([r[2] ** 2 for r in null]))
+    assert 0.015 < run_sd < 0.025  # the seed noise is what was asked
+    assert np.mean([r[3] for r in null]) < run_sd / 3  # and dominates the image noise
+    gain = [sim._compare(rng, 3, 0.01 / slope, 0.04 / slope, 50, 1) for _ in range(50)]
+    assert np.mean([word == "supported" for word, *_ in gain]) > 0.5

@@ -11,12 +11,17 @@ from typing import Any
 
 from course_utils.metrics.boundary import boundary_band
 from course_utils.metrics.compare import (
+    MIN_SEEDS,
+    NOT_LEARNED_FLOOR,
     SEED_NOISE_MULTIPLE,
+    SEED_SD_FLOOR,
     BootstrapResult,
     SeedSpread,
     Verdict,
     class_subset_iou,
     evaluate_per_image,
+    holm,
+    holm_adjusted,
     mean_class_accuracy,
     miou,
     miou_from_confusion,
@@ -36,7 +41,10 @@ from course_utils.metrics.isbi import RandScores, rand_error
 from course_utils.metrics.weights import class_weights
 
 __all__ = [
+    "MIN_SEEDS",
+    "NOT_LEARNED_FLOOR",
     "SEED_NOISE_MULTIPLE",
+    "SEED_SD_FLOOR",
     "BootstrapResult",
     "MeanIoU",
     "RandScores",
@@ -49,6 +57,8 @@ __all__ = [
     "confusion_matrix",
     "evaluate",
     "evaluate_per_image",
+    "holm",
+    "holm_adjusted",
     "mean_class_accuracy",
     "miou",
     "miou_from_confusion",

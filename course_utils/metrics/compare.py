@@ -1,14 +1,17 @@
-"""Verdicts that know the noise: is model A's score really above model B's? (NumPy only)
+"""Verdicts that know the noise: is model A's score really above model B's?
 
 Two sources of noise stand between "A scored higher than B" and "A is better than B":
 
 - **which images were scored.** :func:`paired_bootstrap` resamples the evaluation images
-  (the same resample for both models) and gives an interval for the gap;
+  (the same resample for both models; optionally in blocks of consecutive images, for
+  video frames) and gives an interval for the gap;
 - **which training run was scored.** :func:`seed_spread` compares the scores of several
-  runs (seeds) of each recipe and gives the noise scale of the mean gap.
+  runs (seeds) of each recipe with Welch's t test.
 
 :func:`verdict` needs both to clear zero before it calls a claim supported or contradicted,
-and always prints the numbers beside its word.
+and always prints the numbers beside its word. :func:`holm` re-judges the claims of one
+notebook together, so that the chance of any false "supported" among them stays at
+``alpha``. NumPy only, but for the t distribution, for which SciPy is imported on first use.
 """
 
 from __future__ import annotations
@@ -27,19 +30,42 @@ from course_utils.metrics.confusion import confusion_matrix
 #: :func:`pixel_accuracy` and :func:`mean_class_accuracy` are scores.
 Score = Callable[[np.ndarray], np.ndarray]
 
-#: ``verdict`` requires the mean seed gap to exceed this many times its noise scale
-#: (the standard error of the difference of the two means).
+#: The rule ``verdict`` used before it ran Welch's t test (mean seed gap above twice its
+#: standard error). It is kept for code that applies the rough rule itself (notebook 03);
+#: ``verdict`` no longer uses it: with two or three seeds a gap of two standard errors is
+#: reached by chance in 7-9% of comparisons with no true effect.
 SEED_NOISE_MULTIPLE = 2.0
 
-#: ``verdict`` never calls a gap smaller than this (one point of IoU or accuracy): two
-#: scores of 0.004 and 0.000 both mean "nothing learned", however small their noise (with
-#: every seed at 0.000 the seed noise is 0, and no noise test could object).
+#: Significance level of ``verdict`` (two-sided): with no true effect, at most this share of
+#: verdicts says "supported" or "contradicted" (about half of it each).
+DEFAULT_ALPHA = 0.05
+
+#: ``verdict`` says "supported" or "contradicted" only with at least this many runs (seeds)
+#: of each model. With two, the sample standard deviation rests on one degree of freedom per
+#: model and Welch's test has almost no power; three is the fewest that can decide.
+MIN_SEEDS = 3
+
+#: Welch's test takes each model's seed standard deviation as at least this much (in score
+#: units: half a point of IoU or accuracy). Training runs of the course never agree closer
+#: than that (the seed record's test mIoU moves by 0.01-0.03 between seeds), and without a
+#: floor, runs that all score the same (e.g. 0.000 each) would have zero noise and make any
+#: gap, however small, infinitely significant. ``SeedSpread.noise`` keeps the measured value.
+SEED_SD_FLOOR = 0.005
+
+#: ``verdict`` never calls a gap smaller than this (one point of IoU or accuracy), however
+#: small its noise: such a gap does not matter in practice.
 MIN_GAP = 0.01
+
+#: When every score of both models is below this (the two whole-set scores of the bootstrap
+#: and, if given, the two seed means), ``verdict`` says "not learned": 0.030 against 0.017
+#: is two models that learned nothing of this score, not a win. For mIoU over CamVid's 11
+#: classes, a model that calls every pixel the commonest class scores about 0.02.
+NOT_LEARNED_FLOOR = 0.05
 
 #: Coverage of the bootstrap interval that ``paired_bootstrap`` reports by default.
 DEFAULT_CI = 0.95
 
-VerdictWord = Literal["supported", "contradicted", "undecided"]
+VerdictWord = Literal["supported", "contradicted", "undecided", "not learned"]
 
 
 def per_image_confusions(
@@ -247,6 +273,9 @@ class BootstrapResult:
         n_images: number of images resampled.
         score_name: name of the score (``"mIoU"`` unless another was passed).
         gaps: the resampled gaps ``(n_boot,)`` (``nan`` where the score was undefined).
+        score_a: ``score(A)`` on all the images (``nan``: not recorded).
+        score_b: ``score(B)`` on all the images.
+        block_length: images per resampled block (1: images drawn one by one).
     """
 
     observed_gap: float
@@ -257,12 +286,30 @@ class BootstrapResult:
     n_images: int
     score_name: str
     gaps: np.ndarray = dataclasses.field(repr=False, compare=False)
+    score_a: float = math.nan
+    score_b: float = math.nan
+    block_length: int = 1
+
+    @property
+    def p_value(self) -> float:
+        """Two-sided bootstrap p-value of "no gap": twice the share of resampled gaps on the
+        other side of zero from the observed gap (zero included), at most 1.
+
+        1 when the observed gap is 0. Its resolution is ``2 / n_boot``: 0 means that no
+        resample crossed zero, i.e. a p-value below about ``2 / n_boot``.
+        """
+        valid = self.gaps[~np.isnan(self.gaps)]
+        if self.observed_gap == 0 or valid.size == 0:
+            return 1.0
+        other = valid <= 0 if self.observed_gap > 0 else valid >= 0
+        return min(1.0, 2 * float(other.mean()))
 
     def __str__(self) -> str:
+        blocks = f" in blocks of {self.block_length}" if self.block_length > 1 else ""
         return (
             f"{self.score_name} gap {self.observed_gap:+.4f}, {100 * self.ci:g}% bootstrap CI "
             f"[{self.ci_low:+.4f}, {self.ci_high:+.4f}] ({self.n_boot} resamples of "
-            f"{self.n_images} images)"
+            f"{self.n_images} images{blocks})"
         )
 
 
@@ -273,6 +320,7 @@ def paired_bootstrap(
     seed: int = 0,
     score: Score = miou,
     ci: float = DEFAULT_CI,
+    block_length: int = 1,
 ) -> BootstrapResult:
     """Interval for ``score(A) - score(B)`` from resampling the evaluation images.
 
@@ -283,23 +331,36 @@ def paired_bootstrap(
     gaps. Resamples where the score is undefined (``nan``, e.g. a subset score whose classes
     are all absent) are left out of the interval.
 
+    With ``block_length > 1`` it is a **circular moving-block bootstrap** (Politis and
+    Romano, 1992): each resample joins ``ceil(n_images / block_length)`` blocks of
+    ``block_length`` consecutive images, each starting at a uniformly drawn image and
+    wrapping from the last image to the first, and cuts the joined blocks to ``n_images``.
+    Neighbouring video frames look alike, so drawn one by one they count as independent
+    evidence they are not, and the interval comes out too narrow; blocks keep such runs of
+    frames together. A block about as long as the frames stay alike (e.g. 5-10 CamVid
+    frames) is a reasonable choice; with 1 the draws are exactly those of an image-by-image
+    bootstrap of the same ``seed``.
+
     Args:
         conf_a: per-image confusion matrices of model A ``(n_images, C, C)``
-            (from :func:`per_image_confusions`).
+            (from :func:`per_image_confusions`), in the order of the dataset.
         conf_b: the same for model B, on the same images in the same order.
         n_boot: number of resamples.
         seed: seed of the resampling (the same seed gives the same interval).
         score: a :data:`Score` (default :func:`miou`; see :func:`class_subset_iou`).
         ci: coverage of the interval, in (0, 1).
+        block_length: consecutive images per resampled block, from 1 (images drawn one by
+            one) to half the images.
 
     Returns:
-        The observed gap on all images, the interval and the resampled gaps.
+        The observed gap and both models' scores on all images, the interval and the
+        resampled gaps.
 
     Raises:
         ValueError: if the stacks differ in shape, have fewer than two images, hold negative
             counts, or count different true pixels per image (then they do not describe the
-            same images in the same order, e.g. a shuffled dataset), or for a bad ``n_boot``
-            or ``ci``.
+            same images in the same order, e.g. a shuffled dataset), or for a bad ``n_boot``,
+            ``ci`` or ``block_length``.
     """
     a = _check_confusions(conf_a, "conf_a", ndim=3)
     b = _check_confusions(conf_b, "conf_b", ndim=3)
@@ -325,10 +386,11 @@ def paired_bootstrap(
         raise ValueError(f"n_boot is {n_boot}: draw at least one resample (e.g. 2000).")
     if not 0 < ci < 1:
         raise ValueError(f"ci is {ci}: pass a coverage between 0 and 1, e.g. 0.95.")
+    _check_block_length(block_length, n_images)
 
     rng = np.random.default_rng(seed)
     # How often each image is drawn in each resample: (n_boot, n_images).
-    counts = rng.multinomial(n_images, np.full(n_images, 1 / n_images), size=n_boot)
+    counts = _resample_counts(rng, n_images, n_boot, block_length)
     weights = counts.astype(np.float64)  # float64 matmul uses BLAS; counts stay exact < 2**53
     boot_a = (weights @ a.reshape(n_images, c * c)).reshape(n_boot, c, c)
     boot_b = (weights @ b.reshape(n_images, c * c)).reshape(n_boot, c, c)
@@ -338,7 +400,8 @@ def paired_bootstrap(
             f"score returned shape {gaps.shape} for {n_boot} matrices: a score must map "
             "(n, C, C) to n values (see miou)."
         )
-    observed = float(np.asarray(score(a.sum(0)) - score(b.sum(0))))
+    score_a, score_b = float(np.asarray(score(a.sum(0)))), float(np.asarray(score(b.sum(0))))
+    observed = score_a - score_b
     valid = gaps[~np.isnan(gaps)]
     if valid.size == 0 or math.isnan(observed):
         raise ValueError(
@@ -356,6 +419,9 @@ def paired_bootstrap(
         n_images=n_images,
         score_name="mIoU" if score is miou else getattr(score, "__name__", "score"),
         gaps=gaps,
+        score_a=score_a,
+        score_b=score_b,
+        block_length=block_length,
     )
 
 
@@ -367,14 +433,19 @@ class SeedSpread:
         mean_a: mean score of A's runs.
         mean_b: mean score of B's runs.
         mean_gap: ``mean_a - mean_b``.
-        noise: standard error of ``mean_gap``, ``sqrt(sd_a**2 / n_a + sd_b**2 / n_b)``;
-            ``None`` (unknown, not zero) when a side has a single run.
+        noise: measured standard error of ``mean_gap``, ``sqrt(sd_a**2 / n_a + sd_b**2 /
+            n_b)``; ``None`` (unknown, not zero) when a side has a single run.
         n_a: number of runs of A.
         n_b: number of runs of B.
         sd_a: sample standard deviation of A's scores (``None`` for one run).
         sd_b: the same for B.
         range_a: lowest and highest score of A.
         range_b: the same for B.
+        df: Welch-Satterthwaite degrees of freedom of the t test (``None`` for one run).
+        p_value: two-sided p-value of Welch's t test of "equal mean scores" (``None`` for
+            one run).
+        sd_floor: the least standard deviation the test took for each side (see
+            :data:`SEED_SD_FLOOR`); ``noise``, ``sd_a`` and ``sd_b`` are the measured values.
     """
 
     mean_a: float
@@ -387,11 +458,37 @@ class SeedSpread:
     sd_b: float | None
     range_a: tuple[float, float]
     range_b: tuple[float, float]
+    df: float | None = None
+    p_value: float | None = None
+    sd_floor: float = SEED_SD_FLOOR
 
     @property
     def known(self) -> bool:
         """Whether both sides have at least two runs, so the noise scale is known."""
         return self.noise is not None
+
+    @property
+    def test_noise(self) -> float | None:
+        """The standard error Welch's test uses: ``noise`` with each sd at least ``sd_floor``."""
+        if self.sd_a is None or self.sd_b is None:
+            return None
+        return _welch(self.sd_a, self.n_a, self.sd_b, self.n_b, self.sd_floor)[0]
+
+    def threshold(self, alpha: float = DEFAULT_ALPHA) -> float | None:
+        """The seed gap Welch's test needs: ``t_{1 - alpha/2, df} * test_noise``.
+
+        A ``mean_gap`` beyond it (either way) is significant at ``alpha``, two-sided, i.e.
+        ``p_value < alpha``. ``None`` with a single run on a side.
+
+        Raises:
+            ValueError: if ``alpha`` is not between 0 and 1.
+        """
+        _check_alpha(alpha)
+        if self.df is None or self.test_noise is None:
+            return None
+        from scipy import stats
+
+        return float(stats.t.ppf(1 - alpha / 2, self.df)) * self.test_noise
 
     def __str__(self) -> str:
         runs = f"{self.n_a} vs {self.n_b} seeds"
@@ -399,38 +496,61 @@ class SeedSpread:
             f"A {self.range_a[0]:.4f}..{self.range_a[1]:.4f}, "
             f"B {self.range_b[0]:.4f}..{self.range_b[1]:.4f}"
         )
-        if self.noise is None:
+        if self.noise is None or self.p_value is None or self.df is None:
             return f"seed mean gap {self.mean_gap:+.4f}, seed spread unknown ({runs}; {ranges})"
-        return f"seed mean gap {self.mean_gap:+.4f} ± {self.noise:.4f} (SE; {runs}; {ranges})"
+        floored = min(self.sd_a or 0.0, self.sd_b or 0.0) < self.sd_floor
+        floor = f", each sd taken as ≥{self.sd_floor:g}" if floored else ""
+        return (
+            f"seed mean gap {self.mean_gap:+.4f} ± {self.noise:.4f} (SE; {runs}; Welch p "
+            f"{_p_text(self.p_value)}, df {self.df:.1f}{floor}; {ranges})"
+        )
 
 
-def seed_spread(scores_a: Sequence[float], scores_b: Sequence[float]) -> SeedSpread:
-    """Mean gap between two recipes over training runs, and its noise scale.
+def seed_spread(
+    scores_a: Sequence[float], scores_b: Sequence[float], sd_floor: float = SEED_SD_FLOOR
+) -> SeedSpread:
+    """Mean gap between two recipes over training runs, its noise scale and Welch's t test.
 
     Runs of A and B are independent (seed 0 of A has nothing to do with seed 0 of B), so
     the noise scale is the standard error of a difference of two means,
-    ``sqrt(sd_a**2 / n_a + sd_b**2 / n_b)`` with sample standard deviations.
+    ``sqrt(sd_a**2 / n_a + sd_b**2 / n_b)`` with sample standard deviations, and the test
+    is Welch's t test (unequal variances): ``t = mean_gap / SE`` against Student's t with
+    the Welch-Satterthwaite degrees of freedom
+    ``SE**4 / ((sd_a**2 / n_a)**2 / (n_a - 1) + (sd_b**2 / n_b)**2 / (n_b - 1))``.
+    The test takes each standard deviation as at least ``sd_floor``, so that runs which
+    happen to score alike (or all 0.000) do not make a gap infinitely significant.
 
     Args:
         scores_a: one score per training run (seed) of model A, e.g. validation mIoU.
         scores_b: the same for model B (on the same evaluation set, with the same score).
+        sd_floor: the least seed standard deviation the test assumes, in score units
+            (default :data:`SEED_SD_FLOOR`, 0.005); must be positive.
 
     Returns:
-        The spread; with a single run on either side its ``noise`` is ``None``: one run
-        says nothing about how much runs differ.
+        The spread; with a single run on either side its ``noise``, ``df`` and ``p_value``
+        are ``None``: one run says nothing about how much runs differ.
 
     Raises:
-        ValueError: if a side has no score or a score is not a finite number.
+        ValueError: if a side has no score, a score is not a finite number, or ``sd_floor``
+            is not a positive number.
     """
     a = _check_scores(scores_a, "scores_a")
     b = _check_scores(scores_b, "scores_b")
+    if not (math.isfinite(sd_floor) and sd_floor > 0):
+        raise ValueError(
+            f"sd_floor is {sd_floor}: pass a positive standard deviation (e.g. 0.005); with "
+            "0, runs that all score the same would make any gap infinitely significant."
+        )
     sd_a = float(np.std(a, ddof=1)) if a.size > 1 else None
     sd_b = float(np.std(b, ddof=1)) if b.size > 1 else None
-    noise = (
-        math.sqrt(sd_a**2 / a.size + sd_b**2 / b.size)
-        if sd_a is not None and sd_b is not None
-        else None
-    )
+    noise = df = p_value = None
+    if sd_a is not None and sd_b is not None:
+        noise = math.sqrt(sd_a**2 / a.size + sd_b**2 / b.size)
+        test_noise, df = _welch(sd_a, a.size, sd_b, b.size, sd_floor)
+        from scipy import stats
+
+        t = float(a.mean() - b.mean()) / test_noise
+        p_value = min(1.0, 2 * float(stats.t.sf(abs(t), df)))
     return SeedSpread(
         mean_a=float(a.mean()),
         mean_b=float(b.mean()),
@@ -442,6 +562,9 @@ def seed_spread(scores_a: Sequence[float], scores_b: Sequence[float]) -> SeedSpr
         sd_b=sd_b,
         range_a=(float(a.min()), float(a.max())),
         range_b=(float(b.min()), float(b.max())),
+        df=df,
+        p_value=p_value,
+        sd_floor=float(sd_floor),
     )
 
 
@@ -451,11 +574,17 @@ class Verdict:
 
     Attributes:
         claim: the claim, as given.
-        word: ``"supported"``, ``"contradicted"`` or ``"undecided"``.
+        word: ``"supported"``, ``"contradicted"``, ``"undecided"`` or ``"not learned"``.
         reason: why, in a few words.
         text: one line with the claim, the word, the reason and every number.
         bootstrap: the paired bootstrap over images.
         spread: the spread over seeds (``None`` if none was given).
+        p_value: the claim's two-sided p-value, the larger of Welch's (seeds) and the
+            bootstrap's (images), since both tests must pass; ``None`` when the seed spread
+            is unknown (no spread, or a single run on a side).
+        alpha: the significance level the word was decided at.
+        holm_p: the Holm-adjusted p-value, when the verdict came from :func:`holm`.
+        n_claims: the number of claims :func:`holm` corrected over (1: not corrected).
     """
 
     claim: str
@@ -464,62 +593,192 @@ class Verdict:
     text: str
     bootstrap: BootstrapResult
     spread: SeedSpread | None
+    p_value: float | None = None
+    alpha: float = DEFAULT_ALPHA
+    holm_p: float | None = None
+    n_claims: int = 1
 
     def __str__(self) -> str:
         return self.text
 
 
-def verdict(claim: str, bootstrap: BootstrapResult, spread: SeedSpread | None = None) -> Verdict:
+def verdict(
+    claim: str,
+    bootstrap: BootstrapResult,
+    spread: SeedSpread | None = None,
+    alpha: float = DEFAULT_ALPHA,
+    not_learned_floor: float = NOT_LEARNED_FLOOR,
+) -> Verdict:
     """Judge the claim "A beats B" (A's score above B's) against both kinds of noise.
 
-    The rule (``k = SEED_NOISE_MULTIPLE``, 2):
+    The rule, checked in this order:
 
+    - **not learned** when every score is below ``not_learned_floor``
+      (:data:`NOT_LEARNED_FLOOR`, 0.05): both models' scores on all images, and both seed
+      means if a spread is given. Neither model learned this score, whatever the gap;
+    - **undecided** with fewer than :data:`MIN_SEEDS` (3) runs of either model (or no
+      spread): the seed noise cannot be judged from fewer;
     - **supported** when the gap is positive beyond both noises: the observed gap and the
-      whole bootstrap interval are above zero (``ci_low > 0``) *and* the mean seed gap
-      exceeds ``k`` times its noise scale (``mean_gap > k * noise``);
+      whole bootstrap interval are above zero (``ci_low > 0``, at the bootstrap's own
+      coverage ``ci``), *and* Welch's two-sided t test on the per-seed scores rejects "no
+      gap" at ``alpha`` with a positive mean gap, i.e.
+      ``mean_gap > t_{1 - alpha/2, df} * SE`` (see :func:`seed_spread`; each side's seed sd
+      is taken as at least :data:`SEED_SD_FLOOR`, so identical runs never make SE zero);
     - **contradicted** when the gap is reversed beyond both: observed gap and ``ci_high``
-      below zero *and* ``mean_gap < -k * noise``;
-    - **undecided** otherwise: the observed or the mean seed gap is under ``MIN_GAP``
-      (0.01) in size, the interval includes zero, the seeds do not clear their
-      spread (or point the other way), or the seed spread is unknown (no spread given, or
-      a single run on a side: a single run cannot show how much runs differ).
+      below zero *and* ``mean_gap < -t_{1 - alpha/2, df} * SE``;
+    - **undecided** otherwise: the interval includes zero, the observed or the mean seed gap
+      is under :data:`MIN_GAP` (0.01) in size, or the seeds do not clear their test (or
+      point the other way).
 
-    ``mean_gap > k * noise`` is a rough two-sided test at about 95% for many seeds; with
-    two or three seeds per model it is lenient (Student's t would ask for about 3 to 4
-    times the noise), which the bootstrap condition partly makes up for.
+    With no true effect, "supported" comes out in at most about ``alpha / 2`` of comparisons
+    and "contradicted" in as many (``benchmarks/verdict_calibration.py`` measures it). For
+    several claims judged together, pass the verdicts to :func:`holm`.
 
     Args:
         claim: the claim, phrased so that A beats B (e.g. ``"skips help: U-Net > SegNet"``).
         bootstrap: :func:`paired_bootstrap` of A's and B's per-image confusion matrices.
         spread: :func:`seed_spread` of A's and B's per-seed scores, in the same order.
+        alpha: two-sided significance level of the seeds' test, in (0, 1).
+        not_learned_floor: the score under which a model counts as having learned nothing
+            (0 turns the check off). Meant for scores such as IoU, where chance is near 0.
 
     Returns:
         The verdict; its ``text`` always prints the observed gap, the bootstrap interval
-        and the seed gap with its noise (or "seed spread unknown") beside the word.
+        and the seed gap with its noise and Welch p-value (or "seed spread unknown") beside
+        the word.
+
+    Raises:
+        ValueError: if ``alpha`` is not between 0 and 1.
     """
-    k = SEED_NOISE_MULTIPLE
+    _check_alpha(alpha)
     above = bootstrap.observed_gap > 0 and bootstrap.ci_low > 0
     below = bootstrap.observed_gap < 0 and bootstrap.ci_high < 0
+    seeds_p = None if spread is None else spread.p_value
+    p_value = None if seeds_p is None else max(seeds_p, bootstrap.p_value)
+    scores = _scores_of(bootstrap, spread)
     word: VerdictWord = "undecided"
-    if spread is None or spread.noise is None:
-        reason = "needs ≥2 seeds per model"
+    if scores and max(scores) < not_learned_floor:
+        word = "not learned"
+        shown = ", ".join(f"{s:.4f}" for s in scores)
+        reason = f"every score is under {not_learned_floor:g} ({shown}): neither model learned it"
+    elif spread is None or min(spread.n_a, spread.n_b) < MIN_SEEDS:
+        reason = f"needs ≥{MIN_SEEDS} seeds per model"
     elif bootstrap.ci_low <= 0 <= bootstrap.ci_high:
         reason = "the bootstrap CI includes 0"
     elif abs(bootstrap.observed_gap) < MIN_GAP or abs(spread.mean_gap) < MIN_GAP:
         reason = f"the gap is under {MIN_GAP:g}, too small to call whatever its noise"
-    elif above and spread.mean_gap > k * spread.noise:
-        word, reason = "supported", f"gap clears the bootstrap CI and {k:g}× the seed noise"
-    elif below and spread.mean_gap < -k * spread.noise:
-        word, reason = "contradicted", f"gap reversed beyond the CI and {k:g}× the seed noise"
-    elif not (above or below):
-        reason = "the observed gap and the bootstrap CI point different ways"
     else:
-        reason = f"the seed gap is within {k:g}× its noise or points the other way"
-    seeds = "seed spread unknown" if spread is None else str(spread)
-    text = f"{claim}: {word}: {reason} — {bootstrap}; {seeds}"
+        need = spread.threshold(alpha)
+        assert need is not None and spread.p_value is not None  # ≥ MIN_SEEDS runs a side
+        test = f"Welch t test on the seeds, p {_p_text(spread.p_value)}"
+        if above and spread.mean_gap > need:
+            word, reason = "supported", f"gap clears the bootstrap CI and the {test} < {alpha:g}"
+        elif below and spread.mean_gap < -need:
+            word = "contradicted"
+            reason = f"gap reversed beyond the bootstrap CI and the {test} < {alpha:g}"
+        elif not (above or below):
+            reason = "the observed gap and the bootstrap CI point different ways"
+        else:
+            reason = (
+                f"the seed gap does not clear the Welch t test on the seeds (p "
+                f"{_p_text(spread.p_value)}; needs {need:.4f} either way at {alpha:g}) or "
+                "points the other way"
+            )
     return Verdict(
-        claim=claim, word=word, reason=reason, text=text, bootstrap=bootstrap, spread=spread
+        claim=claim,
+        word=word,
+        reason=reason,
+        text=_verdict_text(claim, word, reason, bootstrap, spread),
+        bootstrap=bootstrap,
+        spread=spread,
+        p_value=p_value,
+        alpha=alpha,
     )
+
+
+def holm_adjusted(p_values: Sequence[float]) -> list[float]:
+    """Holm-adjusted p-values (Holm, 1979), in the order given.
+
+    Sorted ascending, the ``i``-th smallest of ``m`` p-values (from 1) is multiplied by
+    ``m - i + 1``, capped at 1, and made non-decreasing along the order. Rejecting every
+    hypothesis whose adjusted p-value is at most ``alpha`` is Holm's step-down procedure: the
+    chance of any false rejection among the ``m`` stays at most ``alpha``, whatever their
+    dependence.
+
+    Args:
+        p_values: one p-value per hypothesis, each in [0, 1].
+
+    Returns:
+        The adjusted p-values, one per input, in the same order.
+
+    Raises:
+        ValueError: if a p-value is not a number in [0, 1].
+    """
+    p = np.asarray(p_values, np.float64).reshape(-1)
+    if p.size and not (np.isfinite(p).all() and (p >= 0).all() and (p <= 1).all()):
+        raise ValueError(f"p_values holds {p.tolist()}: every p-value must be in [0, 1].")
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    stepped = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    adjusted = np.empty(m)
+    adjusted[order] = stepped
+    return [float(x) for x in adjusted]
+
+
+def holm(verdicts: Sequence[Verdict], alpha: float = DEFAULT_ALPHA) -> list[Verdict]:
+    """Re-judge the claims of one notebook together, with Holm's correction.
+
+    Each claim judged at ``alpha`` alone has up to ``alpha`` chance of a false word; among
+    ``N`` claims the chance that *some* word is false grows towards ``N * alpha``. Holm's
+    step-down procedure keeps it at ``alpha``: the claims' p-values (:attr:`Verdict.p_value`,
+    the larger of the seeds' and the bootstrap's) are adjusted with :func:`holm_adjusted`,
+    and a "supported" or "contradicted" stays so only if its adjusted p-value is at most
+    ``alpha``; otherwise it becomes "undecided". Holm only ever takes words away: an
+    "undecided" or "not learned" keeps its word. A claim whose p-value is unknown (seed
+    spread unknown) counts with p = 1. Every claim counts in ``N``, whatever its word.
+
+    Args:
+        verdicts: the verdicts of all the claims of one family (e.g. one notebook), each
+            from :func:`verdict` and not yet corrected.
+        alpha: the family-wise error rate, in (0, 1).
+
+    Returns:
+        New verdicts, in the same order, with ``holm_p`` and ``n_claims`` set and a text
+        that says "Holm over N claims" and the adjusted p-value.
+
+    Raises:
+        ValueError: if ``alpha`` is not between 0 and 1, or a verdict was already corrected.
+    """
+    _check_alpha(alpha)
+    done = [v.claim for v in verdicts if v.holm_p is not None]
+    if done:
+        raise ValueError(
+            f"{done[:3]} were already corrected by holm(): pass the verdicts from verdict(), "
+            "all the claims of the family at once."
+        )
+    n = len(verdicts)
+    adjusted = holm_adjusted([1.0 if v.p_value is None else v.p_value for v in verdicts])
+    out = []
+    for v, adj in zip(verdicts, adjusted, strict=True):
+        word, reason = v.word, v.reason
+        if word in ("supported", "contradicted") and not adj <= alpha:
+            word = "undecided"
+            reason = (
+                f"was {v.word} alone (p {_p_text(v.p_value or 1.0)}), but not at the Holm level"
+            )
+        note = f"Holm over {n} claims: adjusted p {_p_text(adj)} vs {alpha:g}"
+        out.append(
+            dataclasses.replace(
+                v,
+                word=word,
+                reason=f"{reason} ({note})",
+                text=_verdict_text(v.claim, word, f"{reason} ({note})", v.bootstrap, v.spread),
+                alpha=alpha,
+                holm_p=adj,
+                n_claims=n,
+            )
+        )
+    return out
 
 
 def _mean_iou_over(conf: np.ndarray, classes: np.ndarray | None) -> np.ndarray:
@@ -555,3 +814,72 @@ def _check_scores(scores: Sequence[float], name: str) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError(f"{name} holds {array.tolist()}: every score must be a finite number.")
     return array
+
+
+def _verdict_text(
+    claim: str,
+    word: str,
+    reason: str,
+    bootstrap: BootstrapResult,
+    spread: SeedSpread | None,
+) -> str:
+    seeds = "seed spread unknown" if spread is None else str(spread)
+    return f"{claim}: {word}: {reason} — {bootstrap}; {seeds}"
+
+
+def _scores_of(bootstrap: BootstrapResult, spread: SeedSpread | None) -> list[float]:
+    """The scores ``verdict`` checks against the not-learned floor (those recorded)."""
+    scores = [bootstrap.score_a, bootstrap.score_b]
+    scores = scores if all(math.isfinite(s) for s in scores) else []
+    if spread is not None:
+        scores += [spread.mean_a, spread.mean_b]
+    return scores
+
+
+def _welch(sd_a: float, n_a: int, sd_b: float, n_b: int, sd_floor: float) -> tuple[float, float]:
+    """Standard error of the gap and Welch-Satterthwaite df, each sd at least ``sd_floor``."""
+    var_a = max(sd_a, sd_floor) ** 2 / n_a
+    var_b = max(sd_b, sd_floor) ** 2 / n_b
+    df = (var_a + var_b) ** 2 / (var_a**2 / (n_a - 1) + var_b**2 / (n_b - 1))
+    return math.sqrt(var_a + var_b), df
+
+
+def _p_text(p: float) -> str:
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha is {alpha}: pass a significance level between 0 and 1, e.g. 0.05.")
+
+
+def _check_block_length(block_length: int, n_images: int) -> None:
+    if isinstance(block_length, bool) or not isinstance(block_length, (int, np.integer)):
+        raise ValueError(
+            f"block_length is {block_length!r}: pass a whole number of consecutive images "
+            "(1 draws images one by one)."
+        )
+    if not 1 <= block_length <= n_images // 2:
+        raise ValueError(
+            f"block_length is {block_length} for {n_images} images: pass 1 (images drawn one "
+            f"by one) up to {max(1, n_images // 2)} (half the images; longer blocks leave "
+            "too few different resamples)."
+        )
+
+
+def _resample_counts(
+    rng: np.random.Generator, n_images: int, n_boot: int, block_length: int
+) -> np.ndarray:
+    """How often each image is drawn in each resample, ``int (n_boot, n_images)``.
+
+    ``block_length == 1``: a multinomial draw (the image-by-image bootstrap). Otherwise
+    circular moving blocks: ``ceil(n_images / block_length)`` uniformly drawn starts, each
+    block wrapping from the last image to the first, cut to ``n_images`` images.
+    """
+    if block_length == 1:
+        return rng.multinomial(n_images, np.full(n_images, 1 / n_images), size=n_boot)
+    n_blocks = -(-n_images // block_length)
+    starts = rng.integers(0, n_images, size=(n_boot, n_blocks))
+    drawn = (starts[:, :, None] + np.arange(block_length)) % n_images
+    drawn = drawn.reshape(n_boot, -1)[:, :n_images] + n_images * np.arange(n_boot)[:, None]
+    return np.bincount(drawn.ravel(), minlength=n_boot * n_images).reshape(n_boot, n_images)
