@@ -1,7 +1,17 @@
-"""Part 3's recipe choices, measured on the validation split (never on test).
+"""Part 3's recipe choices, measured on a validation split (never on test).
 
     .venv/bin/python benchmarks/tune_part3.py [--model deeplabv3plus] [--seeds 0]
         [--configs baseline mfce ...] [--out docs/tune_part3_default.json]
+        [--split val|tune] [--steps N]
+
+``--split tune`` trains on ``tune_train`` and scores ``tune_val``, a drive never seen in
+training (``docs/method.md``: the split that resembles test); ``val`` (the default, the
+split of the earlier choices) trains on ``train`` and scores ``val``. ``--steps`` replaces
+the model's budget (a model without one, e.g. a ``_lite0`` model before its calibration,
+needs it). Models on ImageNet's EfficientNet-Lite0 start from ImageNet, not from
+notebook 03's encoder. With ``--verdicts`` the script judges every config against
+``baseline`` with ``metrics.verdict`` over the seeds and the scored images (per-image
+confusions kept in ``build/tune/``).
 
 Each config trains one Part 3 model from the same warm start as the notebooks
 (``training.warm_start`` from notebook 03's encoder, where it fits) and scores it on
@@ -34,39 +44,81 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "mfce_batch4": {"loss": "median_frequency", "batch_size": 4},
     "mfce_crop128": {"loss": "median_frequency", "crop": 128},
     "mfce_lr3e-3": {"loss": "median_frequency", "learning_rate": 3e-3},
+    "sqrtce": {"loss": "inverse_sqrt"},
+    "ce_dice": {"loss": "ce_dice"},
+    "frozen_bn": {"frozen_bn": True},
+    "mfce_frozen_bn": {"loss": "median_frequency", "frozen_bn": True},
 }
 
 RARE = ("Pole", "SignSymbol", "Fence", "Pedestrian", "Bicyclist")
 SIZE = (192, 256)
 
 
-def _run(model_name: str, config: dict[str, Any], seed: int) -> dict[str, Any]:
+SPLITS = {"val": ("train", "val"), "tune": ("tune_train", "tune_val")}
+
+
+def _confusions_path(model: str, split: str, config: dict[str, Any], seed: int) -> Path:
+    """Where one run's per-image confusions are kept (not committed: build/)."""
+    import hashlib
+
+    key = json.dumps([model, split, config, seed], sort_keys=True)
+    return Path("build/tune") / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.npy"
+
+
+def _loss(kind: str | None, masks: Any, camvid: Any) -> Any:
+    """The config's loss (None: plain cross-entropy, void ignored)."""
+    import keras
+
+    from course_utils import metrics, models
+
+    if kind is None:
+        return None
+    if kind == "ce_dice":
+        ce = keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, ignore_class=camvid.ignore_index
+        )
+        dice = models.DiceLoss(camvid.num_classes, ignore_index=camvid.ignore_index)
+        return lambda y_true, y_pred: ce(y_true, y_pred) + dice(y_true, y_pred)
+    weights = metrics.class_weights(masks, camvid.num_classes, camvid.ignore_index, kind)
+    return models.WeightedCrossEntropy(weights, ignore_index=camvid.ignore_index)
+
+
+def _run(
+    model_name: str, config: dict[str, Any], seed: int, split: str, steps: int | None
+) -> dict[str, Any]:
     import course_utils
-    from course_utils import data, metrics, models, training
+    from course_utils import data, models, training
 
     course_utils.setup("default", seed=seed)
     import keras
 
     keras.backend.clear_session()
     camvid = data.info("camvid")
+    train_split, val_split = SPLITS[split]
     batch = config.get("batch_size", 8)
     crop = config.get("crop")
     augment = data.Augment(crop=crop) if crop else True
-    train = data.load("camvid", "train", image_size=SIZE, batch_size=batch, augment=augment,
-                      seed=seed)  # fmt: skip
-    val = data.load("camvid", "val", image_size=SIZE, batch_size=8)
+    train = data.load("camvid", train_split, image_size=SIZE, batch_size=batch,
+                      augment=augment, seed=seed)  # fmt: skip
+    val = data.load("camvid", val_split, image_size=SIZE, batch_size=8)
     pixels = (crop * crop if crop else SIZE[0] * SIZE[1]) * batch
-    base = training.budget("default", model_name)
-    assert base.steps is not None
-    steps = round(base.steps * (8 * SIZE[0] * SIZE[1]) / pixels)
-    loss = None
-    if config.get("loss") == "median_frequency":
-        masks = data.arrays("camvid", "train", SIZE).targets
-        weights = metrics.class_weights(masks, camvid.num_classes, camvid.ignore_index)
-        loss = models.WeightedCrossEntropy(weights, ignore_index=camvid.ignore_index)
+    if steps is None:
+        base = training.budget("default", model_name)
+        assert base.steps is not None
+        steps = base.steps
+    steps = round(steps * (8 * SIZE[0] * SIZE[1]) / pixels)
+    masks = data.arrays("camvid", train_split, SIZE).targets
+    loss = _loss(config.get("loss"), masks, camvid)
     input_shape = (None, None, 3) if crop else (*SIZE, 3)
     model = models.build(model_name, input_shape, camvid.num_classes, preset="cpu")
-    start = training.warm_start(model, training.ENCODER_RUN, "default")
+    if model_name.endswith("_lite0"):
+        start = training.WarmStart([], "ImageNet's EfficientNet-Lite0")
+        if config.get("frozen_bn"):  # the backbone's batch norm keeps ImageNet's statistics
+            for layer in model.get_layer("backbone").layers:
+                if isinstance(layer, keras.layers.BatchNormalization):
+                    layer.trainable = False
+    else:
+        start = training.warm_start(model, training.ENCODER_RUN, "default")
     started = time.perf_counter()
     fit = training.fit_segmentation(
         model, train, val, num_classes=camvid.num_classes, class_names=camvid.class_names,
@@ -76,8 +128,15 @@ def _run(model_name: str, config: dict[str, Any], seed: int) -> dict[str, Any]:
     )  # fmt: skip
     report = fit.report
     iou = dict(zip(report.class_names, (float(v) for v in report.iou), strict=True))
+    if fit.val_confusions is not None:
+        import numpy as np
+
+        path = _confusions_path(model_name, split, config, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, fit.val_confusions)
     return {
         "model": model_name,
+        "split": split,
         "seed": seed,
         "config": config,
         "steps": fit.steps,
@@ -92,36 +151,86 @@ def _run(model_name: str, config: dict[str, Any], seed: int) -> dict[str, Any]:
     }
 
 
+def _verdicts(results: list[dict[str, Any]], model: str, split: str) -> None:
+    """Every config against ``baseline``: ``metrics.verdict`` on mIoU and rare-class IoU."""
+    import numpy as np
+
+    from course_utils import data, metrics
+
+    names = data.info("camvid").class_names
+    rare = metrics.class_subset_iou([names.index(n) for n in RARE], name="rare-class IoU")
+    runs = [r for r in results if r["model"] == model and r.get("split", "val") == split]
+    by_config: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(runs, key=lambda r: r["seed"]):
+        by_config.setdefault(r["name"], []).append(r)
+
+    def stacks(name: str) -> tuple[np.ndarray, list[np.ndarray]]:
+        per_seed = [np.load(_confusions_path(model, split, r["config"], r["seed"]))
+                    for r in by_config[name]]  # fmt: skip
+        return np.sum(per_seed, axis=0), per_seed
+
+    if "baseline" not in by_config:
+        return
+    base_pooled, base_seeds = stacks("baseline")
+    print(f"\nverdicts on {SPLITS[split][1]} ({model}), each config against baseline:")
+    for name in by_config:
+        if name == "baseline":
+            continue
+        pooled, seeds = stacks(name)
+        for score in (metrics.miou, rare):
+            found = metrics.verdict(
+                f"{name} > baseline",
+                metrics.paired_bootstrap(pooled, base_pooled, score=score),
+                metrics.seed_spread([float(score(c.sum(0))) for c in seeds],
+                                    [float(score(c.sum(0))) for c in base_seeds]),
+            )  # fmt: skip
+            print(f"  {found}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="deeplabv3plus")
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--out", default="docs/tune_part3_default.json")
+    parser.add_argument("--split", choices=list(SPLITS), default="val")
+    parser.add_argument("--steps", type=int, help="steps instead of the model's budget")
+    parser.add_argument("--verdicts", action="store_true", help="judge configs vs baseline")
     args = parser.parse_args()
     out = Path(args.out)
     results: list[dict[str, Any]] = json.loads(out.read_text()) if out.is_file() else []
-    done = {(r["model"], json.dumps(r["config"], sort_keys=True), r["seed"]) for r in results}
+    done = {
+        (r["model"], r.get("split", "val"), json.dumps(r["config"], sort_keys=True), r["seed"])
+        for r in results
+    }
     for seed in args.seeds:
         for name in args.configs:
-            key = (args.model, json.dumps(CONFIGS[name], sort_keys=True), seed)
+            key = (args.model, args.split, json.dumps(CONFIGS[name], sort_keys=True), seed)
             if key in done:
                 continue
-            result = {"name": name, **_run(args.model, CONFIGS[name], seed)}
+            run = _run(args.model, CONFIGS[name], seed, args.split, args.steps)
+            result = {"name": name, **run}
             results.append(result)
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, indent=1) + "\n")
             rare = " ".join(f"{v:.2f}" for v in result["val_rare_iou"].values())
             print(f"{args.model} {name:<14} seed {seed}: {result['steps']} steps "
-                  f"({result['ms_per_step']} ms/step), val mIoU {result['val_miou']:.3f}, "
+                  f"({result['ms_per_step']} ms/step), {args.split} mIoU {result['val_miou']:.3f}, "
                   f"mean class acc {result['val_mean_class_accuracy']:.3f}, rare IoU {rare}",
                   flush=True)  # fmt: skip
-    print(f"\n{'config':<14} {'n':>2} {'val mIoU':>16}")
+    print(f"\n{'config':<14} {'n':>2} {args.split + ' mIoU':>16}")
     for name in CONFIGS:
-        scores = [r["val_miou"] for r in results if r["name"] == name and r["model"] == args.model]
+        scores = [
+            r["val_miou"]
+            for r in results
+            if r["name"] == name and r["model"] == args.model
+            and r.get("split", "val") == args.split
+        ]  # fmt: skip
         if scores:
             sd = statistics.stdev(scores) if len(scores) > 1 else float("nan")
             print(f"{name:<14} {len(scores):>2} {statistics.mean(scores):>8.3f} ± {sd:.3f}")
+    if args.verdicts:
+        _verdicts(results, args.model, args.split)
 
 
 if __name__ == "__main__":

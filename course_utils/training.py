@@ -440,6 +440,34 @@ def restart_optimizer(model: keras.Model) -> None:
             variable.assign(keras.ops.zeros_like(variable))
 
 
+def gradient_norms(model: keras.Model, images: Any, labels: Any) -> list[tuple[str, float]]:
+    """The norm of the loss's gradient for each convolution kernel, first layer first.
+
+    One batch, the model's current weights (e.g. just initialised), sparse cross-entropy
+    from logits, batch norm in training mode as in a training step: how much of the
+    learning signal reaches each depth (notebook 03 compares plain and residual networks).
+
+    Args:
+        model: a classifier returning logits.
+        images: one batch of inputs.
+        labels: their integer labels.
+
+    Returns:
+        ``(layer name, gradient norm)`` for every ``Conv2D`` kernel, in the model's order.
+    """
+    import tensorflow as tf
+
+    convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    kernels = [layer.kernel for layer in convolutions]
+    with tf.GradientTape() as tape:
+        logits = model(images, training=True)
+        loss = keras.ops.mean(
+            keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+        )
+    grads = tape.gradient(loss, kernels)
+    return [(layer.name, float(tf.norm(g))) for layer, g in zip(convolutions, grads, strict=True)]
+
+
 def concat_histories(histories: list[dict[str, list[float]]]) -> dict[str, list[float]]:
     """Join the histories of consecutive trainings (FCN's stages) into one.
 

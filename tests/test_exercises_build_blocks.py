@@ -140,6 +140,13 @@ def test_vgg_block_checker(layers):
         x = layers.Conv2D(filters, 3, padding="same")(x)
         return layers.MaxPooling2D(2)(x)
 
+    def pool_between(x, filters):  # same parameters and output shape, wrong order
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x)
+        return layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+
+    _assert_wrong(build_blocks.check_vgg_block(pool_between), "conv, conv, then MaxPooling2D(2)")
+
     missing = build_blocks.check_vgg_block(no_relu)
     _assert_wrong(missing, "collapse into one linear map")
     assert "applies 1 ReLU" in missing.message

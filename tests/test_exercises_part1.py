@@ -120,6 +120,17 @@ def test_cross_entropy_checker():
         p = np.clip(np.exp(z) / np.exp(z).sum(1, keepdims=True), 1e-7, 1.0)
         return -np.log(p[np.arange(len(labels)), labels]).mean()
 
+    def log_of_stable_softmax(logits, labels):  # max subtracted, but log taken of a probability
+        z = logits - logits.max(1, keepdims=True)
+        p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+        return -np.log(p[np.arange(len(labels)), labels]).mean()
+
+    with np.errstate(divide="ignore"):
+        underflow = exercises.check_cross_entropy(log_of_stable_softmax)
+    assert not underflow and "underflows" in underflow.message
+    assert "log-sum-exp" in underflow.hint and "maximum before exp" not in underflow.hint
+    assert "overflows" in overflow.message and "log-sum-exp" not in overflow.hint
+
     capped = exercises.check_cross_entropy(clipped)
     assert not capped and "Clipping" in capped.hint and "logits * 300" in capped.message
 

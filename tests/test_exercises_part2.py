@@ -35,6 +35,8 @@ def test_instance_count_checker():
     assert not four and "connectivity=2" in four.hint
     every = exercises.check_instance_count(lambda m, c: int(label(m > 0, connectivity=2).max()))
     assert not every and "mask == class_id" in every.hint
+    typed_in = exercises.check_instance_count(lambda m, c: 2)  # the first mask's answer
+    assert not typed_in and "never type in the answer" in typed_in.hint
 
 
 def test_receptive_field_checker():

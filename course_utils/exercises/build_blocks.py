@@ -196,6 +196,19 @@ def check_vgg_block(func: Block) -> Feedback:
             return Feedback(
                 False, "your block downsamples without MaxPooling2D.", "End with MaxPooling2D(2)."
             )
+        pooled_early = [
+            tuple(conv.output.shape[1:3])
+            for conv in _layers_of(model, "Conv2D")
+            if tuple(conv.output.shape[1:3]) != shape[:2]
+        ]
+        if pooled_early:
+            return Feedback(
+                False,
+                f"a convolution of your block runs on a pooled {pooled_early[0][0]}x"
+                f"{pooled_early[0][1]} map: the pooling comes before the second convolution.",
+                "VGG's block keeps the resolution through both convolutions and pools once, at "
+                "the end: conv, conv, then MaxPooling2D(2).",
+            )
     failed = _trains(model, (12, 10, 8))
     if failed is not None:
         return failed

@@ -151,7 +151,22 @@ def check_cross_entropy(func: Callable[[np.ndarray, np.ndarray], float]) -> Feed
             False, f"you return {got:.4f}, the loss is {want:.4f}.", "Use -log softmax(z)[label]."
         )
     big, big_error = _call(func, logits * 300, labels)
-    if big_error or not np.isfinite(np.asarray(big, float)).all():
+    big_values = None if big_error else np.asarray(big, float)
+    # Labels that are each row's most likely class: exp overflows there without the maximum
+    # subtracted (inf / inf = nan), while no probability can underflow. Finite here but
+    # infinite above means the overflow is handled and the log of a probability is not.
+    best, best_error = _call(func, logits * 300, (logits * 300).argmax(1))
+    overflow_handled = not best_error and np.isfinite(np.asarray(best, float)).all()
+    if big_values is not None and np.isposinf(big_values).any() and overflow_handled:
+        return Feedback(
+            False,
+            "right on small logits, but infinite on large ones (logits * 300): the true "
+            "class's softmax probability underflows to 0, and -log(0) is infinite, even with "
+            "each row's maximum subtracted.",
+            "Never take the log of a probability: compute log softmax directly with the "
+            "log-sum-exp trick, z - max(z) - log(sum(exp(z - max(z)))), then pick the label.",
+        )
+    if big_values is None or not np.isfinite(big_values).all():
         return Feedback(
             False,
             "right on small logits, but it overflows on large ones (try logits * 300).",

@@ -46,6 +46,19 @@ def check_instance_count(func: Callable[[np.ndarray, int], int]) -> Feedback:
             False, f"your function raised {error}.", "skimage.measure.label labels regions."
         )
     if got == want:
+        # The same function on other masks and classes: a typed-in count passes only one.
+        others = [(mask, 3), (np.rot90(np.pad(mask, 2)), 8), (np.tile(mask, (1, 2)), 8)]
+        for other, class_id in others:
+            expected = int(label(other == class_id, connectivity=2).max())
+            found, error = _call(func, other, class_id)
+            if error or found != expected:
+                return Feedback(
+                    False,
+                    f"right on the first mask, but on another mask (class {class_id}) you "
+                    f"return {error or found}, where it has {expected} regions.",
+                    "Count from the mask and the class you are given: label mask == class_id "
+                    "with 8-connectivity and take the max; never type in the answer.",
+                )
         return Feedback(
             True, f"{want} regions: corner-touching pixels belong together (8-connectivity)."
         )
