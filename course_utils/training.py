@@ -325,8 +325,10 @@ def fit_segmentation(
     The recipe: Adam, a cosine learning rate from ``learning_rate`` down to
     ``learning_rate * final_fraction`` over the budget, cross-entropy with the void id
     ignored (unless ``loss`` is given), mIoU on both splits after every epoch. The budget
-    is counted in optimizer steps (or epochs), never in minutes, so the same seed gives
-    the same model on a fast machine and a slow one; the wall time is measured and printed.
+    is counted in optimizer steps (or epochs), never in minutes, so with the same seed a
+    fast machine and a slow one make the same updates (their results agree within seed
+    noise; another CPU or precision rounds differently); the wall time is measured and
+    printed.
 
     Args:
         model: a model returning logits ``(B, H, W, num_classes)``.

@@ -252,3 +252,29 @@ def test_restart_optimizer_keeps_a_loss_scale_optimizer_training(training, keras
         assert int(optimizer.iterations.numpy()) == 1
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.slow
+def test_gradient_norms_grow_towards_the_input_of_a_deep_plain_network(training):
+    """Notebook 03's picture: with batch norm, a plain 32-layer network's first convolution
+    gets tens of times the gradient of its last; its residual twin far less."""
+    import keras
+
+    from course_utils import models
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((32, 32, 32, 3), dtype=np.float32), rng.integers(0, 10, 32)
+    ratios = {}
+    for residual in (False, True):
+        keras.utils.set_random_seed(0)
+        net = models.resnet(
+            (32, 32, 3), 10, blocks=(5, 5, 5), width=0.25, stem="small", residual=residual
+        )
+        norms = training.gradient_norms(net, x, y)
+        convolutions = [
+            layer.name for layer in net.layers if isinstance(layer, keras.layers.Conv2D)
+        ]
+        assert [name for name, _ in norms] == convolutions
+        assert all(np.isfinite(g) and g > 0 for _, g in norms)
+        ratios[residual] = norms[0][1] / norms[-1][1]
+    assert ratios[False] > 30 and ratios[True] < ratios[False] / 3, ratios
