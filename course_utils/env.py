@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from course_utils import random_state
-from course_utils.profiles import resolve_profile
+from course_utils.profiles import profile_note, resolve_profile
 
 T = TypeVar("T")
 
@@ -235,4 +235,7 @@ def setup(
         },
     )
     print(env.summary())
+    note = profile_note(profile)
+    if note:
+        print(note)
     return env

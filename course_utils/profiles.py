@@ -18,17 +18,22 @@ import os
 PROFILES: tuple[str, ...] = ("quick", "default", "full")
 DEFAULT_PROFILE = "default"
 PROFILE_ENV_VAR = "COURSE_PROFILE"
+#: Below this much memory (MB) a run that names no profile gets ``quick``: ``default``
+#: notebooks peak at 1.3-4.6 GB, and Binder gives 1-2 GB.
+SMALL_MACHINE_MB = 3000
 
 
 def resolve_profile(profile: str | None = None) -> str:
-    """Return the profile to use: the argument, else ``$COURSE_PROFILE``, else ``default``.
+    """Return the profile to use: the argument, else ``$COURSE_PROFILE``, else ``default``
+    (``quick`` on a machine with less than :data:`SMALL_MACHINE_MB` of memory, such as
+    Binder: see :func:`profile_note`).
 
     Raises:
         ValueError: if the name is not one of :data:`PROFILES`.
     """
     source = "argument"
     if profile is None:
-        profile = os.environ.get(PROFILE_ENV_VAR) or DEFAULT_PROFILE
+        profile = os.environ.get(PROFILE_ENV_VAR) or _machine_default()
         source = f"${PROFILE_ENV_VAR}"
     name = profile.strip().lower()
     if name not in PROFILES:
@@ -38,3 +43,25 @@ def resolve_profile(profile: str | None = None) -> str:
             "full for a GPU."
         )
     return name
+
+
+def profile_note(profile: str | None = None) -> str | None:
+    """Why the profile is not the one a learner expects, or ``None``: a run that names no
+    profile on a small machine gets ``quick``, and the learner should be told."""
+    if profile is not None or os.environ.get(PROFILE_ENV_VAR):
+        return None
+    if _machine_default() == DEFAULT_PROFILE:
+        return None
+    from course_utils._memory import memory_limit_mb
+
+    return (
+        f"profile quick: this machine gives {memory_limit_mb() / 1024:.1f} GB of memory, under "
+        f"{SMALL_MACHINE_MB / 1000:g} GB, where the default profile's notebooks run out. Set "
+        f"{PROFILE_ENV_VAR}=default before setup() to choose it anyway."
+    )
+
+
+def _machine_default() -> str:
+    from course_utils._memory import memory_limit_mb
+
+    return "quick" if memory_limit_mb() < SMALL_MACHINE_MB else DEFAULT_PROFILE

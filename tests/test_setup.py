@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import pytest
 
+from course_utils import _memory
 from course_utils.env import choose_precision
-from course_utils.profiles import resolve_profile
+from course_utils.profiles import profile_note, resolve_profile
 
 
 def test_profile_from_argument_environment_and_default(monkeypatch):
+    monkeypatch.setattr(_memory, "memory_limit_mb", lambda: 8000.0)
     monkeypatch.setenv("COURSE_PROFILE", "quick")
     assert resolve_profile() == "quick"
     assert resolve_profile("FULL") == "full"
@@ -17,6 +19,21 @@ def test_profile_from_argument_environment_and_default(monkeypatch):
         ValueError, match=r"'fast' \(from the \$COURSE_PROFILE\).*quick, default, full"
     ):
         resolve_profile()
+
+
+def test_a_small_machine_starts_in_quick_and_says_so(monkeypatch):
+    """Binder gives 1-2 GB: a run that names no profile gets quick there, with a note."""
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    monkeypatch.setattr(_memory, "memory_limit_mb", lambda: 2048.0)
+    assert resolve_profile() == "quick"
+    note = profile_note()
+    assert note and "2.0 GB" in note and "COURSE_PROFILE=default" in note
+    assert resolve_profile("default") == "default" and profile_note("default") is None
+    monkeypatch.setenv("COURSE_PROFILE", "default")
+    assert resolve_profile() == "default" and profile_note() is None
+    monkeypatch.delenv("COURSE_PROFILE")
+    monkeypatch.setattr(_memory, "memory_limit_mb", lambda: 16000.0)
+    assert resolve_profile() == "default" and profile_note() is None
 
 
 @pytest.mark.parametrize(

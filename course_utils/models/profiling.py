@@ -9,11 +9,12 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
+
+from course_utils._memory import memory_limit_mb  # noqa: F401  (part of models' API)
 
 
 def measure_speed(
@@ -211,21 +212,6 @@ def peak_training_memory(
 #: loaded (588 MB resident, measured on the course's machine) plus a ``cpu`` preset
 #: model's training peak at 192x256, batch 8 (290-590 MB in notebook 11's committed run).
 PROBE_MB = 1200
-
-
-def memory_limit_mb() -> float:
-    """The memory this process may use, in MB: the container's limit when there is one
-    (cgroup v2 or v1, as on Binder and Colab), else the machine's total memory."""
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            text = Path(path).read_text().strip()
-        except OSError:
-            continue
-        if text.isdigit() and int(text) < 2**60:  # "max" or a huge number: no limit
-            return int(text) / 2**20
-    import psutil  # comes with ipykernel
-
-    return psutil.virtual_memory().total / 2**20
 
 
 def memory_left_mb() -> float:
