@@ -258,3 +258,16 @@ def test_deeplabv3plus_on_lite0_starts_from_imagenet() -> None:
     )
     images = np.random.default_rng(0).random((2, 64, 96, 3), dtype=np.float32)  # 0-1, as data.load
     assert np.isfinite(model.predict(images, verbose=0)).all()
+
+
+def test_deeplabv3plus_on_lite0_takes_output_stride_32_and_says_what_it_takes() -> None:
+    from course_utils import models
+
+    head = {"aspp_filters": 8, "low_level_filters": 8, "decoder_filters": 8, "aspp_rates": (1,)}
+    model = models.deeplabv3plus(
+        (64, 96, 3), 5, backbone="lite0", backbone_weights=None, output_stride=32, **head
+    )
+    assert model.get_layer("backbone_output").output.shape[1:3] == (2, 3)
+    assert model.output_shape == (None, 64, 96, 5)
+    with pytest.raises(ValueError, match="8 or 16 for backbone 'vgg11'"):
+        models.deeplabv3plus((64, 96, 3), 5, backbone="vgg11", output_stride=32)

@@ -211,7 +211,8 @@ def deeplabv3plus(
             exactly aligned.
         num_classes: scores per pixel.
         output_stride: 16 (cheaper) or 8 (finer; the last stride-2 is replaced by
-            dilation, and the layers after it are dilated twice as much).
+            dilation, and the layers after it are dilated twice as much); with Lite0 also 32
+            (no atrous stage: the cheapest, the ASPP on a map 32 times smaller than the input).
         backbone: ``"xception"``, ``"vgg11"``, ``"vgg16"`` or ``"lite0"``.
         widths: Xception filters, 6 values (see above); e.g.
             ``(16, 32, 64, 128, 192, 256)`` for a CPU.
@@ -230,8 +231,12 @@ def deeplabv3plus(
     Returns:
         A model from images to float32 logits at the input's resolution.
     """
-    if output_stride not in (8, 16):
-        raise ValueError(f"output_stride must be 8 or 16, got {output_stride!r}.")
+    strides = (8, 16, 32) if backbone == "lite0" else (8, 16)
+    if output_stride not in strides:
+        raise ValueError(
+            f"output_stride must be {' or '.join(map(str, strides))} for backbone {backbone!r}, "
+            f"got {output_stride!r}."
+        )
     if backbone not in ("xception", "lite0", *VGG_CONFIGS):
         raise ValueError(
             f"backbone must be 'xception', 'lite0' or one of {sorted(VGG_CONFIGS)}, "
