@@ -92,7 +92,10 @@ def _run(
     course_utils.setup("default", seed=seed)
     import keras
 
+    # clear_session() resets Keras' global settings, the precision policy among them: every
+    # tuning run computes in float32, as the calibration laptop does, whatever setup() chose.
     keras.backend.clear_session()
+    keras.mixed_precision.set_global_policy("float32")
     camvid = data.info("camvid")
     train_split, val_split = SPLITS[split]
     batch = config.get("batch_size", 8)
