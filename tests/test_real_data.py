@@ -96,7 +96,8 @@ def test_cached_arrays_are_read_only(use_mirror):
     with pytest.raises(ValueError, match="read-only"):
         first.images[0, 0, 0, 0] = 7
     again = data.arrays("isbi2012", "val")
-    assert again is not first and np.shares_memory(again.images, first.images)  # cached, not re-read
+    assert again is not first  # a new object for every caller,
+    assert np.shares_memory(again.images, first.images)  # around the one cached copy
 
 
 def test_isbi_splits_and_labels(use_mirror):
