@@ -32,7 +32,7 @@ LEAVES = {"data", "metrics", "viz", "models", "ops"}
 #: colour maps ``data`` and ``viz`` share, ``_tf`` the quiet TensorFlow import,
 #: ``random_state`` the save-and-restore of the random streams. None of them imports
 #: anything from ``course_utils``.
-CORE = {"ops", "palettes", "_tf", "random_state", "_memory"}
+CORE = {"ops", "palettes", "_tf", "random_state", "_memory", "_hashing"}
 #: Compose the leaves for the notebooks; they never reach up to training, runs or the CLI.
 COMPOSERS = {"widgets", "exercises"}
 #: Leaves whose inner modules are private to them: others import their package face.

@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from course_utils._hashing import sha256_of  # noqa: F401  (data.cache.sha256_of callers)
+
 DATA_DIR_ENV_VAR = "COURSE_DATA_DIR"
 MIRROR_ENV_VAR = "COURSE_DATA_MIRROR"
 REJECTED_DIRNAME = "_rejected"
@@ -82,15 +84,6 @@ def mirror_dir() -> Path | None:
             "download from the public URLs."
         )
     return path
-
-
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 #: The record of known checksums in the data folder (see :func:`sha256_of_files`).

@@ -18,7 +18,6 @@ in that order, the storage's element count (int64, little-endian) and its raw el
 from __future__ import annotations
 
 import collections
-import hashlib
 import io
 import os
 import pickle
@@ -27,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import numpy as np
+
+from course_utils._hashing import sha256_of
 
 #: The first pickle of every file in PyTorch's legacy format.
 _MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
@@ -63,15 +64,6 @@ class _TensorRef:
     offset: int
     shape: tuple[int, ...]
     stride: tuple[int, ...]
-
-
-def sha256_of(path: str | os.PathLike[str]) -> str:
-    """The SHA-256 of a file, read in blocks of 1 MiB."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_legacy_state_dict(
