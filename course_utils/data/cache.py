@@ -7,7 +7,6 @@ The cache folder holds one folder per dataset, the trained runs the notebooks sa
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import shutil
 import time
