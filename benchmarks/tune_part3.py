@@ -48,6 +48,23 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "ce_dice": {"loss": "ce_dice"},
     "frozen_bn": {"frozen_bn": True},
     "mfce_frozen_bn": {"loss": "median_frequency", "frozen_bn": True},
+    # Resolution: frames loaded larger than the network trains on, random 192x256 crops of
+    # them (the same cost per step), whole frames at the larger size when scored.
+    "sqrtce_288": {"loss": "inverse_sqrt", "frame": [288, 384], "crop": [192, 256]},
+    "sqrtce_352": {"loss": "inverse_sqrt", "frame": [352, 480], "crop": [192, 256]},
+    "sqrtce_288_frozen": {
+        "loss": "inverse_sqrt",
+        "frame": [288, 384],
+        "crop": [192, 256],
+        "frozen_bn": True,
+        "frozen_blocks": 3,
+    },
+    "sqrtce_288_lr2e-3": {
+        "loss": "inverse_sqrt",
+        "frame": [288, 384],
+        "crop": [192, 256],
+        "learning_rate": 2e-3,
+    },
 }
 
 RARE = ("Pole", "SignSymbol", "Fence", "Pedestrian", "Bicyclist")
@@ -57,12 +74,16 @@ SIZE = (192, 256)
 SPLITS = {"val": ("train", "val"), "tune": ("tune_train", "tune_val")}
 
 
-def _confusions_path(model: str, split: str, config: dict[str, Any], seed: int) -> Path:
-    """Where one run's per-image confusions are kept (not committed: build/)."""
+def _confusions_path(
+    model: str, split: str, config: dict[str, Any], seed: int, kind: str = ""
+) -> Path:
+    """Where one run's per-image confusions are kept (not committed: build/); ``kind``
+    ``"native"`` for those scored at CamVid's own 360x480."""
     import hashlib
 
     key = json.dumps([model, split, config, seed], sort_keys=True)
-    return Path("build/tune") / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}.npy"
+    suffix = f"_{kind}" if kind else ""
+    return Path("build/tune") / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}{suffix}.npy"
 
 
 def _loss(kind: str | None, masks: Any, camvid: Any) -> Any:
@@ -86,8 +107,10 @@ def _loss(kind: str | None, masks: Any, camvid: Any) -> Any:
 def _run(
     model_name: str, config: dict[str, Any], seed: int, split: str, steps: int | None
 ) -> dict[str, Any]:
+    import numpy as np
+
     import course_utils
-    from course_utils import data, models, training
+    from course_utils import data, metrics, models, training
 
     course_utils.setup("default", seed=seed)
     import keras
@@ -99,27 +122,35 @@ def _run(
     camvid = data.info("camvid")
     train_split, val_split = SPLITS[split]
     batch = config.get("batch_size", 8)
+    frame = tuple(config.get("frame", SIZE))
     crop = config.get("crop")
-    augment = data.Augment(crop=crop) if crop else True
-    train = data.load("camvid", train_split, image_size=SIZE, batch_size=batch,
-                      augment=augment, seed=seed)  # fmt: skip
-    val = data.load("camvid", val_split, image_size=SIZE, batch_size=8)
-    pixels = (crop * crop if crop else SIZE[0] * SIZE[1]) * batch
+    augment = data.Augment(crop=crop if isinstance(crop, int) else tuple(crop)) if crop else None
+    train = data.load("camvid", train_split, image_size=frame, batch_size=batch,
+                      augment=augment or True, seed=seed)  # fmt: skip
+    val = data.load("camvid", val_split, image_size=frame, batch_size=8)
+    patch = augment.crop_size if augment else frame
+    pixels = patch[0] * patch[1] * batch
     if steps is None:
         base = training.budget("default", model_name)
         assert base.steps is not None
         steps = base.steps
     steps = round(steps * (8 * SIZE[0] * SIZE[1]) / pixels)
-    masks = data.arrays("camvid", train_split, SIZE).targets
+    masks = data.arrays("camvid", train_split, frame).targets
     loss = _loss(config.get("loss"), masks, camvid)
-    input_shape = (None, None, 3) if crop else (*SIZE, 3)
+    input_shape = (None, None, 3) if crop else (*frame, 3)
     model = models.build(model_name, input_shape, camvid.num_classes, preset="cpu")
     if model_name.endswith("_lite0"):
-        start = training.WarmStart([], "ImageNet's EfficientNet-Lite0")
-        if config.get("frozen_bn"):  # the backbone's batch norm keeps ImageNet's statistics
-            for layer in model.get_layer("backbone").layers:
-                if isinstance(layer, keras.layers.BatchNormalization):
-                    layer.trainable = False
+        start = training.WarmStart([], "ImageNet's EfficientNet-Lite0", imagenet=True)
+        for layer in model.get_layer("backbone").layers:
+            # frozen_bn: the backbone's batch norm keeps ImageNet's statistics; frozen_blocks:
+            # the stem and the first blocks (the high-resolution ones) keep ImageNet's weights
+            early = layer.name.startswith("stem") or (
+                layer.name.startswith("block")
+                and int(layer.name[5:].split("_")[0]) < config.get("frozen_blocks", 0)
+            )
+            bn = isinstance(layer, keras.layers.BatchNormalization)
+            if (config.get("frozen_bn") and bn) or (config.get("frozen_blocks") and early):
+                layer.trainable = False
     else:
         start = training.warm_start(model, training.ENCODER_RUN, "default")
     started = time.perf_counter()
@@ -132,11 +163,14 @@ def _run(
     report = fit.report
     iou = dict(zip(report.class_names, (float(v) for v in report.iou), strict=True))
     if fit.val_confusions is not None:
-        import numpy as np
-
         path = _confusions_path(model_name, split, config, seed)
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, fit.val_confusions)
+    # Scored again at CamVid's own 360x480 masks, so configs of different sizes compare
+    native = training.confusions_at_native_size(model, "camvid", val_split, frame)
+    np.save(_confusions_path(model_name, split, config, seed, "native"), native)
+    native_report = metrics.segmentation_report(native.sum(0), list(camvid.class_names))
+    native_iou = dict(zip(native_report.class_names, map(float, native_report.iou), strict=True))
     return {
         "model": model_name,
         "split": split,
@@ -151,11 +185,14 @@ def _run(
         "val_pixel_accuracy": report.pixel_accuracy,
         "val_rare_iou": {name: iou[name] for name in RARE},
         "val_miou_curve": fit.history.get("val_miou", []),
+        "native_miou": native_report.miou,
+        "native_rare_iou": {name: native_iou[name] for name in RARE},
     }
 
 
-def _verdicts(results: list[dict[str, Any]], model: str, split: str) -> None:
-    """Every config against ``baseline``: ``metrics.verdict`` on mIoU and rare-class IoU."""
+def _verdicts(results: list[dict[str, Any]], model: str, split: str, against: str) -> None:
+    """Every config against ``against``: ``metrics.verdict`` on mIoU and rare-class IoU,
+    scored at CamVid's own 360x480 where every run of the model was (else at 192x256)."""
     import numpy as np
 
     from course_utils import data, metrics
@@ -167,22 +204,25 @@ def _verdicts(results: list[dict[str, Any]], model: str, split: str) -> None:
     for r in sorted(runs, key=lambda r: r["seed"]):
         by_config.setdefault(r["name"], []).append(r)
 
+    kind = "native" if all("native_miou" in r for r in runs) else ""
+
     def stacks(name: str) -> tuple[np.ndarray, list[np.ndarray]]:
-        per_seed = [np.load(_confusions_path(model, split, r["config"], r["seed"]))
+        per_seed = [np.load(_confusions_path(model, split, r["config"], r["seed"], kind))
                     for r in by_config[name]]  # fmt: skip
         return np.sum(per_seed, axis=0), per_seed
 
-    if "baseline" not in by_config:
+    if against not in by_config:
         return
-    base_pooled, base_seeds = stacks("baseline")
-    print(f"\nverdicts on {SPLITS[split][1]} ({model}), each config against baseline:")
+    base_pooled, base_seeds = stacks(against)
+    where = "at 360x480" if kind else "at 192x256"
+    print(f"\nverdicts on {SPLITS[split][1]} {where} ({model}), each config against {against}:")
     for name in by_config:
-        if name == "baseline":
+        if name == against:
             continue
         pooled, seeds = stacks(name)
         for score in (metrics.miou, rare):
             found = metrics.verdict(
-                f"{name} > baseline",
+                f"{name} > {against}",
                 metrics.paired_bootstrap(pooled, base_pooled, score=score),
                 metrics.seed_spread([float(score(c.sum(0))) for c in seeds],
                                     [float(score(c.sum(0))) for c in base_seeds]),
@@ -198,7 +238,8 @@ def main() -> None:
     parser.add_argument("--out", default="docs/tune_part3_default.json")
     parser.add_argument("--split", choices=list(SPLITS), default="val")
     parser.add_argument("--steps", type=int, help="steps instead of the model's budget")
-    parser.add_argument("--verdicts", action="store_true", help="judge configs vs baseline")
+    parser.add_argument("--verdicts", action="store_true", help="judge configs vs --against")
+    parser.add_argument("--against", default="baseline", help="the config judged against")
     args = parser.parse_args()
     out = Path(args.out)
     results: list[dict[str, Any]] = json.loads(out.read_text()) if out.is_file() else []
@@ -216,24 +257,27 @@ def main() -> None:
             results.append(result)
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, indent=1) + "\n")
-            rare = " ".join(f"{v:.2f}" for v in result["val_rare_iou"].values())
+            rare = " ".join(f"{v:.2f}" for v in result["native_rare_iou"].values())
             print(f"{args.model} {name:<14} seed {seed}: {result['steps']} steps "
                   f"({result['ms_per_step']} ms/step), {args.split} mIoU {result['val_miou']:.3f}, "
-                  f"mean class acc {result['val_mean_class_accuracy']:.3f}, rare IoU {rare}",
+                  f"at 360x480 {result['native_miou']:.3f}, rare IoU there {rare}",
                   flush=True)  # fmt: skip
-    print(f"\n{'config':<14} {'n':>2} {args.split + ' mIoU':>16}")
+    print(f"\n{'config':<18} {'n':>2} {args.split + ' mIoU':>16} {'at 360x480':>16}")
     for name in CONFIGS:
-        scores = [
-            r["val_miou"]
-            for r in results
+        runs = [
+            r for r in results
             if r["name"] == name and r["model"] == args.model
             and r.get("split", "val") == args.split
         ]  # fmt: skip
-        if scores:
-            sd = statistics.stdev(scores) if len(scores) > 1 else float("nan")
-            print(f"{name:<14} {len(scores):>2} {statistics.mean(scores):>8.3f} ± {sd:.3f}")
+        if runs:
+            cells = []
+            for key in ("val_miou", "native_miou"):
+                scores = [r[key] for r in runs if key in r]
+                sd = statistics.stdev(scores) if len(scores) > 1 else float("nan")
+                cells.append(f"{statistics.mean(scores):>8.3f} ± {sd:.3f}" if scores else "-")
+            print(f"{name:<18} {len(runs):>2} {cells[0]:>16} {cells[1]:>16}")
     if args.verdicts:
-        _verdicts(results, args.model, args.split)
+        _verdicts(results, args.model, args.split, args.against)
 
 
 if __name__ == "__main__":

@@ -672,13 +672,21 @@ def _cmd_seed_record(args: argparse.Namespace) -> int:
         print(f"course seed-record: {err}", file=sys.stderr)
         return 1
     print(f"seed record: {out} ({len(args.models)} models x {len(args.seeds)} seeds)")
-    seed_record.record_seeds(
-        out, profile=args.profile, models=args.models, seeds=args.seeds, limit=args.limit
-    )
-    print(f"written: {out}")
+    try:
+        seed_record.record_seeds(
+            out, profile=args.profile, models=args.models, seeds=args.seeds, limit=args.limit
+        )
+    except ValueError as err:  # a record in --out made with other settings: nothing trained
+        print(f"course seed-record: {err}", file=sys.stderr)
+        return 1
+    confusions = seed_record.confusions_path(out)
+    print(f"written: {out} and {confusions.name}")
     packaged = seed_record.default_path(args.profile)
     if out.name == packaged.name and packaged.parent.is_dir():
-        print(f"The course ships {packaged.name} from its package: cp {out} {packaged}")
+        print(
+            f"The course ships {packaged.name} from its package: "
+            f"cp {out} {confusions} {packaged.parent}/"
+        )
     return 0
 
 

@@ -34,22 +34,37 @@ PART3_MODELS: tuple[str, ...] = ("encoder_decoder", "fcn8s", "segnet", "unet", "
 #: without its skips (same widths, same budget) for "U-Net's skips help thin structures".
 CONTROLS: tuple[str, ...] = ("unet_noskip",)
 
+#: The architectures that can take ImageNet's EfficientNet-Lite0 as their encoder, on it
+#: (SegNet cannot: its decoder needs the max-pooling indices of a VGG encoder).
+IMAGENET_MODELS: tuple[str, ...] = ("fcn8s_lite0", "unet_lite0", "deeplabv3plus_lite0")
+
+#: The controls of the starts: an architecture that has all three starts (ImageNet,
+#: notebook 03's CIFAR-10 encoder, random weights) for notebook 11's headline.
+START_CONTROLS: tuple[str, ...] = ("deeplabv3plus_scratch",)
+
 #: What ``course seed-record`` trains when no models are named.
-RECORDED_MODELS: tuple[str, ...] = PART3_MODELS + CONTROLS
+RECORDED_MODELS: tuple[str, ...] = PART3_MODELS + CONTROLS + IMAGENET_MODELS + START_CONTROLS
 
 #: Every name ``course seed-record`` can train: what ``models.build`` makes and
 #: ``training.train_part3`` has a budget for.
 TRAINABLE_MODELS: tuple[str, ...] = (
     "encoder_decoder", "fcn8s", "fcn16s", "fcn32s", "segnet", "segnet_nearest", "unet",
-    "unet_noskip", "deeplabv3plus",
+    "unet_noskip", "deeplabv3plus", "fcn16s_lite0", "fcn32s_lite0", *IMAGENET_MODELS,
+    *START_CONTROLS,
 )  # fmt: skip
 
-#: Claim 3's finer score: test pixels within this many pixels of a label edge
-#: (``metrics.boundary_band``), recorded as ``test.band_miou``.
+#: Claim 3's finer score: test pixels within this many pixels of a label edge in the
+#: 360x480 masks (``metrics.boundary_band``), recorded as ``test.band_miou``.
 BAND_WIDTH = 3
 
 #: A record's file name.
 RECORD_NAME = "seed_record_{profile}.json"
+
+#: The file beside a record that keeps every run's per-image confusion matrices on
+#: ``test`` (``int32 (images, classes, classes)`` under the key ``"<model>/<seed>"``, and
+#: those of the boundary band under ``"band/<model>/<seed>"``), so that an image bootstrap
+#: and the seed spread come from the same runs.
+CONFUSIONS_SUFFIX = "_test_confusions.npz"
 
 #: Where the committed record of a profile lives, relative to the repository; where
 #: ``course seed-record`` writes, relative to the current folder.
@@ -76,6 +91,54 @@ def output_path(profile: str) -> Path:
     ``docs/seed_record_<profile>.json`` relative to the current folder (the repository's
     root, to update the committed one; copy it to ``course_utils/records/`` to ship it)."""
     return Path(RECORD_PATH.format(profile=profile))
+
+
+def confusions_path(record_path: Path) -> Path:
+    """The per-image test confusions kept beside the record at ``record_path``."""
+    record_path = Path(record_path)
+    return record_path.with_name(record_path.stem + CONFUSIONS_SUFFIX)
+
+
+def test_confusions(record_path: Path, model: str, band: bool = False) -> list[Any]:
+    """One model's per-image test confusions, one array per seed in seed order.
+
+    Args:
+        band: the confusions of the pixels within :data:`BAND_WIDTH` of a label edge.
+
+    Raises:
+        FileNotFoundError: when the record has no confusions file beside it.
+        KeyError: when it holds no run of ``model``.
+    """
+    import numpy as np
+
+    path = confusions_path(record_path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No per-image confusions at {path}: records made before December 2026 have "
+            "none. Make the record again with: python -m course_utils seed-record"
+        )
+    prefix = f"band/{model}" if band else model
+    with np.load(path) as stored:
+        keys = sorted((k for k in stored.files if k.rsplit("/", 1)[0] == prefix),
+                      key=lambda k: int(k.rsplit("/", 1)[1]))  # fmt: skip
+        if not keys:
+            raise KeyError(f"{path} holds no run of {model!r}.")
+        return [stored[k] for k in keys]
+
+
+def _store_confusions(record_path: Path, key: str, confusions: Any) -> None:
+    """Add one run's confusions to the file beside the record (written atomically)."""
+    import numpy as np
+
+    path = confusions_path(record_path)
+    kept: dict[str, Any] = {}
+    if path.is_file():
+        with np.load(path) as stored:
+            kept = {k: stored[k] for k in stored.files}
+    kept[key] = np.asarray(confusions, dtype=np.int32)
+    tmp = path.with_name(path.name + ".partial.npz")
+    np.savez_compressed(tmp, **kept)
+    os.replace(tmp, path)
 
 
 def load_record(path: Path) -> dict[str, Any]:
@@ -186,7 +249,7 @@ def record_seeds(
     profile: str,
     models: Sequence[str] = RECORDED_MODELS,
     seeds: Sequence[int] = (0, 1, 2),
-    image_size: tuple[int, int] = (192, 256),
+    image_size: tuple[int, int] | None = None,
     limit: int | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
@@ -197,7 +260,8 @@ def record_seeds(
         profile: the profile whose budgets and presets to use.
         models: names for ``models.build`` (``"fcn8s"`` trains in stages).
         seeds: the seeds; each draws the initial weights and the order of the training images.
-        image_size: the size every model trains and is scored at.
+        image_size: the size every model trains at (whole frames), for tests; ``None``:
+            each model's own :func:`training.part3_frames`. Test is scored at 360x480.
         limit: images per split (``None``: all; tests use a few).
         log: where progress lines go.
 
@@ -215,8 +279,13 @@ def record_seeds(
 
     out = Path(out)
     record: dict[str, Any] = json.loads(out.read_text()) if out.is_file() else {"runs": []}
-    wanted = {"profile": profile, "image_size": list(image_size), "limit": limit}
-    if any(record.get(key, value) != value for key, value in wanted.items()):
+    wanted = {
+        "profile": profile,
+        "image_size": None if image_size is None else list(image_size),
+        "limit": limit,
+        "test_scored_at": "native",
+    }
+    if record["runs"] and any(record.get(key) != value for key, value in wanted.items()):
         raise ValueError(
             f"{out} records {', '.join(f'{k}={record.get(k)!r}' for k in wanted)}; write "
             f"{', '.join(f'{k}={v!r}' for k, v in wanted.items())} to another file."
@@ -231,23 +300,29 @@ def record_seeds(
         import keras
 
         keras.backend.clear_session()
-        train = data.load("camvid", "train", image_size=image_size, batch_size=8,
-                          augment=True, limit=limit, seed=seed)  # fmt: skip
-        val = data.load("camvid", "val", image_size=image_size, batch_size=8, limit=limit)
-        test = data.load("camvid", "test", image_size=image_size, batch_size=8, limit=limit)
+        frames = (
+            training.part3_frames(name)
+            if image_size is None
+            else training.Part3Frames((int(image_size[0]), int(image_size[1])))
+        )
+        train = data.load("camvid", "train", image_size=frames.size, batch_size=8,
+                          augment=frames.augment(), limit=limit, seed=seed)  # fmt: skip
+        val = data.load("camvid", "val", image_size=frames.size, batch_size=8, limit=limit)
         run = training.train_part3(
-            name, train, val, profile=profile, preset=preset, input_shape=(*image_size, 3),
+            name, train, val, profile=profile, preset=preset, input_shape=frames.input_shape,
             num_classes=camvid.num_classes, class_names=camvid.class_names,
-            ignore_index=camvid.ignore_index, verbose=0,
+            ignore_index=camvid.ignore_index, weights_size=frames.size, verbose=0,
         )  # fmt: skip
         scores = run.as_scores()
-        test_report = metrics.evaluate(
-            run.model, test, camvid.num_classes, camvid.class_names, camvid.ignore_index
+        # test is scored at CamVid's own 360x480, whatever size a model sees
+        per_image = training.confusions_at_native_size(
+            run.model, "camvid", "test", frames.size, limit=limit
         )
-        band_report = metrics.evaluate(
-            run.model, test, camvid.num_classes, camvid.class_names, camvid.ignore_index,
-            boundary_width=BAND_WIDTH,
-        )  # fmt: skip
+        test_report = metrics.segmentation_report(per_image.sum(0), list(camvid.class_names))
+        band_per_image = training.confusions_at_native_size(
+            run.model, "camvid", "test", frames.size, limit=limit, boundary_width=BAND_WIDTH
+        )
+        band_report = metrics.segmentation_report(band_per_image.sum(0), list(camvid.class_names))
         record["runs"].append(
             {
                 "model": name,
@@ -255,20 +330,23 @@ def record_seeds(
                 "steps": scores["steps"],
                 "train_seconds": scores["train_seconds"],
                 "encoder_copied": scores["encoder_copied"],
+                "start": scores["start"],
+                "loss": scores["loss"],
                 "val": _split_scores(run.fit.report),
                 "test": {**_split_scores(test_report), "band_miou": band_report.miou},
             }
         )
         record.update(
-            profile=profile,
-            image_size=list(image_size),
-            limit=limit,
+            **wanted,
+            frames={**record.get("frames", {}),
+                    name: {"size": list(frames.size),
+                           "crop": list(frames.crop) if frames.crop else None}},
             presets={**record.get("presets", {}),
                      **{m: PRESETS[training.model_family(m)][preset] for m in models}},
             budgets={**record.get("budgets", {}),
                      **{m: training.budget(profile, m).as_dict() for m in models}},
             learning_rate=training.PART3_LEARNING_RATE,
-            loss=scores["loss"],
+            losses={**record.get("losses", {}), name: scores["loss"]},
             machine={**_machine(), "precision": env.precision},
             versions={
                 "course": metadata.version("segmentation-course"),
@@ -279,8 +357,10 @@ def record_seeds(
             updated=time.strftime("%Y-%m-%d"),
             command=f"python -m course_utils seed-record --profile {profile}",
         )  # fmt: skip
-        tmp = out.with_suffix(".partial")
         out.parent.mkdir(parents=True, exist_ok=True)
+        _store_confusions(out, f"{name}/{seed}", per_image)
+        _store_confusions(out, f"band/{name}/{seed}", band_per_image)
+        tmp = out.with_suffix(".partial")
         tmp.write_text(json.dumps(record, indent=1, default=float) + "\n")
         os.replace(tmp, out)
         elapsed = time.perf_counter() - started

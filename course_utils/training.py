@@ -33,6 +33,7 @@ from course_utils.metrics import (
     MeanIoU,
     SegmentationReport,
     evaluate_per_image,
+    per_image_confusions,
     segmentation_report,
 )
 
@@ -42,6 +43,12 @@ from course_utils.metrics import (
 #: ``setup()`` picks float32: the kind of laptop CPU most learners have. Measured with the
 #: notebooks of November 2026 (FCN-8s: its three stages together). The same steps take a
 #: fraction of that time on a CPU with native bfloat16 (AVX512_BF16/AMX).
+#:
+#: The ``_lite0`` families (ImageNet's EfficientNet-Lite0 encoder) were added in December
+#: 2026 without that laptop: their seconds per step were measured on another CPU limited
+#: to AVX2 in float32 (``benchmarks/lite0_step.py``; ``ONEDNN_MAX_CPU_ISA=AVX2``) and
+#: converted with the one Lite0 step timed on the laptop (DeepLabV3+ on Lite0 at output
+#: stride 32: 1.7 s there, 0.554 s on the other CPU, a ratio of 3.07).
 CALIBRATION = {
     "machine": "2-core AMD CPU, AVX2, no AVX-512, no bfloat16; float32",
     "minutes": 6.0,
@@ -53,6 +60,9 @@ CALIBRATION = {
         "segnet": 274,
         "unet": 158,
         "deeplabv3plus": 323,
+        "fcn_lite0": 302,
+        "unet_lite0": 137,
+        "deeplabv3plus_lite0": 212,
     },
 }
 
@@ -67,6 +77,13 @@ BUDGETS: dict[str, dict[str, Any]] = {
 #: Multiplies every step (or epoch) budget, e.g. ``COURSE_BUDGET_SCALE=0.5`` on a slow
 #: machine. The numbers then differ from the committed ones, and notebooks say so.
 BUDGET_SCALE_ENV_VAR = "COURSE_BUDGET_SCALE"
+
+#: The end of every model name built on ImageNet's EfficientNet-Lite0 (``"unet_lite0"``).
+IMAGENET_SUFFIX = "_lite0"
+
+#: The end of a model name that :func:`train_part3` trains from random weights where it
+#: would warm-start (``"deeplabv3plus_scratch"``): the control of a start.
+SCRATCH_SUFFIX = "_scratch"
 
 
 @dataclass(frozen=True)
@@ -160,17 +177,31 @@ def budget(profile: str, model: str) -> Budget:
 
 def model_family(model: str) -> str:
     """The architecture a model name belongs to, as budgets and presets name it
-    (``"fcn8s"`` is ``"fcn"``, ``"unet_noskip"`` is ``"unet"``).
+    (``"fcn8s"`` is ``"fcn"``, ``"unet_noskip"`` is ``"unet"``, ``"fcn8s_lite0"`` is
+    ``"fcn_lite0"``: a model on ImageNet's EfficientNet-Lite0 is a family of its own).
 
     Raises:
         ValueError: for a name of no Part 3 architecture.
     """
     known = CALIBRATION["steps"]
     assert isinstance(known, dict)
-    for family in sorted(known, key=len, reverse=True):
-        if model == family or model.startswith(family):
+    if model.endswith(IMAGENET_SUFFIX):
+        try:
+            family = model_family(model.removesuffix(IMAGENET_SUFFIX)) + IMAGENET_SUFFIX
+        except ValueError:
+            family = ""
+        if family in known:
             return family
+    else:
+        for family in sorted(known, key=len, reverse=True):
+            if model == family or model.startswith(family):
+                return family
     raise ValueError(f"No training budget for model {model!r}; one of {sorted(known)}.")
+
+
+def uses_imagenet(model: str) -> bool:
+    """Whether a Part 3 model name is built on ImageNet's EfficientNet-Lite0 (``_lite0``)."""
+    return model.endswith(IMAGENET_SUFFIX)
 
 
 def cosine_learning_rate(progress: float, peak: float, final_fraction: float = 0.05) -> float:
@@ -406,6 +437,77 @@ def fit_segmentation(
     return result
 
 
+def confusions_at_native_size(
+    model: keras.Model,
+    name: str,
+    split: str,
+    input_size: tuple[int, int],
+    batch_size: int = 8,
+    limit: int | None = None,
+    boundary_width: int | None = None,
+) -> np.ndarray:
+    """Score a model against a split's masks at the dataset's own resolution.
+
+    Each image is resized to ``input_size`` (as ``data.load`` resizes it), the model's
+    scores are resized back to the native frame (bilinear, as the SegNet and DeepLab papers
+    do) and compared with the untouched masks. Two models that take different input sizes
+    are scored on the same pixels, so a model that trains at a higher resolution can be
+    compared with one that does not.
+
+    Args:
+        model: a model returning per-pixel scores ``(B, H, W, C)``.
+        name, split: a segmentation dataset with a native size, e.g. ``"camvid"``, ``"test"``.
+        input_size: ``(height, width)`` the model is given.
+        batch_size: images per forward pass.
+        limit: score only the first ``limit`` images.
+        boundary_width: score only the pixels within this many (native) pixels of a label
+            edge (``metrics.boundary_band``); the others count as void.
+
+    Returns:
+        ``int64 (n_images, C, C)`` confusions, as :func:`metrics.evaluate_per_image`.
+
+    Raises:
+        ValueError: for a dataset whose images vary in size (no native frame), or a
+            boundary band asked of one with no void label.
+    """
+    import tensorflow as tf
+
+    from course_utils import data
+    from course_utils.metrics import boundary_band
+
+    info = data.info(name)
+    if info.native_size is None:
+        raise ValueError(f"{name} has no native size; score it with metrics.evaluate_per_image.")
+    if boundary_width is not None and info.ignore_index is None:
+        raise ValueError(f"{name} has no void label to mark the pixels outside the band with.")
+    shown = data.arrays(name, split, input_size, limit=limit)
+    native = data.arrays(name, split, None, limit=limit)
+    assert native.targets is not None
+    stacks = []
+    for start in range(0, len(shown.images), batch_size):
+        images = shown.images[start : start + batch_size].astype("float32") / 255.0
+        scores = tf.image.resize(
+            tf.cast(model.predict_on_batch(images), tf.float32), info.native_size, "bilinear"
+        )
+        predicted = np.asarray(tf.argmax(scores, axis=-1))
+        truth = native.targets[start : start + batch_size]
+        if boundary_width is not None:
+            truth = np.where(boundary_band(truth, boundary_width), truth, info.ignore_index)
+        stacks.append(per_image_confusions(truth, predicted, info.num_classes, info.ignore_index))
+    return np.concatenate(stacks)
+
+
+def report_at_native_size(
+    model: keras.Model, name: str, split: str, input_size: tuple[int, int], **options: Any
+) -> SegmentationReport:
+    """:func:`confusions_at_native_size` summed into a :class:`metrics.SegmentationReport`
+    (``options``: ``batch_size``, ``limit``)."""
+    from course_utils import data
+
+    per_image = confusions_at_native_size(model, name, split, input_size, **options)
+    return segmentation_report(per_image.sum(0), list(data.info(name).class_names))
+
+
 def restart_optimizer(model: keras.Model) -> None:
     """Put a compiled model's optimizer back to where a fresh compile leaves it.
 
@@ -497,10 +599,17 @@ class WarmStart:
     Attributes:
         copied: names of the layers copied into the model (empty: it starts from random weights).
         note: one line saying which, and why, for the notebook's printout.
+        imagenet: the encoder starts from ImageNet's EfficientNet-Lite0 instead.
     """
 
     copied: list[str]
     note: str
+    imagenet: bool = False
+
+    @property
+    def kind(self) -> str:
+        """``"imagenet"``, ``"cifar10"`` (notebook 03's encoder) or ``"scratch"``."""
+        return "imagenet" if self.imagenet else "cifar10" if self.copied else "scratch"
 
 
 def warm_start(
@@ -539,6 +648,52 @@ def warm_start(
     )
 
 
+#: The size Part 3 loads CamVid's frames at (a multiple of 32, as the models need).
+PART3_IMAGE_SIZE = (192, 256)
+
+#: The ImageNet-start recipe's frames: loaded at this size (0.8 of CamVid's 360x480) and
+#: trained on random :data:`PART3_IMAGE_SIZE` crops of them, so a step costs what a
+#: 192x256 step costs while thin objects (poles, signs) cover 1.5 times as many pixels;
+#: whole frames at this size when scored. Chosen on ``tune_val`` for DeepLabV3+ on Lite0
+#: (``benchmarks/tune_part3.py``, ``docs/tune_lite0_resolution_default.json``).
+IMAGENET_FRAME_SIZE = (288, 384)
+
+
+@dataclass(frozen=True)
+class Part3Frames:
+    """How a Part 3 model sees CamVid: frames loaded at ``size``, trained on random
+    ``crop`` patches of them (``None``: whole frames), scored as whole frames.
+
+    Attributes:
+        size: ``(height, width)`` for ``data.load``'s ``image_size``.
+        crop: ``(height, width)`` of the training patches, or ``None``.
+    """
+
+    size: tuple[int, int]
+    crop: tuple[int, int] | None = None
+
+    @property
+    def input_shape(self) -> tuple[int | None, int | None, int]:
+        """The model's input shape: any size when it trains on crops and scores frames."""
+        return (None, None, 3) if self.crop else (*self.size, 3)
+
+    def augment(self) -> Any:
+        """The ``augment=`` for the training split: CamVid's default, plus the crop."""
+        from course_utils.data.pipeline import DEFAULT_AUGMENT
+
+        if self.crop is None:
+            return True
+        return dataclasses.replace(DEFAULT_AUGMENT["camvid"], crop=self.crop)
+
+
+def part3_frames(model: str) -> Part3Frames:
+    """How ``model`` sees CamVid: 192x256 frames, or for a model on ImageNet's Lite0,
+    :data:`IMAGENET_FRAME_SIZE` frames with 192x256 training crops."""
+    if uses_imagenet(model):
+        return Part3Frames(IMAGENET_FRAME_SIZE, PART3_IMAGE_SIZE)
+    return Part3Frames(PART3_IMAGE_SIZE)
+
+
 #: Part 3's one policy, the same for every model: Adam with this peak learning rate and a
 #: cosine schedule over the model's step budget (no model's rate is tuned on its own).
 PART3_LEARNING_RATE = 1e-3
@@ -548,6 +703,13 @@ PART3_LEARNING_RATE = 1e-3
 #: Eigen and Fergus 2015), computed from CamVid's training masks (:func:`part3_class_weights`).
 #: Chosen on ``val`` (``benchmarks/tune_part3.py``; ``docs/method.md``).
 PART3_CLASS_BALANCING = "median_frequency"
+
+#: The class weighting of the models on ImageNet's EfficientNet-Lite0 (``_lite0``): weights
+#: of 1/sqrt(class frequency), tempered. Chosen on ``tune_val``, a drive never seen in
+#: training, over three seeds of DeepLabV3+ on Lite0: they lift the rare classes
+#: (supported) without lowering mIoU, where median-frequency weights cost mIoU
+#: (``docs/tune_lite0_default.json``; ``docs/method.md``).
+IMAGENET_CLASS_BALANCING = "inverse_sqrt"
 
 #: The saved run every model whose encoder has VGG-11's layer names starts from (notebook
 #: 03's CIFAR-10 encoder): FCN, SegNet and DeepLabV3+ take it; U-Net and the plain
@@ -562,8 +724,17 @@ ENCODER_FAMILIES = ("fcn", "segnet", "deeplabv3plus")
 FCN_STAGES: tuple[tuple[str, float], ...] = (("fcn32s", 0.4), ("fcn16s", 0.2), ("fcn8s", 0.4))
 
 
-def part3_class_weights(image_size: tuple[int, int]) -> list[float]:
-    """Part 3's class weights: median-frequency weights of CamVid's 367 training masks.
+def class_balancing(model: str) -> str:
+    """The class weighting a Part 3 model trains with: :data:`IMAGENET_CLASS_BALANCING`
+    for a model on ImageNet's Lite0, else :data:`PART3_CLASS_BALANCING`."""
+    return IMAGENET_CLASS_BALANCING if uses_imagenet(model) else PART3_CLASS_BALANCING
+
+
+def part3_class_weights(
+    image_size: tuple[int, int], balancing: str = PART3_CLASS_BALANCING
+) -> list[float]:
+    """Part 3's class weights: the ``balancing`` weights (median-frequency unless told) of
+    CamVid's 367 training masks.
 
     Computed from the whole training split at ``image_size`` (masks resized with
     nearest-neighbour), whatever subset a profile trains on, so every profile weighs the
@@ -575,7 +746,7 @@ def part3_class_weights(image_size: tuple[int, int]) -> list[float]:
     camvid = data.info("camvid")
     masks = data.arrays("camvid", "train", image_size=image_size).targets
     assert masks is not None
-    weights = class_weights(masks, camvid.num_classes, camvid.ignore_index, PART3_CLASS_BALANCING)
+    weights = class_weights(masks, camvid.num_classes, camvid.ignore_index, balancing)
     return [float(w) for w in weights]
 
 
@@ -595,6 +766,7 @@ class Part3Run:
         start: what the warm start did.
         stages: FCN's trainings by stage name (empty for the other models).
         class_weights: the loss's weight per class.
+        class_balancing: how those weights were computed (``metrics.class_weights``).
     """
 
     model: keras.Model
@@ -603,6 +775,7 @@ class Part3Run:
     start: WarmStart
     stages: dict[str, TrainingResult] = field(default_factory=dict)
     class_weights: list[float] = field(default_factory=list)
+    class_balancing: str = PART3_CLASS_BALANCING
 
     def as_scores(self) -> dict[str, Any]:
         """Validation scores and training facts of the whole run, for ``runs.save_run``."""
@@ -615,10 +788,11 @@ class Part3Run:
             "train_seconds": round(sum(f.seconds for f in fits), 1),
             "budget": self.budget.as_dict(),
             "learning_rate": PART3_LEARNING_RATE,
-            "loss": f"cross-entropy, void ignored, {PART3_CLASS_BALANCING} class weights",
+            "loss": f"cross-entropy, void ignored, {self.class_balancing} class weights",
             "class_weights": [round(w, 4) for w in self.class_weights],
             "warm_start": self.start.note,
             "encoder_copied": bool(self.start.copied),
+            "start": self.start.kind,
             **({"stages_miou": {k: f.report.miou for k, f in self.stages.items()}}
                if self.stages else {}),
         }  # fmt: skip
@@ -636,36 +810,50 @@ def train_part3(
     class_names: Sequence[str] | None = None,
     ignore_index: int | None = None,
     class_weights: Sequence[float] | None = None,
+    weights_size: tuple[int, int] | None = None,
     verbose: int = 2,
     **build_options: Any,
 ) -> Part3Run:
     """Build a Part 3 model and train it with the recipe every Part 3 model shares.
 
-    The recipe: :func:`models.build` at ``preset``; a warm start from :data:`ENCODER_RUN`
-    where the layers fit (:func:`warm_start`); :func:`fit_segmentation` for the model's
-    step budget (:func:`budget`) at :data:`PART3_LEARNING_RATE`, with :func:`part3_loss`
-    (cross-entropy, void ignored, median-frequency class weights). FCN-8s trains in the
-    paper's stages (:func:`fit_fcn_in_stages`). The
+    The recipe: :func:`models.build` at ``preset``; the start: ImageNet's EfficientNet-Lite0
+    for a ``_lite0`` model (its weights load when it is built), else a warm start from
+    :data:`ENCODER_RUN` where the layers fit (:func:`warm_start`); :func:`fit_segmentation`
+    for the model's step budget (:func:`budget`) at :data:`PART3_LEARNING_RATE`, with
+    :func:`part3_loss` (cross-entropy, void ignored, class weights of
+    :func:`class_balancing`: median-frequency, or tempered for the ImageNet start).
+    FCN-8s from scratch trains in the paper's stages (:func:`fit_fcn_in_stages`);
+    ``fcn8s_lite0`` trains at once, as the journal version of the FCN paper does. The
     notebooks and ``course seed-record`` both train through here, so a recorded seed is
     a draw of exactly the notebook's recipe.
 
     Args:
-        name: a name for ``models.build`` (``"fcn8s"`` trains FCN in stages).
+        name: a name for ``models.build`` (``"fcn8s"`` trains FCN in stages), or such a
+            name ending in ``"_scratch"``: the same model from random weights.
         train, val: CamVid datasets of batches (``data.load``).
         profile: the profile whose budget and saved encoder to use.
         preset, input_shape, num_classes: as for ``models.build``.
         class_names, ignore_index: as for ``metrics.evaluate``.
         class_weights: the loss's weight per class (default: :func:`part3_class_weights`
-            at the input size; tests pass their own).
+            at ``weights_size`` with the model's :func:`class_balancing`; tests pass their
+            own).
+        weights_size: the mask size the class weights are counted at (default: the input
+            size; give it when the input shape is ``(None, None, 3)``).
         verbose: passed to ``fit_segmentation``.
         **build_options: further options for ``models.build``.
     """
     plan = budget(profile, name)
-    weights = (
-        list(class_weights)
-        if class_weights is not None
-        else part3_class_weights((input_shape[0], input_shape[1]))
-    )
+    balancing = class_balancing(name)
+    if class_weights is not None:
+        weights = list(class_weights)
+    else:
+        size = weights_size or (input_shape[0], input_shape[1])
+        if None in size:
+            raise ValueError(
+                f"input_shape={input_shape} has no fixed size to count the class weights at: "
+                "pass weights_size=(height, width), the size of the training frames."
+            )
+        weights = part3_class_weights(size, balancing)
     fit_args: dict[str, Any] = dict(
         num_classes=num_classes, class_names=class_names, ignore_index=ignore_index,
         learning_rate=PART3_LEARNING_RATE, loss=part3_loss(weights, ignore_index),
@@ -678,9 +866,20 @@ def train_part3(
         )  # fmt: skip
         last = list(stages.values())[-1]
         fits = {k: s.fit for k, s in stages.items()}
-        return Part3Run(last.model, last.fit, plan, start, fits, weights)
-    model = models.build(name, input_shape, num_classes, preset=preset, **build_options)
-    if model_family(name) in ENCODER_FAMILIES:
+        return Part3Run(last.model, last.fit, plan, start, fits, weights, balancing)
+    scratch = name.endswith(SCRATCH_SUFFIX)  # the control of a warm start: random weights
+    model = models.build(
+        name.removesuffix(SCRATCH_SUFFIX), input_shape, num_classes, preset=preset,
+        **{"name": name, **build_options} if scratch else build_options,
+    )  # fmt: skip
+    if scratch:
+        start = WarmStart([], f"{model.name}: random start (the control of the warm start)")
+    elif uses_imagenet(name):
+        start = WarmStart(
+            [], f"{model.name}: encoder from ImageNet's EfficientNet-Lite0 (loaded when "
+            "built); the decoder starts from random weights", imagenet=True,
+        )  # fmt: skip
+    elif model_family(name) in ENCODER_FAMILIES:
         start = warm_start(model, ENCODER_RUN, profile)
     else:
         start = WarmStart(
@@ -689,7 +888,7 @@ def train_part3(
     if verbose:
         print(start.note)
     fit = fit_segmentation(model, train, val, steps=plan.steps, epochs=plan.epochs, **fit_args)
-    return Part3Run(model, fit, plan, start, {}, weights)
+    return Part3Run(model, fit, plan, start, {}, weights, balancing)
 
 
 @dataclass

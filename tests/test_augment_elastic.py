@@ -56,6 +56,14 @@ def test_crop_gives_patches_of_the_asked_size(tf):
         _apply(tf, Augment(crop=128), seed=0)
 
 
+def test_rectangular_crop_keeps_image_and_mask_aligned(tf):
+    aug = Augment(scale=(1.0, 1.0), brightness=0.0, contrast=(1.0, 1.0), crop=(16, 24))
+    assert aug.crop_size == (16, 24)
+    image, mask = _apply(tf, aug, seed=3)
+    assert image.shape == (16, 24, 3) and mask.shape == (16, 24, 1)
+    assert (np.round(image[..., 0] * 3) == mask[..., 0]).all()
+
+
 def test_load_with_elastic_and_crop_on_real_isbi_images(tf):
     from course_utils import data
 
@@ -71,6 +79,7 @@ def test_load_with_elastic_and_crop_on_real_isbi_images(tf):
         ({"elastic": -1.0}, "elastic >= 0"),
         ({"elastic_grid": 1}, "elastic_grid >= 2"),
         ({"crop": 4}, "at least 8"),
+        ({"crop": (4, 32)}, "at least 8"),
     ],
 )
 def test_bad_settings_are_refused(kwargs, message):

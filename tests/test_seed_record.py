@@ -25,18 +25,35 @@ def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
     assert run["steps"] == 2 and not run["encoder_copied"]
     assert set(run["test"]["per_class_iou"]) >= {"Sky", "Pole", "Bicyclist"}
     assert record["machine"]["precision"] and record["versions"]["tensorflow"]
-    assert "median_frequency" in record["loss"]
+    assert "median_frequency" in record["losses"]["encoder_decoder"] and run["start"] == "scratch"
     assert len(lines) == 2 and "test mIoU" in lines[0]
+    # The per-image test confusions are kept beside the record, and they are the runs' own.
+    stacks = seed_record.test_confusions(out, "encoder_decoder")
+    assert [s.shape for s in stacks] == [(4, 11, 11)] * 2
+    from course_utils import metrics
+
+    for stack, recorded in zip(stacks, record["runs"], strict=True):
+        assert float(metrics.miou(stack.sum(0))) == pytest.approx(recorded["test"]["miou"])
+    band = seed_record.test_confusions(out, "encoder_decoder", band=True)
+    for stack, recorded in zip(band, record["runs"], strict=True):
+        assert float(metrics.miou(stack.sum(0))) == pytest.approx(recorded["test"]["band_miou"])
+        assert stack.sum() < stacks[0].sum()  # the band is a part of the pixels
+    with pytest.raises(KeyError, match="no run of 'unet'"):
+        seed_record.test_confusions(out, "unet")
 
     # Resuming keeps what is there and adds only what is missing; presets and budgets merge.
-    seed_record.record_seeds(out, models=["unet"], seeds=[0], **kwargs)
+    # The ImageNet start records its own start and loss.
+    seed_record.record_seeds(out, models=["unet_lite0"], seeds=[0], **kwargs)
     record = json.loads(out.read_text())
     assert len(record["runs"]) == 3 and len(lines) == 3
-    assert set(record["budgets"]) == set(record["presets"]) == {"encoder_decoder", "unet"}
+    assert set(record["budgets"]) == set(record["presets"]) == {"encoder_decoder", "unet_lite0"}
+    assert record["runs"][2]["start"] == "imagenet"
+    assert "inverse_sqrt" in record["losses"]["unet_lite0"]
+    assert len(seed_record.test_confusions(out, "unet_lite0")) == 1
     seed_record.record_seeds(out, models=["encoder_decoder"], seeds=[0, 1], **kwargs)
     assert len(lines) == 3, "runs already recorded are not trained again"
     stats = seed_record.summary(record, "val")
-    assert stats["encoder_decoder"]["n"] == 2 and stats["unet"]["n"] == 1
+    assert stats["encoder_decoder"]["n"] == 2 and stats["unet_lite0"]["n"] == 1
     assert seed_record.seed_scores(record, "encoder_decoder") == [
         r["test"]["miou"] for r in record["runs"][:2]
     ]
@@ -98,6 +115,22 @@ def test_the_command_names_a_misspelt_model_before_training(
     err = capsys.readouterr().err
     assert "'Unet'" in err and "unet_noskip" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_the_command_refuses_a_record_of_other_settings_before_training(
+    tmp_path, monkeypatch, capsys, empty_data_dir
+):
+    from course_utils import cli, data, training
+
+    monkeypatch.setattr(training, "train_part3", lambda *a, **k: pytest.fail("it trained"))
+    monkeypatch.setattr(data, "load", lambda *a, **k: None)
+    out = tmp_path / "record.json"
+    other = {"runs": [{"model": "unet", "seed": 0}], "profile": "quick", "limit": 8}
+    out.write_text(json.dumps(other))
+    assert cli.main(["seed-record", "--models", "unet", "--seeds", "1", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "another file" in err and "Traceback" not in err
+    assert json.loads(out.read_text()) == other  # the learner's record is untouched
 
 
 ROOT = Path(__file__).resolve().parents[1]

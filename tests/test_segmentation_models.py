@@ -541,6 +541,25 @@ def test_predict_ids_scales_uint8_like_the_pipeline_and_batches(models):
         models.predict_ids(model, images[0])
 
 
+def test_predict_ids_at_the_models_own_size_answers_at_the_images_size(models):
+    import keras
+
+    seen = []
+
+    class Spy(keras.layers.Layer):
+        def call(self, x):
+            seen.append(tuple(x.shape[1:3]))
+            return keras.ops.concatenate([keras.ops.zeros_like(x), x - 0.5], axis=-1)
+
+    inputs = keras.Input((None, None, 1))
+    model = keras.Model(inputs, Spy()(inputs))
+    images = np.zeros((3, 8, 12, 1), np.uint8)
+    images[:, :, 6:] = 255  # right half bright: class 1
+    ids = models.predict_ids(model, images, batch_size=2, input_size=(16, 24))
+    assert ids.shape == (3, 8, 12) and (16, 24) in seen
+    assert (ids[:, :, :5] == 0).all() and (ids[:, :, 7:] == 1).all()
+
+
 def test_memory_probes_run_one_at_a_time_where_memory_is_short(models):
     from course_utils.models import profiling
 

@@ -67,6 +67,19 @@ def test_step_budget_and_bad_budgets(training):
         training.budget("laptop", "unet")
     with pytest.raises(ValueError, match="No training budget for model 'resnet'"):
         training.budget("default", "resnet")
+    for unknown in ("resnet_lite0", "_lite0", "segnet_lite0"):  # SegNet needs pooling indices
+        with pytest.raises(ValueError, match=f"No training budget for model '{unknown}'"):
+            training.budget("default", unknown)
+
+
+def test_the_imagenet_models_have_their_own_family_and_class_weighting(training):
+    assert training.uses_imagenet("unet_lite0") and not training.uses_imagenet("unet")
+    assert training.class_balancing("deeplabv3plus_lite0") == training.IMAGENET_CLASS_BALANCING
+    assert training.class_balancing("deeplabv3plus") == training.PART3_CLASS_BALANCING
+    assert training.IMAGENET_CLASS_BALANCING != training.PART3_CLASS_BALANCING
+    assert training.WarmStart([], "", imagenet=True).kind == "imagenet"
+    assert training.WarmStart(["conv1"], "").kind == "cifar10"
+    assert training.WarmStart([], "").kind == "scratch"
 
 
 def test_default_budgets_are_the_calibration_steps_of_each_family(training, monkeypatch):
@@ -76,6 +89,9 @@ def test_default_budgets_are_the_calibration_steps_of_each_family(training, monk
         ("encoder_decoder", "encoder_decoder"), ("fcn8s", "fcn"), ("fcn32s", "fcn"),
         ("segnet", "segnet"), ("segnet_nearest", "segnet"), ("unet", "unet"),
         ("unet_noskip", "unet"), ("deeplabv3plus", "deeplabv3plus"),
+        ("fcn8s_lite0", "fcn_lite0"), ("fcn32s_lite0", "fcn_lite0"),
+        ("unet_lite0", "unet_lite0"), ("deeplabv3plus_lite0", "deeplabv3plus_lite0"),
+        ("deeplabv3plus_scratch", "deeplabv3plus"),
     ]:  # fmt: skip
         b = training.budget("default", model)
         assert (b.model, b.steps, b.epochs, b.scale) == (family, calibrated[family], None, 1.0)
@@ -278,3 +294,20 @@ def test_gradient_norms_grow_towards_the_input_of_a_deep_plain_network(training)
         assert all(np.isfinite(g) and g > 0 for _, g in norms)
         ratios[residual] = norms[0][1] / norms[-1][1]
     assert ratios[False] > 30 and ratios[True] < ratios[False] / 3, ratios
+
+
+@pytest.mark.slow  # trains two steps
+def test_a_scratch_name_trains_the_same_model_from_random_weights(training, use_mirror):
+    from course_utils import data
+
+    camvid = data.info("camvid")
+    train = data.load("camvid", "train", image_size=(64, 96), batch_size=2, limit=4)
+    val = data.load("camvid", "val", image_size=(64, 96), batch_size=2, limit=2)
+    run = training.train_part3(
+        "deeplabv3plus_scratch", train, val, profile="quick", preset="tiny",
+        input_shape=(64, 96, 3), num_classes=camvid.num_classes,
+        ignore_index=camvid.ignore_index, verbose=0,
+    )  # fmt: skip
+    assert run.start.kind == "scratch" and run.model.name == "deeplabv3plus_scratch"
+    assert run.budget.model == "deeplabv3plus" and run.class_balancing == "median_frequency"
+    assert run.as_scores()["start"] == "scratch"

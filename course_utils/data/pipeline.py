@@ -34,8 +34,11 @@ class Augment:
             to every pixel by bicubic interpolation, applied to image (bilinear) and mask
             (nearest). 0 turns it off; the U-Net paper used 10 on a 3x3 grid.
         elastic_grid: points per side of the displacement grid.
-        crop: train on random ``crop x crop`` patches (after the other changes), as
-            U-Net trained on tiles of its large images; ``None`` keeps the whole image.
+        crop: train on random patches (after the other changes): an int for square
+            ``crop x crop`` patches, as U-Net trained on tiles of its large images, or
+            ``(height, width)``, e.g. frames loaded larger than the network trains on, so
+            that it sees thin objects at a higher resolution for the same cost per step;
+            ``None`` keeps the whole image.
     """
 
     hflip: bool = True
@@ -46,7 +49,7 @@ class Augment:
     contrast: tuple[float, float] = (0.9, 1.1)
     elastic: float = 0.0
     elastic_grid: int = 3
-    crop: int | None = None
+    crop: int | tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         low, high = self.scale
@@ -59,8 +62,17 @@ class Augment:
             raise ValueError("Augment needs brightness >= 0 and 0 < contrast min <= max.")
         if self.elastic < 0 or self.elastic_grid < 2:
             raise ValueError("Augment needs elastic >= 0 (pixels) and elastic_grid >= 2.")
-        if self.crop is not None and self.crop < 8:
+        if self.crop is not None and min(self.crop_size) < 8:
             raise ValueError(f"Augment.crop={self.crop}: crop patches must be at least 8 pixels.")
+
+    @property
+    def crop_size(self) -> tuple[int, int]:
+        """``crop`` as ``(height, width)`` (raises when there is no crop)."""
+        if self.crop is None:
+            raise ValueError("This Augment has no crop.")
+        if isinstance(self.crop, int):
+            return (self.crop, self.crop)
+        return (int(self.crop[0]), int(self.crop[1]))
 
 
 DEFAULT_AUGMENT = {
@@ -211,12 +223,16 @@ def _augment_pair(image, mask, aug: Augment, size: tuple[int, int]):
     if aug.elastic > 0:
         image, mask = _elastic(image, mask, aug.elastic, aug.elastic_grid, size)
     if aug.crop is not None:
-        if aug.crop > min(size):
-            raise ValueError(f"Augment.crop={aug.crop} is larger than the images ({size}).")
-        y = tf.random.uniform((), 0, size[0] - aug.crop + 1, dtype=tf.int32)
-        x = tf.random.uniform((), 0, size[1] - aug.crop + 1, dtype=tf.int32)
-        image = image[y : y + aug.crop, x : x + aug.crop]
-        mask = mask[y : y + aug.crop, x : x + aug.crop]
+        ch, cw = aug.crop_size
+        if ch > size[0] or cw > size[1]:
+            raise ValueError(
+                f"Augment.crop={aug.crop} is larger than the images ({size}): load the images "
+                "at least as large as the crop, or crop smaller."
+            )
+        y = tf.random.uniform((), 0, size[0] - ch + 1, dtype=tf.int32)
+        x = tf.random.uniform((), 0, size[1] - cw + 1, dtype=tf.int32)
+        image = image[y : y + ch, x : x + cw]
+        mask = mask[y : y + ch, x : x + cw]
     if aug.brightness > 0:
         image = tf.image.random_brightness(image, aug.brightness)
     if aug.contrast != (1.0, 1.0):

@@ -7,7 +7,12 @@ from typing import Any
 import numpy as np
 
 
-def predict_ids(model: Any, images: np.ndarray, batch_size: int = 8) -> np.ndarray:
+def predict_ids(
+    model: Any,
+    images: np.ndarray,
+    batch_size: int = 8,
+    input_size: tuple[int, int] | None = None,
+) -> np.ndarray:
     """Predicted class ids ``(N, H, W)`` of uint8 images ``(N, H, W, C)``, a batch at a time.
 
     The images are scaled to ``[0, 1]`` as ``data.load`` scales them for training, and
@@ -17,6 +22,10 @@ def predict_ids(model: Any, images: np.ndarray, batch_size: int = 8) -> np.ndarr
         model: a Keras model returning ``(B, H, W, K)`` scores.
         images: uint8 images, as ``data.arrays`` gives them.
         batch_size: images per forward pass.
+        input_size: ``(height, width)`` the model works at, when it differs from the
+            images' (a model trained on larger frames): the images are resized to it
+            (bilinear), and the scores back to the images' size (bilinear) before the
+            argmax, so the ids line up with ``images``.
 
     Raises:
         ValueError: for images that are not a ``(N, H, W, C)`` stack.
@@ -28,10 +37,16 @@ def predict_ids(model: Any, images: np.ndarray, batch_size: int = 8) -> np.ndarr
             "for one image, pass images[None]."
         )
     scale = np.float32(255) if images.dtype == np.uint8 else np.float32(1)
-    out = [
-        np.asarray(
-            model.predict_on_batch(images[i : i + batch_size].astype(np.float32) / scale)
-        ).argmax(-1)
-        for i in range(0, len(images), batch_size)
-    ]
+    resize = input_size is not None and tuple(input_size) != images.shape[1:3]
+    out = []
+    for i in range(0, len(images), batch_size):
+        batch = images[i : i + batch_size].astype(np.float32) / scale
+        if not resize:
+            out.append(np.asarray(model.predict_on_batch(batch)).argmax(-1))
+            continue
+        import tensorflow as tf
+
+        scores = model.predict_on_batch(tf.image.resize(batch, input_size, "bilinear"))
+        back = tf.image.resize(tf.cast(scores, tf.float32), images.shape[1:3], "bilinear")
+        out.append(np.asarray(tf.argmax(back, axis=-1)))
     return np.concatenate(out) if out else np.zeros(images.shape[:3], np.int64)
