@@ -67,3 +67,19 @@ def test_the_imagenet_models_train_on_crops_of_larger_frames(training):
     assert all(side % 32 == 0 for side in lite0.size)  # the models need multiples of 32
     assert lite0.input_shape == (None, None, 3)
     assert lite0.augment().crop == lite0.crop and lite0.augment().hflip
+
+
+@pytest.mark.parametrize("name", ["fcn8s_lite0", "unet_lite0", "deeplabv3plus_lite0"])
+def test_the_imagenet_models_train_on_crops_and_predict_whole_frames(name, keras):
+    """Built for any size, as their recipe needs: trained on one size, run on another."""
+    from course_utils import models
+
+    model = models.build(name, (None, None, 3), 11, preset="tiny")
+    model.compile(
+        optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    rng = np.random.default_rng(0)
+    model.train_on_batch(
+        rng.random((2, 64, 96, 3), np.float32), rng.integers(0, 11, (2, 64, 96, 1))
+    )
+    assert model.predict_on_batch(rng.random((1, 96, 128, 3), np.float32)).shape == (1, 96, 128, 11)

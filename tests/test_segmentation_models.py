@@ -146,8 +146,8 @@ def test_fcn_starts_as_the_32s_prediction_and_transfers_in_stages(keras, models)
     coarse8 = keras.Model(fcn8.input, fcn8.get_layer("score_fr").output)(x, training=False)
     np.testing.assert_allclose(np.asarray(coarse8), np.asarray(coarse), atol=1e-5)
     assert (
-        type(fcn8.get_layer("upscore8")).__name__ == "UpSampling2D"
-    )  # fixed bilinear, as a resize
+        type(fcn8.get_layer("upscore8")).__name__ == "ResizeLike"
+    )  # fixed bilinear, as a resize to the input's size
     assert fcn8.get_layer("upscore_to_pool3").trainable
     assert np.abs(fcn8.get_layer("score_pool3").get_weights()[0]).max() == 0
 

@@ -10,7 +10,7 @@ from keras import layers
 
 from course_utils.models._blocks import check_input
 from course_utils.models.classic import vgg
-from course_utils.models.layers import BilinearUpsampling
+from course_utils.models.layers import BilinearUpsampling, ResizeLike
 
 VARIANTS = {"32s": (), "16s": ("pool4",), "8s": ("pool4", "pool3")}
 
@@ -126,6 +126,8 @@ def fcn(
     # The paper's last up-sampling is a transposed convolution fixed to bilinear weights: the
     # same as bilinear interpolation away from the border, and far cheaper as a resize (a
     # 64x64 transposed convolution's gradient crawls on a CPU).
-    logits = layers.UpSampling2D(stride, interpolation="bilinear", name=f"upscore{stride}")(scores)
+    # A resize to the input's size, not UpSampling2D(stride): it also takes inputs whose size
+    # is known only when the model runs (trained on crops, scored on whole frames).
+    logits = ResizeLike(name=f"upscore{stride}")([scores, inputs])
     logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
     return keras.Model(inputs, logits, name=name)
