@@ -16,6 +16,7 @@ removes the solutions by that tag); a file under :data:`MAX_BYTES`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -140,12 +141,18 @@ def solution_tag_problems(nb: Notebook, name: str = "notebook") -> list[str]:
     return found
 
 
+def _needs_ids(nb: Notebook) -> bool:
+    """Whether the notebook's format (nbformat 4.5 or later) requires every cell to have an id."""
+    return (nb.get("nbformat") or 0, nb.get("nbformat_minor") or 0) >= (4, 5)
+
+
 def clean(nb: Notebook) -> Notebook:
     """Apply every rule that can be applied without running anything, in place.
 
     Drops saved widget state, widget views and execution timestamps, numbers the code cells 1..N
-    top to bottom (their results too), as after a "Restart and Run All", and tags the
-    exercise solutions (:func:`tag_solutions`).
+    top to bottom (their results too), as after a "Restart and Run All", tags the
+    exercise solutions (:func:`tag_solutions`), and gives a cell with no id (nbformat 4.5)
+    one made from its position and source, so cleaning twice gives the same ids.
 
     Args:
         nb: a notebook as a dict (``nbformat`` notebooks are dicts too).
@@ -154,8 +161,15 @@ def clean(nb: Notebook) -> Notebook:
         The same notebook.
     """
     nb.get("metadata", {}).pop(WIDGET_STATE_KEY, None)
-    for cell in nb.get("cells", []):
+    taken = {cell.get("id") for cell in nb.get("cells", [])}
+    for index, cell in enumerate(nb.get("cells", [])):
         cell.get("metadata", {}).pop(TIMING_KEY, None)
+        if _needs_ids(nb) and not cell.get("id"):
+            digest = hashlib.sha1(f"{index}:{_source(cell)}".encode()).hexdigest()
+            cell["id"] = next(
+                digest[i : i + 8] for i in range(0, 33) if digest[i : i + 8] not in taken
+            )
+            taken.add(cell["id"])
     tag_solutions(nb)
     for count, cell in enumerate(_code_cells(nb), 1):
         cell["execution_count"] = count
@@ -182,6 +196,13 @@ def problems(nb: Notebook, name: str = "notebook") -> list[str]:
         found.append(f"{name}: no kernelspec in metadata")
     if WIDGET_STATE_KEY in meta:
         found.append(f"{name}: saved widget state in metadata (strip it)")
+    if _needs_ids(nb):
+        missing = [i for i, cell in enumerate(nb.get("cells", [])) if not cell.get("id")]
+        if missing:
+            found.append(
+                f"{name}: cells {missing} have no id, which nbformat 4.5 requires (open and save "
+                "the notebook in JupyterLab, or nbformat.validator.normalize)"
+            )
     cells = _code_cells(nb)
     counts = [c.get("execution_count") for c in cells]
     if counts != list(range(1, len(counts) + 1)):

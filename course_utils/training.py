@@ -38,30 +38,31 @@ from course_utils.metrics import (
 )
 
 #: Where the ``default`` step budgets come from: the optimizer steps (batches of 8 CamVid
-#: images at 192x256, ``cpu`` presets) each model made in 6 minutes of training, validation
-#: excluded, on a 2-core AMD CPU with AVX2 and neither AVX-512 nor bfloat16, where
-#: ``setup()`` picks float32: the kind of laptop CPU most learners have. Measured with the
-#: notebooks of November 2026 (FCN-8s: its three stages together). The same steps take a
-#: fraction of that time on a CPU with native bfloat16 (AVX512_BF16/AMX).
+#: images at 192x256, ``cpu`` presets) each model makes in 6 minutes of training,
+#: validation excluded, on a 2-core AMD CPU with AVX2 and neither AVX-512 nor bfloat16,
+#: where ``setup()`` picks float32: the kind of laptop CPU most learners have. The same
+#: steps take a fraction of that time on a CPU with native bfloat16 (AVX512_BF16/AMX).
 #:
-#: The ``_lite0`` families (ImageNet's EfficientNet-Lite0 encoder) were added in December
-#: 2026 without that laptop: their seconds per step were measured on another CPU limited
-#: to AVX2 in float32 (``benchmarks/lite0_step.py``; ``ONEDNN_MAX_CPU_ISA=AVX2``) and
-#: converted with the one Lite0 step timed on the laptop (DeepLabV3+ on Lite0 at output
-#: stride 32: 1.7 s there, 0.554 s on the other CPU, a ratio of 3.07).
+#: History: the first budgets (November 2026) were set from estimates and took about twice
+#: their 6 minutes on that laptop (timed there on 2026-12-05: FCN-8s's 630 steps in 11.8
+#: minutes). Since December 2026 they come from ``benchmarks/calibrate_budgets.py``: each
+#: model's seconds per step measured on another CPU limited to AVX2 in float32, converted
+#: with anchors timed on the laptop itself (FCN-8s: 11.8 min / 630 steps, for the VGG-style
+#: models; DeepLabV3+ on Lite0: 1.7 s a step, for the ``_lite0`` models, whose depthwise
+#: convolutions slow down differently from one CPU to another).
 CALIBRATION = {
     "machine": "2-core AMD CPU, AVX2, no AVX-512, no bfloat16; float32",
     "minutes": 6.0,
     "batch_size": 8,
     "image_size": (192, 256),
     "steps": {
-        "encoder_decoder": 231,
-        "fcn": 630,
-        "segnet": 274,
-        "unet": 158,
-        "deeplabv3plus": 323,
-        "fcn_lite0": 302,
-        "unet_lite0": 137,
+        "encoder_decoder": 109,
+        "fcn": 320,
+        "segnet": 111,
+        "unet": 80,
+        "deeplabv3plus": 160,
+        "fcn_lite0": 266,
+        "unet_lite0": 152,
         "deeplabv3plus_lite0": 212,
     },
 }
@@ -651,12 +652,14 @@ def warm_start(
 #: The size Part 3 loads CamVid's frames at (a multiple of 32, as the models need).
 PART3_IMAGE_SIZE = (192, 256)
 
-#: The ImageNet-start recipe's frames: loaded at this size (0.8 of CamVid's 360x480) and
-#: trained on random :data:`PART3_IMAGE_SIZE` crops of them, so a step costs what a
-#: 192x256 step costs while thin objects (poles, signs) cover 1.5 times as many pixels;
-#: whole frames at this size when scored. Chosen on ``tune_val`` for DeepLabV3+ on Lite0
-#: (``benchmarks/tune_part3.py``, ``docs/tune_lite0_resolution_default.json``).
-IMAGENET_FRAME_SIZE = (288, 384)
+#: The ImageNet-start recipe's frames: loaded at this size (CamVid's 360x480, 8 rows fewer
+#: so that both sides are multiples of 32) and trained on random :data:`PART3_IMAGE_SIZE`
+#: crops of them, so a step costs what a 192x256 step costs while thin objects (poles,
+#: signs) are 1.8 times as wide as in a 192x256 frame; whole frames at this size when
+#: scored. Chosen on ``tune_val`` for DeepLabV3+ on Lite0 over 192x256 whole frames
+#: (supported) and 288x384 frames (undecided, +0.011; the larger kept, its extra cost being
+#: only in scoring): ``benchmarks/tune_part3.py``, ``docs/tune_lite0_resolution_default.json``.
+IMAGENET_FRAME_SIZE = (352, 480)
 
 
 @dataclass(frozen=True)

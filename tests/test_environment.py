@@ -216,6 +216,63 @@ def test_a_broken_venv_or_an_empty_folder_is_set_up(tmp_path, monkeypatch):
     assert not (broken / "lib").exists(), "the broken venv was replaced"
 
 
+@pytest.mark.parametrize(
+    ("platform", "inside"),
+    [("linux", "bin/python"), ("darwin", "bin/python"), ("win32", "Scripts/python.exe")],
+)
+def test_the_venv_interpreter_follows_the_platform(tmp_path, monkeypatch, platform, inside):
+    make_env = _make_env()
+    assert make_env.venv_python(tmp_path, platform) == tmp_path / inside
+    monkeypatch.setattr(sys, "platform", platform)  # no argument: read at call time
+    assert make_env.venv_python(tmp_path) == tmp_path / inside
+
+
+def test_a_windows_venv_is_set_up_reused_and_replaced_through_scripts(tmp_path, monkeypatch):
+    """Every step uses the helper: with Windows' layout (``Scripts\\python.exe``) the venv is
+    created, its pip runs, it is reused when nothing changed and replaced when it has another
+    Python, and a folder without pyvenv.cfg is still never deleted."""
+    make_env = _make_env()
+    layout = make_env.venv_python
+    monkeypatch.setattr(make_env, "venv_python", lambda venv, platform=None: layout(venv, "win32"))
+    monkeypatch.setattr(make_env, "LOG_DIR", tmp_path / "build")
+    venv = tmp_path / "venv"
+    scripts = venv / "Scripts" / "python.exe"
+    steps = []
+
+    def stand_in(version):
+        def step(label, command, log):
+            steps.append(command)
+            if command[1:3] == ["-m", "venv"]:
+                _fake_python(scripts, version)
+                (venv / "pyvenv.cfg").write_text(f"version = {version}\n")
+
+        return step
+
+    python312 = _fake_python(tmp_path / "python3.12", "3.12.4")
+    monkeypatch.setattr(make_env, "_step", stand_in("3.12.4"))
+    assert make_env.make_env(str(python312), venv, "test") == scripts
+    assert steps[0] == [str(python312), "-m", "venv", str(venv)]
+    assert steps[1][0] == str(scripts) and steps[1][1:4] == ["-m", "pip", "install"]
+    assert not (venv / "bin").exists()
+    # Nothing changed: reused, no step at all.
+    monkeypatch.setattr(make_env, "_step", lambda *a: pytest.fail(f"ran {a[0]}"))
+    assert make_env.make_env(str(python312), venv, "test") == scripts
+    # Another Python asked for: the venv (it has pyvenv.cfg) is replaced.
+    (venv / "leftover").write_text("from the 3.12 environment")
+    python311 = _fake_python(tmp_path / "python3.11", "3.11.7")
+    monkeypatch.setattr(make_env, "_step", stand_in("3.11.7"))
+    assert make_env.make_env(str(python311), venv, "test") == scripts
+    assert not (venv / "leftover").exists() and steps[2][0] == str(python311)
+    # A folder with Scripts\\python.exe but no pyvenv.cfg is left as it is.
+    data = tmp_path / "data"
+    _fake_python(data / "Scripts" / "python.exe", "3.11.7")
+    (data / "unet.keras").write_bytes(b"hours of training")
+    monkeypatch.setattr(make_env, "_step", lambda *a: pytest.fail(f"ran {a[0]}"))
+    with pytest.raises(make_env.SetupError, match=r"not a virtual environment.*pyvenv\.cfg"):
+        make_env.make_env(str(python312), data, "test")
+    assert (data / "unet.keras").read_bytes() == b"hours of training"
+
+
 def test_a_failing_step_names_the_log_and_shows_its_end(tmp_path):
     make_env = _make_env()
     log = tmp_path / "setup.log"

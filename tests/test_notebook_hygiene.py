@@ -105,7 +105,10 @@ def test_cleaning_fixes_every_rule_it_can():
     found = " ".join(notebook_rules.problems(nb, "dirty.ipynb"))
     assert "widget state" in found and "1..N" in found and "widget view" in found
     assert "execution timestamps in 1 cells" in found
+    assert "cells [0, 1, 2] have no id" in found
     assert notebook_rules.problems(notebook_rules.clean(nb), "dirty.ipynb") == []
+    ids = [cell["id"] for cell in nb["cells"]]
+    assert len(set(ids)) == 3 and [c["id"] for c in notebook_rules.clean(nb)["cells"]] == ids
     assert nb["cells"][1]["metadata"] == {}
     assert nb["cells"][1]["outputs"][0]["execution_count"] == 1
     assert nb["cells"][2]["outputs"][0]["data"] == {"text/plain": "W"}

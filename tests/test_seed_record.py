@@ -151,9 +151,17 @@ def test_the_records_ship_inside_the_package(profile):
         f"the packaged record differs from docs/{path.name}: after `course seed-record`, "
         f"copy it: cp docs/{path.name} {path.relative_to(ROOT)}"
     )
-    assert seed_record.load_record(path)["profile"] == profile
+    confusions = seed_record.confusions_path(path)
+    assert confusions.read_bytes() == (ROOT / "docs" / confusions.name).read_bytes(), (
+        f"copy the per-image confusions too: cp docs/{confusions.name} {path.parent.relative_to(ROOT)}/"
+    )
+    record = seed_record.load_record(path)
+    assert record["profile"] == profile and record["test_scored_at"] == "native"
+    for run in record["runs"]:  # every run's confusions are there
+        assert len(seed_record.test_confusions(path, run["model"])) >= 1
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert f'"{path.parent.name}/*.json"' in pyproject, "declared as package data"
+    assert f'"{path.parent.name}/*.npz"' in pyproject, "declared as package data"
 
 
 def test_a_new_record_is_written_relative_to_the_current_folder(tmp_path, monkeypatch):

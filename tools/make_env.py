@@ -15,6 +15,9 @@ standard library of the Python that runs it, so it works before anything is inst
   name stops the set-up with an error and is left as it is.
 - Everything is installed through the lock, so every machine gets the same versions.
   pip's own output goes to a log file (``build/setup-<venv>.log``), named when a step fails.
+- The environment's interpreter is ``<venv>/bin/python``, or ``<venv>\\Scripts\\python.exe``
+  on Windows (:func:`venv_python`), so the script also runs there without ``make``:
+  ``python tools/make_env.py --python python``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,19 @@ LOG_DIR = ROOT / "build"
 
 class SetupError(RuntimeError):
     """A step failed; the message says what to do."""
+
+
+def venv_python(venv: Path, platform: str | None = None) -> Path:
+    """The interpreter of the virtual environment ``venv``: ``Scripts\\python.exe`` on
+    Windows, ``bin/python`` elsewhere, as ``python -m venv`` lays them out.
+
+    Args:
+        venv: the environment's folder.
+        platform: a ``sys.platform`` value; ``None`` reads this machine's.
+    """
+    if (sys.platform if platform is None else platform) == "win32":
+        return venv / "Scripts" / "python.exe"
+    return venv / "bin" / "python"
 
 
 def find_python(asked: str) -> str:
@@ -98,8 +114,8 @@ def is_current(python: str, venv: Path, extras: str) -> bool:
     """Whether ``venv`` has ``python``'s version and was installed from today's
     ``pyproject.toml`` and lock with these extras (then set-up has nothing to do)."""
     version = _version(python)
-    venv_python = venv / "bin" / "python"
-    have = _version(str(venv_python)) if venv_python.exists() else None
+    interpreter = venv_python(venv)
+    have = _version(str(interpreter)) if interpreter.exists() else None
     stamp = venv / STAMP_NAME
     return (
         version is not None
@@ -151,15 +167,17 @@ def make_env(asked_python: str, venv: Path, extras: str) -> Path:
             f"{python} is Python {'.'.join(map(str, version))}; the course needs Python "
             f"3.10 to 3.13 (TensorFlow 2.21). Run: make ... PYTHON=python3.12 (or another)"
         )
-    venv_python = venv / "bin" / "python"
+    interpreter = venv_python(venv)
     stamp = venv / STAMP_NAME
     if is_current(python, venv, extras):
-        return venv_python
+        return interpreter
     wanted = _fingerprint(version, extras)
-    have = _version(str(venv_python)) if venv_python.exists() else None
+    have = _version(str(interpreter)) if interpreter.exists() else None
     log = LOG_DIR / f"setup-{venv.name.lstrip('.')}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(f"set-up of {venv} with {python} ({'.'.join(map(str, version))})\n")
+    log.write_text(
+        f"set-up of {venv} with {python} ({'.'.join(map(str, version))})\n", encoding="utf-8"
+    )
     print(f"Setting up {venv} with Python {'.'.join(map(str, version))} (details: {log})")
     total = time.perf_counter()
     if have and have[:2] != version[:2]:
@@ -172,18 +190,18 @@ def make_env(asked_python: str, venv: Path, extras: str) -> Path:
         _check_replaceable(venv)
         print(f"  {venv} is a virtual environment without its Python: replacing it")
         shutil.rmtree(venv)
-    if not venv_python.exists():
+    if not interpreter.exists():
         _step("create the virtual environment", [python, "-m", "venv", str(venv)], log)
     stamp.unlink(missing_ok=True)
     _step(
         f"install the course and [{extras}] from the lock",
-        [str(venv_python), "-m", "pip", "install", "--disable-pip-version-check",
+        [str(interpreter), "-m", "pip", "install", "--disable-pip-version-check",
          "-c", str(LOCK), "-e", f".[{extras}]"],
         log,
     )  # fmt: skip
     stamp.write_text(wanted)
     print(f"  {'ready':<48} {time.perf_counter() - total:6.1f} s")
-    return venv_python
+    return interpreter
 
 
 def main(argv: list[str] | None = None) -> int:
