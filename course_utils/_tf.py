@@ -1,9 +1,11 @@
-"""Import TensorFlow quietly: its C++ start-up lines must not land in notebook cells."""
+"""Import TensorFlow quietly (its C++ start-up lines must not land in notebook cells), and
+name the versions a result depends on."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -61,3 +63,32 @@ def import_tensorflow() -> ModuleType:
         # Device discovery prints the CUDA-probe lines on machines without a GPU.
         tf.config.list_physical_devices()
     return tf
+
+
+#: The course's distribution name, whose installed metadata carries its version.
+COURSE_DISTRIBUTION = "segmentation-course"
+
+
+def library_versions() -> dict[str, str]:
+    """The versions a trained model or a score depends on: the course, TensorFlow, Keras
+    and Python (imports TensorFlow).
+
+    ``setup()`` prints them and ``runs.save_run`` records them beside each run. The
+    course's own version is ``"unknown"`` when its package was not installed (a checkout
+    on ``sys.path`` without ``pip install -e .``).
+    """
+    from importlib import metadata
+
+    tf = import_tensorflow()
+    import keras
+
+    try:
+        course = metadata.version(COURSE_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        course = "unknown"
+    return {
+        "course": course,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "python": platform.python_version(),
+    }

@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-import platform
 import random
 import warnings
 from pathlib import Path
@@ -37,7 +36,8 @@ class Env:
         devices: human-readable device names, e.g. ``["CPU"]`` or ``["GPU:0 (A100)"]``.
         gpus: number of visible GPUs.
         strategy: the ``tf.distribute`` strategy to build models under.
-        versions: library versions (Python, TensorFlow, Keras).
+        versions: library versions (the course, TensorFlow, Keras, Python), as
+            :func:`course_utils._tf.library_versions` reads them.
     """
 
     profile: str
@@ -174,7 +174,7 @@ def setup(
     if mixed_precision not in PRECISIONS:
         choose_precision(mixed_precision, [], set())  # raises the explanatory error
 
-    from course_utils._tf import import_tensorflow, quiet_stderr
+    from course_utils._tf import import_tensorflow, library_versions, quiet_stderr
 
     tf = import_tensorflow()
     import keras
@@ -228,11 +228,7 @@ def setup(
         devices=devices,
         gpus=len(gpus),
         strategy=strategy,
-        versions={
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-        },
+        versions=library_versions(),
     )
     print(env.summary())
     note = profile_note(profile)

@@ -2,7 +2,9 @@
 
 Runs live in ``<data_dir>/runs/<profile>/``: a ``quick`` model is never mistaken for a
 ``default`` one. Each run is a Keras file ``<name>.keras`` and a ``<name>.json`` of scores
-and facts (profile, epochs, minutes, library versions).
+and facts (profile, epochs, minutes, and under ``versions`` the course, TensorFlow, Keras
+and Python it was saved with). A run saved by another Keras minor version (the course's
+lock resolves Keras 3.12 on Python 3.10 and 3.15 on 3.11+) is loaded with a warning.
 
 This module stores and loads runs, nothing more: which run a model starts from (a warm
 start) is training policy and lives in :mod:`course_utils.training`.
@@ -12,7 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import re
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +34,15 @@ def runs_dir(profile: str) -> Path:
 def save_run(model: Any, name: str, profile: str, scores: dict[str, Any]) -> Path:
     """Save a trained model and its scores; return the model file's path.
 
+    The scores' JSON also records ``versions``: the course, TensorFlow, Keras and Python
+    the run was saved with (unless ``scores`` already holds ``versions``, which are kept
+    as given), so :func:`load_run` can warn when another Keras loads it.
+
     Files are written under a temporary name and renamed, so an interrupted save never
     leaves a half file that a later notebook would try to load.
     """
+    from course_utils._tf import library_versions
+
     folder = runs_dir(profile)
     target = folder / f"{name}.keras"
     partial = folder / f".{name}.partial.keras"
@@ -41,6 +52,7 @@ def save_run(model: Any, name: str, profile: str, scores: dict[str, Any]) -> Pat
         "name": name,
         "profile": profile,
         "saved": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "versions": scores["versions"] if "versions" in scores else library_versions(),
         **scores,
     }
     tmp = folder / f".{name}.json.partial"
@@ -77,8 +89,15 @@ def load_run(name: str, profile: str) -> Any:
     (:func:`course_utils.models.register_custom_objects` and ``metrics.MeanIoU``), so a run
     loads in a fresh process whatever was imported before.
 
+    A run whose scores record another Keras major or minor version than the one running
+    (3.12 and 3.15, say; not 3.15.0 and 3.15.1) is loaded with a ``RuntimeWarning`` that
+    says which Keras saved it and what to do. A run that records no versions (saved by an
+    older course) loads quietly.
+
     Raises:
         FileNotFoundError: when the run does not exist in this profile.
+        ValueError, TypeError: when Keras cannot load it; when another Keras version saved
+            it, the message says so and what to do.
     """
     import keras
 
@@ -88,7 +107,57 @@ def load_run(name: str, profile: str) -> Any:
             f"No saved model {name!r} for profile {profile!r} (looked for {path}). Run the "
             "notebook that trains it in this profile first."
         )
-    return keras.saving.load_model(path, custom_objects=_custom_objects())
+    mismatch = _keras_mismatch(_saved_versions(path.with_suffix(".json")), keras.__version__)
+    if mismatch:
+        warnings.warn(
+            f"Run {name!r} of profile {profile!r} {mismatch}", RuntimeWarning, stacklevel=2
+        )
+    try:
+        return keras.saving.load_model(path, custom_objects=_custom_objects())
+    except (ValueError, TypeError) as err:
+        if not mismatch:
+            raise
+        kind = ValueError if isinstance(err, ValueError) else TypeError
+        raise kind(
+            f"Could not load run {name!r} of profile {profile!r} ({type(err).__name__}: {err}). "
+            f"It {mismatch}"
+        ) from err
+
+
+def _saved_versions(scores_path: Path) -> dict[str, Any]:
+    """The ``versions`` a run's scores record; empty when there are none (a run saved by
+    an older course) or the scores cannot be read (the model may still load)."""
+    try:
+        record = json.loads(scores_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    versions = record.get("versions") if isinstance(record, dict) else None
+    return versions if isinstance(versions, dict) else {}
+
+
+def _major_minor(version: Any) -> tuple[int, int] | None:
+    """``(3, 12)`` for ``"3.12.0"`` (or ``"3.12.0.dev1"``); ``None`` when unreadable."""
+    found = re.match(r"(\d+)\.(\d+)", version) if isinstance(version, str) else None
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def _keras_mismatch(saved: dict[str, Any], running: str) -> str:
+    """What to tell the learner when the Keras that saved a run is another major or minor
+    version than ``running`` (the end of a sentence that starts with the run); ``""`` when
+    they agree, differ only by patch, or the saved version is unknown."""
+    saved_keras = saved.get("keras")
+    before, now = _major_minor(saved_keras), _major_minor(running)
+    if before is None or now is None or before == now:
+        return ""
+    python = saved.get("python")
+    on_python = f" on Python {python}" if isinstance(python, str) else ""
+    where = f" (the course's environment on Python {python} has it)" if on_python else ""
+    return (
+        f"was saved by Keras {saved_keras}{on_python}, and this is Keras {running} "
+        f"(Python {platform.python_version()}): its weights may load differently, or not at "
+        "all. Train it again with this Keras (run the notebook that trains it, in this "
+        f"profile), or load it with Keras {before[0]}.{before[1]}{where}."
+    )
 
 
 def _custom_objects() -> dict[str, Any]:

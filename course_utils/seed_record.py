@@ -312,6 +312,7 @@ def record_seeds(
             name, train, val, profile=profile, preset=preset, input_shape=frames.input_shape,
             num_classes=camvid.num_classes, class_names=camvid.class_names,
             ignore_index=camvid.ignore_index, weights_size=frames.size, verbose=0,
+            validate_each_epoch=False,  # the record keeps the final scores, not the curves
         )  # fmt: skip
         scores = run.as_scores()
         # test is scored at CamVid's own 360x480, whatever size a model sees

@@ -815,6 +815,7 @@ def train_part3(
     class_weights: Sequence[float] | None = None,
     weights_size: tuple[int, int] | None = None,
     verbose: int = 2,
+    validate_each_epoch: bool = True,
     **build_options: Any,
 ) -> Part3Run:
     """Build a Part 3 model and train it with the recipe every Part 3 model shares.
@@ -843,6 +844,8 @@ def train_part3(
         weights_size: the mask size the class weights are counted at (default: the input
             size; give it when the input shape is ``(None, None, 3)``).
         verbose: passed to ``fit_segmentation``.
+        validate_each_epoch: passed to ``fit_segmentation`` (``False``: no validation curves,
+            one validation pass at the end; the seed record needs no curves).
         **build_options: further options for ``models.build``.
     """
     plan = budget(profile, name)
@@ -860,7 +863,7 @@ def train_part3(
     fit_args: dict[str, Any] = dict(
         num_classes=num_classes, class_names=class_names, ignore_index=ignore_index,
         learning_rate=PART3_LEARNING_RATE, loss=part3_loss(weights, ignore_index),
-        verbose=verbose,
+        verbose=verbose, validate_each_epoch=validate_each_epoch,
     )  # fmt: skip
     if name == "fcn8s":
         stages, start = fit_fcn_in_stages(

@@ -32,6 +32,124 @@ def test_save_and_load_a_run(empty_data_dir):
     assert not list(path.parent.glob(".*partial*"))
 
 
+def _tiny_run(keras, name: str = "tiny") -> Path:
+    """Save a two-layer model as run ``name`` of the quick profile; return its scores' path."""
+    from course_utils import runs
+
+    model = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Conv2D(2, 1)])
+    return runs.save_run(model, name, "quick", {"miou": 0.5}).with_suffix(".json")
+
+
+def _edit_versions(scores: Path, change) -> None:
+    record = json.loads(scores.read_text())
+    change(record)
+    scores.write_text(json.dumps(record))
+
+
+def _other_minor(version: str) -> str:
+    """Another minor version of the same major: 3.12.0 for 3.15.1, 3.1.0 for 3.0.2."""
+    major, minor = map(int, version.split(".")[:2])
+    return f"{major}.{minor - 1 if minor else minor + 1}.0"
+
+
+def _runs_version_warnings(caught) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_run_records_the_versions_it_was_saved_with(empty_data_dir, keras):
+    import platform
+    from importlib import metadata
+
+    import tensorflow as tf
+
+    from course_utils import runs
+
+    _tiny_run(keras)
+    assert runs.load_scores("tiny", "quick")["versions"] == {
+        "course": metadata.version("segmentation-course"),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "python": platform.python_version(),
+    }
+    model = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Conv2D(2, 1)])
+    given = {"keras": "3.12.0", "note": "from the teacher's machine"}
+    runs.save_run(model, "given", "quick", {"miou": 0.5, "versions": given})
+    assert runs.load_scores("given", "quick")["versions"] == given, "the caller's are kept"
+
+
+def test_a_run_saved_by_another_keras_minor_version_warns_on_load(empty_data_dir, keras):
+    from course_utils import runs
+
+    other = _other_minor(keras.__version__)
+    _edit_versions(
+        _tiny_run(keras),
+        lambda r: r["versions"].update(keras=other, python="3.10.14"),
+    )
+    with pytest.warns(RuntimeWarning) as caught:
+        model = runs.load_run("tiny", "quick")
+    (message,) = _runs_version_warnings(caught)
+    assert f"saved by Keras {other} on Python 3.10.14" in message
+    assert f"this is Keras {keras.__version__}" in message
+    assert "may load differently" in message and "Train it again" in message
+    assert f"load it with Keras {other.rsplit('.', 1)[0]}" in message
+    assert model(np.zeros((1, 4, 4, 3), "float32")).shape == (1, 4, 4, 2), "it still loads"
+
+
+def _patch_level(record: dict) -> None:
+    major, minor, *rest = record["versions"]["keras"].split(".")
+    patch = rest[0] if rest else "0"
+    record["versions"]["keras"] = f"{major}.{minor}.{'1' if patch == '0' else '0'}"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _patch_level,
+        lambda r: r["versions"].pop("keras"),  # a field missing
+        lambda r: r.pop("versions"),  # a run saved before versions were recorded
+        lambda r: r["versions"].update(keras="unknown"),
+    ],
+    ids=["patch-level", "no-keras-field", "no-versions", "unreadable"],
+)
+def test_a_patch_level_difference_or_no_recorded_version_loads_quietly(
+    empty_data_dir, keras, change
+):
+    import warnings
+
+    from course_utils import runs
+
+    _edit_versions(_tiny_run(keras), change)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runs.load_run("tiny", "quick")
+    assert _runs_version_warnings(caught) == []
+
+
+def test_a_load_failure_of_a_run_from_another_keras_names_both_versions(
+    empty_data_dir, keras, monkeypatch
+):
+    from course_utils import runs
+
+    scores = _tiny_run(keras)
+
+    def fails(*args, **kwargs):
+        raise ValueError("Layer 'conv2d' expected 2 variables, but received 1")
+
+    monkeypatch.setattr(keras.saving, "load_model", fails)
+    with pytest.raises(ValueError, match="expected 2 variables") as same:
+        runs.load_run("tiny", "quick")
+    assert "saved by Keras" not in str(same.value), "same Keras: Keras's own error, as is"
+
+    other = _other_minor(keras.__version__)
+    _edit_versions(scores, lambda r: r["versions"].update(keras=other))
+    with pytest.warns(RuntimeWarning), pytest.raises(ValueError) as failed:
+        runs.load_run("tiny", "quick")
+    message = str(failed.value)
+    assert "Could not load run 'tiny'" in message and "expected 2 variables" in message
+    assert f"saved by Keras {other}" in message and f"this is Keras {keras.__version__}" in message
+    assert isinstance(failed.value.__cause__, ValueError)
+
+
 def test_imagenet_backbone_falls_back_honestly(monkeypatch):
     import keras
 
