@@ -450,8 +450,8 @@ def confusions_at_native_size(
     """Score a model against a split's masks at the dataset's own resolution.
 
     Each image is resized to ``input_size`` (as ``data.load`` resizes it), the model's
-    scores are resized back to the native frame (bilinear, as the SegNet and DeepLab papers
-    do) and compared with the untouched masks. Two models that take different input sizes
+    scores are resized back to the native frame (bilinear) and compared with the untouched
+    masks, at the resolution the SegNet paper scores CamVid at. Two models that take different input sizes
     are scored on the same pixels, so a model that trains at a higher resolution can be
     compared with one that does not.
 
