@@ -451,9 +451,9 @@ def confusions_at_native_size(
 
     Each image is resized to ``input_size`` (as ``data.load`` resizes it), the model's
     scores are resized back to the native frame (bilinear) and compared with the untouched
-    masks, at the resolution the SegNet paper scores CamVid at. Two models that take different input sizes
-    are scored on the same pixels, so a model that trains at a higher resolution can be
-    compared with one that does not.
+    masks, at the resolution the SegNet paper scores CamVid at. Two models that take
+    different input sizes are scored on the same pixels, so a model that trains at a
+    higher resolution can be compared with one that does not.
 
     Args:
         model: a model returning per-pixel scores ``(B, H, W, C)``.
@@ -492,7 +492,7 @@ def confusions_at_native_size(
         )
         predicted = np.asarray(tf.argmax(scores, axis=-1))
         truth = native.targets[start : start + batch_size]
-        if boundary_width is not None:
+        if boundary_width is not None and info.ignore_index is not None:
             truth = np.where(boundary_band(truth, boundary_width), truth, info.ignore_index)
         stacks.append(per_image_confusions(truth, predicted, info.num_classes, info.ignore_index))
     return np.concatenate(stacks)
@@ -808,7 +808,7 @@ def train_part3(
     *,
     profile: str,
     preset: str,
-    input_shape: tuple[int, int, int],
+    input_shape: tuple[int | None, int | None, int],
     num_classes: int,
     class_names: Sequence[str] | None = None,
     ignore_index: int | None = None,
@@ -853,13 +853,13 @@ def train_part3(
     if class_weights is not None:
         weights = list(class_weights)
     else:
-        size = weights_size or (input_shape[0], input_shape[1])
-        if None in size:
+        height, width = weights_size or (input_shape[0], input_shape[1])
+        if height is None or width is None:
             raise ValueError(
                 f"input_shape={input_shape} has no fixed size to count the class weights at: "
                 "pass weights_size=(height, width), the size of the training frames."
             )
-        weights = part3_class_weights(size, balancing)
+        weights = part3_class_weights((height, width), balancing)
     fit_args: dict[str, Any] = dict(
         num_classes=num_classes, class_names=class_names, ignore_index=ignore_index,
         learning_rate=PART3_LEARNING_RATE, loss=part3_loss(weights, ignore_index),
@@ -912,7 +912,7 @@ def fit_fcn_in_stages(
     budget: Budget,
     profile: str,
     preset: str,
-    input_shape: tuple[int, int, int],
+    input_shape: tuple[int | None, int | None, int],
     num_classes: int,
     **fit_args: Any,
 ) -> tuple[dict[str, StageResult], WarmStart]:

@@ -153,7 +153,8 @@ def test_the_records_ship_inside_the_package(profile):
     )
     confusions = seed_record.confusions_path(path)
     assert confusions.read_bytes() == (ROOT / "docs" / confusions.name).read_bytes(), (
-        f"copy the per-image confusions too: cp docs/{confusions.name} {path.parent.relative_to(ROOT)}/"
+        f"copy the per-image confusions too: "
+        f"cp docs/{confusions.name} {path.parent.relative_to(ROOT)}/"
     )
     record = seed_record.load_record(path)
     assert record["profile"] == profile and record["test_scored_at"] == "native"

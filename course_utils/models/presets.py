@@ -62,8 +62,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # the paper's aligned Xception-65 (the builder's defaults), ASPP rates (6, 12, 18)
         "paper": {"backbone": "xception", "output_stride": 16},
     },
-    # The same three on ImageNet's EfficientNet-Lite0 (models.efficientnet_lite0): its 4.7 M
-    # weights are the same at every preset; only the head's widths change.
+    # The same three on ImageNet's EfficientNet-Lite0 (models.efficientnet_lite0): its feature
+    # layers (3.4 M weights, the classifier's 1,000-class head dropped) are the same at every
+    # preset; only the head's widths change.
     "fcn_lite0": {
         "tiny": {"backbone": "lite0", "fc_filters": 0},
         "cpu": {"backbone": "lite0", "fc_filters": 0},
