@@ -657,8 +657,9 @@ PART3_IMAGE_SIZE = (192, 256)
 #: crops of them, so a step costs what a 192x256 step costs while thin objects (poles,
 #: signs) are 1.8 times as wide as in a 192x256 frame; whole frames at this size when
 #: scored. Chosen on ``tune_val`` for DeepLabV3+ on Lite0 over 192x256 whole frames
-#: (supported) and 288x384 frames (undecided, +0.011; the larger kept, its extra cost being
-#: only in scoring): ``benchmarks/tune_part3.py``, ``docs/tune_lite0_resolution_default.json``.
+#: (supported) and 288x384 frames (undecided, +0.011 in the seeds' means; the larger kept,
+#: its extra cost being only in scoring): ``benchmarks/tune_part3.py``,
+#: ``docs/tune_lite0_resolution_default.json``.
 IMAGENET_FRAME_SIZE = (352, 480)
 
 
