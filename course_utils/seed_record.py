@@ -296,10 +296,13 @@ def record_seeds(
     preset = {"quick": "tiny", "default": "cpu", "full": "paper"}[profile]
     started = time.perf_counter()
     for i, (seed, name) in enumerate(todo, start=1):
-        env = setup(profile, seed=seed)
         import keras
 
+        # clear_session() first: it resets Keras' precision policy, which setup() then sets,
+        # so a run computes in the precision the record names (until December 2026 every
+        # run was float32 while the record said what setup() had picked)
         keras.backend.clear_session()
+        env = setup(profile, seed=seed)
         frames = (
             training.part3_frames(name)
             if image_size is None

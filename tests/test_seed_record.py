@@ -173,3 +173,29 @@ def test_a_new_record_is_written_relative_to_the_current_folder(tmp_path, monkey
     assert seed_record.default_path("quick", root=tmp_path) == (
         tmp_path / "docs" / "seed_record_quick.json"
     )
+
+
+def test_each_run_computes_in_the_precision_the_record_names(tmp_path, monkeypatch, use_mirror):
+    """clear_session() resets Keras' precision policy: a record must not say bfloat16 while its
+    runs trained in float32."""
+    import keras
+
+    from course_utils import seed_record, training
+
+    seen = []
+    real = training.train_part3
+
+    def spy(*args, **kwargs):
+        seen.append(keras.mixed_precision.global_policy().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_part3", spy)
+    monkeypatch.setenv("COURSE_PRECISION", "mixed_bfloat16")
+    out = tmp_path / "record.json"
+    seed_record.record_seeds(
+        out, profile="quick", models=["encoder_decoder"], seeds=[0], image_size=(64, 96),
+        limit=2, log=lambda line: None,
+    )  # fmt: skip
+    record = json.loads(out.read_text())
+    assert seen == [record["machine"]["precision"]] == ["mixed_bfloat16"]
+    keras.mixed_precision.set_global_policy("float32")
