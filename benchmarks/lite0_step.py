@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, nargs=2, default=(192, 256))
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument(
+        "--only", nargs="+", default=[], help="time only the variants whose label holds one"
+    )
     args = parser.parse_args()
     env = course_utils.setup("default")
     import keras
@@ -72,7 +75,12 @@ def main() -> None:
         "OS16, stem+blocks 0-4 frozen, BN frozen": {"output_stride": 16, "frozen": 5, "bn": True},
         "OS16, backbone frozen": {"output_stride": 16, "frozen": 16},
         "OS8, all trained": {"output_stride": 8},
+        "OS32, all trained": {"output_stride": 32},
+        "OS32, backbone BN frozen": {"output_stride": 32, "bn": True},
+        "OS32, stem+blocks 0-4 frozen, BN frozen": {"output_stride": 32, "frozen": 5, "bn": True},
     }
+    if args.only:
+        variants = {k: v for k, v in variants.items() if any(o in k for o in args.only)}
     print(f"input {shape}, batch {args.batch}, {env.precision}; best of {args.steps} steps")
     print(f"{'variant':<42}{'train s/step':>13}{'forward s':>11}{'GFLOPs/img':>11}")
     for label, spec in variants.items():

@@ -471,8 +471,6 @@ def confusions_at_native_size(
         ValueError: for a dataset whose images vary in size (no native frame), or a
             boundary band asked of one with no void label.
     """
-    import tensorflow as tf
-
     from course_utils import data
     from course_utils.metrics import boundary_band
 
@@ -486,11 +484,10 @@ def confusions_at_native_size(
     assert native.targets is not None
     stacks = []
     for start in range(0, len(shown.images), batch_size):
-        images = shown.images[start : start + batch_size].astype("float32") / 255.0
-        scores = tf.image.resize(
-            tf.cast(model.predict_on_batch(images), tf.float32), info.native_size, "bilinear"
-        )
-        predicted = np.asarray(tf.argmax(scores, axis=-1))
+        predicted = models.predict_ids(
+            model, shown.images[start : start + batch_size], batch_size,
+            output_size=info.native_size,
+        )  # fmt: skip
         truth = native.targets[start : start + batch_size]
         if boundary_width is not None and info.ignore_index is not None:
             truth = np.where(boundary_band(truth, boundary_width), truth, info.ignore_index)

@@ -560,6 +560,22 @@ def test_predict_ids_at_the_models_own_size_answers_at_the_images_size(models):
     assert (ids[:, :, :5] == 0).all() and (ids[:, :, 7:] == 1).all()
 
 
+def test_predict_ids_answers_at_the_output_size_asked(models):
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    scores = keras.layers.Lambda(
+        lambda x: keras.ops.concatenate([keras.ops.zeros_like(x), x - 0.5], axis=-1)
+    )(inputs)
+    model = keras.Model(inputs, scores)
+    images = np.zeros((3, 8, 12, 1), np.uint8)
+    images[:, :, 6:] = 255
+    ids = models.predict_ids(model, images, batch_size=2, output_size=(16, 24))
+    assert ids.shape == (3, 16, 24)  # the scores up-sampled before the argmax
+    assert (ids[:, :, :10] == 0).all() and (ids[:, :, 14:] == 1).all()
+    assert models.predict_ids(model, images[:0], output_size=(16, 24)).shape == (0, 16, 24)
+
+
 def test_memory_probes_run_one_at_a_time_where_memory_is_short(models):
     from course_utils.models import profiling
 

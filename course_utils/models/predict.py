@@ -12,6 +12,7 @@ def predict_ids(
     images: np.ndarray,
     batch_size: int = 8,
     input_size: tuple[int, int] | None = None,
+    output_size: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """Predicted class ids ``(N, H, W)`` of uint8 images ``(N, H, W, C)``, a batch at a time.
 
@@ -24,8 +25,10 @@ def predict_ids(
         batch_size: images per forward pass.
         input_size: ``(height, width)`` the model works at, when it differs from the
             images' (a model trained on larger frames): the images are resized to it
-            (bilinear), and the scores back to the images' size (bilinear) before the
-            argmax, so the ids line up with ``images``.
+            (bilinear).
+        output_size: ``(height, width)`` of the ids (default: the images' size). The
+            scores are resized to it (bilinear) before the argmax, so the ids line up
+            with masks of that size (a dataset's native frames, say).
 
     Raises:
         ValueError: for images that are not a ``(N, H, W, C)`` stack.
@@ -37,16 +40,20 @@ def predict_ids(
             "for one image, pass images[None]."
         )
     scale = np.float32(255) if images.dtype == np.uint8 else np.float32(1)
-    resize = input_size is not None and tuple(input_size) != images.shape[1:3]
+    shown = tuple(images.shape[1:3])
+    to_input = input_size is not None and tuple(input_size) != shown
+    out_size = tuple(output_size) if output_size is not None else shown
     out = []
     for i in range(0, len(images), batch_size):
         batch = images[i : i + batch_size].astype(np.float32) / scale
-        if not resize:
+        if not to_input and out_size == shown:
             out.append(np.asarray(model.predict_on_batch(batch)).argmax(-1))
             continue
         import tensorflow as tf
 
-        scores = model.predict_on_batch(tf.image.resize(batch, input_size, "bilinear"))
-        back = tf.image.resize(tf.cast(scores, tf.float32), images.shape[1:3], "bilinear")
+        if to_input:
+            batch = tf.image.resize(batch, input_size, "bilinear")
+        scores = model.predict_on_batch(batch)
+        back = tf.image.resize(tf.cast(scores, tf.float32), out_size, "bilinear")
         out.append(np.asarray(tf.argmax(back, axis=-1)))
-    return np.concatenate(out) if out else np.zeros(images.shape[:3], np.int64)
+    return np.concatenate(out) if out else np.zeros((len(images), *out_size), np.int64)
