@@ -446,6 +446,7 @@ def confusions_at_native_size(
     batch_size: int = 8,
     limit: int | None = None,
     boundary_width: int | None = None,
+    flip: bool = False,
 ) -> np.ndarray:
     """Score a model against a split's masks at the dataset's own resolution.
 
@@ -463,6 +464,8 @@ def confusions_at_native_size(
         limit: score only the first ``limit`` images.
         boundary_width: score only the pixels within this many (native) pixels of a label
             edge (``metrics.boundary_band``); the others count as void.
+        flip: average each image's scores with those of its mirror image
+            (``models.predict_ids``).
 
     Returns:
         ``int64 (n_images, C, C)`` confusions, as :func:`metrics.evaluate_per_image`.
@@ -486,7 +489,7 @@ def confusions_at_native_size(
     for start in range(0, len(shown.images), batch_size):
         predicted = models.predict_ids(
             model, shown.images[start : start + batch_size], batch_size,
-            output_size=info.native_size,
+            output_size=info.native_size, flip=flip,
         )  # fmt: skip
         truth = native.targets[start : start + batch_size]
         if boundary_width is not None and info.ignore_index is not None:
@@ -499,7 +502,7 @@ def report_at_native_size(
     model: keras.Model, name: str, split: str, input_size: tuple[int, int], **options: Any
 ) -> SegmentationReport:
     """:func:`confusions_at_native_size` summed into a :class:`metrics.SegmentationReport`
-    (``options``: ``batch_size``, ``limit``)."""
+    (``options``: ``batch_size``, ``limit``, ``boundary_width``, ``flip``)."""
     from course_utils import data
 
     per_image = confusions_at_native_size(model, name, split, input_size, **options)

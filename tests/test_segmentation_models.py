@@ -576,6 +576,23 @@ def test_predict_ids_answers_at_the_output_size_asked(models):
     assert models.predict_ids(model, images[:0], output_size=(16, 24)).shape == (0, 16, 24)
 
 
+def test_predict_ids_with_flip_averages_an_image_and_its_mirror(models):
+    import keras
+
+    inputs = keras.Input((4, 6, 1))
+    # class 1 scores the pixel's brightness minus its column's position: mirroring matters
+    ramp = keras.ops.reshape(keras.ops.linspace(0.0, 1.0, 6), (1, 1, 6, 1))
+    scores = keras.layers.Lambda(
+        lambda x: keras.ops.concatenate([keras.ops.zeros_like(x), x - ramp], axis=-1)
+    )(inputs)
+    model = keras.Model(inputs, scores)
+    images = np.full((1, 4, 6, 1), 153, np.uint8)  # 0.6: above the ramp left of 0.6 only
+    plain = models.predict_ids(model, images)
+    assert plain[0, 0].tolist() == [1, 1, 1, 0, 0, 0]
+    # mirrored, the ramp runs the other way: the average is 0.6 - 0.5 > 0 everywhere
+    assert (models.predict_ids(model, images, flip=True) == 1).all()
+
+
 def test_memory_probes_run_one_at_a_time_where_memory_is_short(models):
     from course_utils.models import profiling
 

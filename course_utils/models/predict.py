@@ -13,6 +13,7 @@ def predict_ids(
     batch_size: int = 8,
     input_size: tuple[int, int] | None = None,
     output_size: tuple[int, int] | None = None,
+    flip: bool = False,
 ) -> np.ndarray:
     """Predicted class ids ``(N, H, W)`` of uint8 images ``(N, H, W, C)``, a batch at a time.
 
@@ -29,6 +30,9 @@ def predict_ids(
         output_size: ``(height, width)`` of the ids (default: the images' size). The
             scores are resized to it (bilinear) before the argmax, so the ids line up
             with masks of that size (a dataset's native frames, say).
+        flip: also score each image mirrored left-right and average the two score maps
+            (the second mirrored back) before the argmax: test-time augmentation, one
+            extra forward pass per image.
 
     Raises:
         ValueError: for images that are not a ``(N, H, W, C)`` stack.
@@ -46,14 +50,17 @@ def predict_ids(
     out = []
     for i in range(0, len(images), batch_size):
         batch = images[i : i + batch_size].astype(np.float32) / scale
-        if not to_input and out_size == shown:
+        if not to_input and out_size == shown and not flip:
             out.append(np.asarray(model.predict_on_batch(batch)).argmax(-1))
             continue
         import tensorflow as tf
 
         if to_input:
             batch = tf.image.resize(batch, input_size, "bilinear")
-        scores = model.predict_on_batch(batch)
-        back = tf.image.resize(tf.cast(scores, tf.float32), out_size, "bilinear")
+        scores = tf.cast(model.predict_on_batch(batch), tf.float32)
+        if flip:
+            mirrored = model.predict_on_batch(tf.reverse(batch, axis=[2]))
+            scores = (scores + tf.reverse(tf.cast(mirrored, tf.float32), axis=[2])) / 2
+        back = tf.image.resize(scores, out_size, "bilinear")
         out.append(np.asarray(tf.argmax(back, axis=-1)))
     return np.concatenate(out) if out else np.zeros((len(images), *out_size), np.int64)
