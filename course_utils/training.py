@@ -298,6 +298,20 @@ class TrainingBudget(keras.callbacks.Callback):
         self._pause()
 
 
+class _StepBudgetProgbar(keras.callbacks.ProgbarLogger):
+    """Keras' progress line, ending an epoch that a step budget cut short at the steps
+    taken ("12/12 - 3s - 250ms/step"), not at the epoch's length ("46/46" and the time
+    divided by 46). Only the last epoch is ever cut, so no later epoch needs the length
+    back."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.model.stop_training and self.seen and self.target and self.seen < self.target:
+            self.target = self.seen
+            if self.progbar is not None:
+                self.progbar.target = self.seen
+        super().on_epoch_end(epoch, logs)
+
+
 @dataclass
 class TrainingResult:
     """What :func:`fit_segmentation` measured.
@@ -411,7 +425,7 @@ def fit_segmentation(
         train,
         validation_data=val if validate_each_epoch else None,
         epochs=-(-max_steps // steps_per_epoch),
-        callbacks=[clock],
+        callbacks=[clock, _StepBudgetProgbar()],
         shuffle=False,  # tf.data shuffles (data.load); Keras would only warn
         verbose=verbose,
     )

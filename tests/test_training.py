@@ -169,6 +169,21 @@ def test_a_step_budget_stops_inside_an_epoch(training, models, keras):
     assert result.as_scores()["budget"]["steps"] == 6
 
 
+def test_the_progress_line_of_a_cut_epoch_counts_the_steps_taken(training, models, keras, capsys):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    images = rng.random((16, 32, 32, 3), dtype=np.float32)
+    masks = (images[..., 1] > 0.5).astype(np.int32)
+    train = tf.data.Dataset.from_tensor_slices((images, masks)).batch(4)  # 4 steps an epoch
+    net = models.build("encoder_decoder", (32, 32, 3), 2, preset="tiny")
+    training.fit_segmentation(
+        net, train, train, num_classes=2, steps=6, verbose=2, validate_each_epoch=False
+    )
+    lines = [line for line in capsys.readouterr().out.splitlines() if " - " in line]
+    assert [line.split(" - ")[0].strip() for line in lines[:2]] == ["4/4", "2/2"], lines
+
+
 def test_a_run_without_recompiling_is_the_run_a_fresh_compile_gives(training, models, keras):
     import tensorflow as tf
 
