@@ -615,11 +615,14 @@ class WarmStart:
         copied: names of the layers copied into the model (empty: it starts from random weights).
         note: one line saying which, and why, for the notebook's printout.
         imagenet: the encoder starts from ImageNet's EfficientNet-Lite0 instead.
+        missing: the warm start was meant but its run is missing (a random start that
+            :func:`train_part3` always announces, whatever its ``verbose``).
     """
 
     copied: list[str]
     note: str
     imagenet: bool = False
+    missing: bool = False
 
     @property
     def kind(self) -> str:
@@ -650,8 +653,13 @@ def warm_start(
     if not runs.has_run(source, profile):
         return WarmStart(
             [],
-            f"{model.name}: no run {source!r} in profile {profile!r}; random start "
-            "(run the notebook that trains it first for a head start)",
+            f"{model.name}: RANDOM START. No run {source!r} in profile {profile!r}, so this "
+            "model trains from random weights and will score well below the course's "
+            "figures. To start it warm, make the run first: `course prepare --profile "
+            f"{profile}` trains every run that later notebooks reuse (or run the notebook that "
+            "saves it), or bring it from another machine with `course import-runs ARCHIVE`; "
+            "then run this cell again.",
+            missing=True,
         )
     try:
         copied = models.copy_weights_by_name(runs.load_run(source, profile), model, skip=skip)
@@ -906,7 +914,7 @@ def train_part3(
         start = WarmStart(
             [], f"{model.name}: no VGG-11 layers to take {ENCODER_RUN!r}; random start"
         )
-    if verbose:
+    if verbose or start.missing:  # a warm start that could not be made is never silent
         print(start.note)
     fit = fit_segmentation(model, train, val, steps=plan.steps, epochs=plan.epochs, **fit_args)
     return Part3Run(model, fit, plan, start, {}, weights, balancing)
@@ -949,7 +957,7 @@ def fit_fcn_in_stages(
             models.copy_weights_by_name(list(stages.values())[-1].model, model)
         else:
             start = warm_start(model, ENCODER_RUN, profile)
-            if fit_args.get("verbose"):
+            if fit_args.get("verbose") or start.missing:
                 print(start.note)
         part = budget.share(share)
         fit = fit_segmentation(

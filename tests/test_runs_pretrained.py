@@ -272,7 +272,10 @@ def test_warm_start_copies_a_saved_encoder_or_says_why_not(empty_data_dir):
     fcn = models.build("fcn8s", (64, 64, 3), 11, preset="tiny")  # vgg11 at width 0.125
     before = [w.copy() for w in fcn.get_weights()]
     missing = training.warm_start(fcn, "vgg11_cifar10_encoder", "quick")
-    assert missing.copied == [] and "no run 'vgg11_cifar10_encoder'" in missing.note
+    assert missing.copied == [] and "No run 'vgg11_cifar10_encoder'" in missing.note
+    # never silent: it says it is a random start and what to run to have the warm one
+    assert "RANDOM START" in missing.note and "course prepare --profile quick" in missing.note
+    assert "course import-runs" in missing.note and missing.missing
 
     runs.save_run(encoder(0.25), "vgg11_cifar10_encoder", "quick", {})  # another width
     refused = training.warm_start(fcn, "vgg11_cifar10_encoder", "quick")
@@ -296,4 +299,4 @@ def test_warm_start_copies_a_saved_encoder_or_says_why_not(empty_data_dir):
     unet = models.build("unet", (64, 64, 3), 11, preset="tiny")  # no layer of VGG's names
     unrelated = training.warm_start(unet, "vgg11_cifar10_encoder", "quick")
     assert unrelated.copied == [] and "matches a layer" in unrelated.note
-    assert "random start" in unrelated.note
+    assert "random start" in unrelated.note and not unrelated.missing  # meant: no VGG layers
