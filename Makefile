@@ -60,7 +60,7 @@ browser:
 
 test: lint typecheck browser
 	COURSE_PROFILE=quick COURSE_DATA_MIRROR="$${COURSE_DATA_MIRROR:-$(MIRROR)}" COURSE_CHROMIUM="$(CHROMIUM)" \
-	  $(BIN)/python -m pytest notebooks tests --nbval-lax --nbval-current-env -p no:cacheprovider
+	  $(BIN)/python -m pytest notebooks tests --nbval-lax --nbval-current-env -p no:cacheprovider --durations=15
 
 # The unit tests (no notebooks, no browser) on other Python versions, each in .venv-<version>.
 test-pythons:
