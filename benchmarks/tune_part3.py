@@ -65,6 +65,38 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "crop": [192, 256],
         "learning_rate": 2e-3,
     },
+    # A cheaper step buys more steps in the same minutes. ``time_ratio``: the recipe's seconds
+    # per step over this config's (benchmarks/lite0_step.py, AVX2 float32, 192x256 batch 8:
+    # OS32 all trained 0.621 s, OS32 backbone BN frozen 0.489 s, OS16 stem + blocks 0-4 and
+    # BN frozen 0.496 s), so each config trains as many minutes as the recipe on the laptop.
+    "sqrtce_352_bnfrozen": {
+        "loss": "inverse_sqrt",
+        "frame": [352, 480],
+        "crop": [192, 256],
+        "frozen_bn": True,
+        "time_ratio": 0.621 / 0.489,
+    },
+    "sqrtce_352_os16_frozen": {
+        "loss": "inverse_sqrt",
+        "frame": [352, 480],
+        "crop": [192, 256],
+        "frozen_bn": True,
+        "frozen_blocks": 5,
+        "build": {"output_stride": 16, "aspp_rates": (2, 4, 6)},
+        "time_ratio": 0.621 / 0.496,
+    },
+    "sqrtce_352_lr2e-3": {
+        "loss": "inverse_sqrt",
+        "frame": [352, 480],
+        "crop": [192, 256],
+        "learning_rate": 2e-3,
+    },
+    "sqrtce_352_batch4": {
+        "loss": "inverse_sqrt",
+        "frame": [352, 480],
+        "crop": [192, 256],
+        "batch_size": 4,
+    },
 }
 
 RARE = ("Pole", "SignSymbol", "Fence", "Pedestrian", "Bicyclist")
@@ -75,13 +107,17 @@ SPLITS = {"val": ("train", "val"), "tune": ("tune_train", "tune_val")}
 
 
 def _confusions_path(
-    model: str, split: str, config: dict[str, Any], seed: int, kind: str = ""
+    model: str, split: str, config: dict[str, Any], seed: int, kind: str = "", shuffled: bool = True
 ) -> Path:
     """Where one run's per-image confusions are kept (not committed: build/); ``kind``
-    ``"native"`` for those scored at CamVid's own 360x480."""
+    ``"native"`` for those scored at CamVid's own 360x480. ``shuffled=False``: a run of
+    before 2026-12-06, when ``tune_train`` was not shuffled (``data.load`` shuffled only
+    ``train``), so its batches were runs of consecutive frames."""
     import hashlib
 
-    key = json.dumps([model, split, config, seed], sort_keys=True)
+    key = json.dumps(
+        [model, split, config, seed] + (["shuffled"] if shuffled else []), sort_keys=True
+    )
     suffix = f"_{kind}" if kind else ""
     return Path("build/tune") / f"{hashlib.sha1(key.encode()).hexdigest()[:16]}{suffix}.npy"
 
@@ -126,7 +162,7 @@ def _run(
     crop = config.get("crop")
     augment = data.Augment(crop=crop if isinstance(crop, int) else tuple(crop)) if crop else None
     train = data.load("camvid", train_split, image_size=frame, batch_size=batch,
-                      augment=augment or True, seed=seed)  # fmt: skip
+                      augment=augment or True, shuffle=True, seed=seed)  # fmt: skip
     val = data.load("camvid", val_split, image_size=frame, batch_size=8)
     patch = augment.crop_size if augment else frame
     pixels = patch[0] * patch[1] * batch
@@ -134,11 +170,13 @@ def _run(
         base = training.budget("default", model_name)
         assert base.steps is not None
         steps = base.steps
-    steps = round(steps * (8 * SIZE[0] * SIZE[1]) / pixels)
+    steps = round(steps * (8 * SIZE[0] * SIZE[1]) / pixels * config.get("time_ratio", 1.0))
     masks = data.arrays("camvid", train_split, frame).targets
     loss = _loss(config.get("loss"), masks, camvid)
     input_shape = (None, None, 3) if crop else (*frame, 3)
-    model = models.build(model_name, input_shape, camvid.num_classes, preset="cpu")
+    model = models.build(
+        model_name, input_shape, camvid.num_classes, preset="cpu", **config.get("build", {})
+    )
     if model_name.endswith("_lite0"):
         start = training.WarmStart([], "ImageNet's EfficientNet-Lite0", imagenet=True)
         for layer in model.get_layer("backbone").layers:
@@ -171,9 +209,15 @@ def _run(
     np.save(_confusions_path(model_name, split, config, seed, "native"), native)
     native_report = metrics.segmentation_report(native.sum(0), list(camvid.class_names))
     native_iou = dict(zip(native_report.class_names, map(float, native_report.iou), strict=True))
+    # ... and with each frame's mirror image averaged in (test-time flip), the same weights
+    flipped = training.confusions_at_native_size(model, "camvid", val_split, frame, flip=True)
+    np.save(_confusions_path(model_name, split, config, seed, "native_flip"), flipped)
+    flip_report = metrics.segmentation_report(flipped.sum(0), list(camvid.class_names))
+    flip_iou = dict(zip(flip_report.class_names, map(float, flip_report.iou), strict=True))
     return {
         "model": model_name,
         "split": split,
+        "shuffled": True,
         "seed": seed,
         "config": config,
         "steps": fit.steps,
@@ -187,10 +231,14 @@ def _run(
         "val_miou_curve": fit.history.get("val_miou", []),
         "native_miou": native_report.miou,
         "native_rare_iou": {name: native_iou[name] for name in RARE},
+        "native_flip_miou": flip_report.miou,
+        "native_flip_rare_iou": {name: flip_iou[name] for name in RARE},
     }
 
 
-def _verdicts(results: list[dict[str, Any]], model: str, split: str, against: str) -> None:
+def _verdicts(
+    results: list[dict[str, Any]], model: str, split: str, against: str, flip: bool = False
+) -> None:
     """Every config against ``against``: ``metrics.verdict`` on mIoU and rare-class IoU,
     scored at CamVid's own 360x480 where every run of the model was (else at 192x256)."""
     import numpy as np
@@ -205,16 +253,22 @@ def _verdicts(results: list[dict[str, Any]], model: str, split: str, against: st
         by_config.setdefault(r["name"], []).append(r)
 
     kind = "native" if all("native_miou" in r for r in runs) else ""
+    if flip:  # every run scored with its mirror images averaged in, too
+        runs = [r for r in runs if "native_flip_miou" in r]
+        kind = "native_flip"
 
     def stacks(name: str) -> tuple[np.ndarray, list[np.ndarray]]:
-        per_seed = [np.load(_confusions_path(model, split, r["config"], r["seed"], kind))
+        per_seed = [np.load(_confusions_path(model, split, r["config"], r["seed"], kind,
+                                             r.get("shuffled", False)))
                     for r in by_config[name]]  # fmt: skip
         return np.sum(per_seed, axis=0), per_seed
 
     if against not in by_config:
         return
     base_pooled, base_seeds = stacks(against)
-    where = "at 360x480" if kind else "at 192x256"
+    where = {"native": "at 360x480", "native_flip": "at 360x480, flip averaged", "": "at 192x256"}[
+        kind
+    ]
     print(f"\nverdicts on {SPLITS[split][1]} {where} ({model}), each config against {against}:")
     for name in by_config:
         if name == against:
@@ -240,12 +294,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, help="steps instead of the model's budget")
     parser.add_argument("--verdicts", action="store_true", help="judge configs vs --against")
     parser.add_argument("--against", default="baseline", help="the config judged against")
+    parser.add_argument("--flip", action="store_true", help="verdicts on flip-averaged scores")
     args = parser.parse_args()
     out = Path(args.out)
     results: list[dict[str, Any]] = json.loads(out.read_text()) if out.is_file() else []
     done = {
         (r["model"], r.get("split", "val"), json.dumps(r["config"], sort_keys=True), r["seed"])
         for r in results
+        if r.get("shuffled", False)  # a run of before the shuffle fix is run again
     }
     for seed in args.seeds:
         for name in args.configs:
@@ -262,7 +318,7 @@ def main() -> None:
                   f"({result['ms_per_step']} ms/step), {args.split} mIoU {result['val_miou']:.3f}, "
                   f"at 360x480 {result['native_miou']:.3f}, rare IoU there {rare}",
                   flush=True)  # fmt: skip
-    print(f"\n{'config':<18} {'n':>2} {args.split + ' mIoU':>16} {'at 360x480':>16}")
+    print(f"\n{'config':<24} {'n':>2} {args.split + ' mIoU':>16} {'at 360x480':>16} {'+ flip':>16}")
     for name in CONFIGS:
         runs = [
             r for r in results
@@ -271,13 +327,13 @@ def main() -> None:
         ]  # fmt: skip
         if runs:
             cells = []
-            for key in ("val_miou", "native_miou"):
+            for key in ("val_miou", "native_miou", "native_flip_miou"):
                 scores = [r[key] for r in runs if key in r]
                 sd = statistics.stdev(scores) if len(scores) > 1 else float("nan")
                 cells.append(f"{statistics.mean(scores):>8.3f} ± {sd:.3f}" if scores else "-")
-            print(f"{name:<18} {len(runs):>2} {cells[0]:>16} {cells[1]:>16}")
+            print(f"{name:<24} {len(runs):>2} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}")
     if args.verdicts:
-        _verdicts(results, args.model, args.split, args.against)
+        _verdicts(results, args.model, args.split, args.against, args.flip)
 
 
 if __name__ == "__main__":

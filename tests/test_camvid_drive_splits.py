@@ -53,3 +53,18 @@ def test_the_catalog_sizes_match_what_is_read(splits):
 def test_load_takes_the_drive_splits_and_their_limits(splits):
     batch = next(iter(data.load("camvid", "tune_val", batch_size=4, image_size=SIZE, limit=4)))
     np.testing.assert_allclose(batch[0].numpy() * 255, splits["tune_val"].images[:4], atol=0.01)
+
+
+def test_tune_train_is_shuffled_as_train_is(splits):
+    """A training split in the drive's frame order would give batches of near-identical
+    consecutive frames: ``tune_train`` shuffles by default, as ``train`` does."""
+    for name in ("train", "tune_train"):
+        ds = data.load("camvid", name, image_size=SIZE, batch_size=None, limit=40, seed=3)
+        seen = np.stack([image.numpy() for image, _ in ds])
+        in_order = splits[name].images[:40].astype(np.float32) / 255
+        assert seen.shape == in_order.shape and not np.allclose(seen, in_order), name
+    val = data.load("camvid", "tune_val", image_size=SIZE, batch_size=None, limit=8)
+    np.testing.assert_allclose(  # validation keeps its order
+        np.stack([image.numpy() for image, _ in val]) * 255, splits["tune_val"].images[:8],
+        atol=0.01,
+    )

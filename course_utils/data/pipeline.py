@@ -75,6 +75,10 @@ class Augment:
         return (int(self.crop[0]), int(self.crop[1]))
 
 
+#: The splits a model trains on, shuffled each epoch by :func:`load` unless told otherwise
+#: (``tune_train``: CamVid's frames of two drives, whose order is the drive's own).
+TRAINING_SPLITS = ("train", "trainval", "tune_train")
+
 DEFAULT_AUGMENT = {
     "camvid": Augment(),
     "isbi2012": Augment(vflip=True, rot90=True, scale=(1.0, 1.3), elastic=10.0),
@@ -265,7 +269,8 @@ def load(
         image_size: ``(height, width)`` or an int; ``None`` keeps the native size.
         batch_size: examples per batch; ``None`` for unbatched examples.
         augment: ``True`` for the dataset's default :class:`Augment`, or an ``Augment``.
-        shuffle: shuffle each epoch; defaults to ``True`` for training splits.
+        shuffle: shuffle each epoch; defaults to ``True`` for the training splits
+            (:data:`TRAINING_SPLITS`).
         limit: keep only ``limit`` examples.
         offset: skip this many examples first (see :func:`arrays`).
         repeat: repeat forever (then give ``steps_per_epoch`` to ``fit``).
@@ -282,7 +287,7 @@ def load(
     data = arrays(name, split, image_size, limit, offset)
     size = data.images.shape[1:3]
     if shuffle is None:
-        shuffle = split in ("train", "trainval")
+        shuffle = split in TRAINING_SPLITS
     aug = DEFAULT_AUGMENT.get(name, Augment()) if augment is True else augment or None
 
     if data.targets is None:
