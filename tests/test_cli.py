@@ -7,7 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import cli, notebook_rules
+from course_utils import cli
+from course_utils.cli import notebook_rules
 
 
 def test_cache_lists_sizes(empty_data_dir, capsys):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import slides
+from course_utils.cli import slides
 from course_utils.cli import notebook_paths
 
 try:

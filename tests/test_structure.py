@@ -288,7 +288,7 @@ def _public_parts() -> set[str]:
 
 def test_every_public_part_is_in_all():
     public = {name for name in _public_parts() if not name.startswith("_")}
-    assert {"data", "ops", "runs", "slides", "env", "profiles", "cli"} <= public
+    assert {"data", "ops", "runs", "seed_record", "env", "profiles", "cli"} <= public
     assert public <= set(course_utils.__all__), sorted(public - set(course_utils.__all__))
     assert "_tf" not in course_utils.__all__
     assert {"setup", "Env", "__version__"} <= set(course_utils.__all__)

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 try:
-    from course_utils import notebook_rules
+    from course_utils.cli import notebook_rules
 except ImportError:  # a checkout whose package is not installed: use its source
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from course_utils import notebook_rules
+    from course_utils.cli import notebook_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

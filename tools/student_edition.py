@@ -34,7 +34,7 @@ from typing import Any
 
 from nbconvert.preprocessors import ClearOutputPreprocessor, Preprocessor, TagRemovePreprocessor
 
-from course_utils import notebook_rules, slides
+from course_utils.cli import notebook_rules, slides
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from course_utils.notebook_rules import notebook_paths
+from course_utils.cli.notebook_rules import notebook_paths
 
 #: ``runs.save_run(<model>, "<name>", ...)`` with the run's name as a string literal.
 _SAVE_RUN = re.compile(r"save_run\(\s*[\w.\[\]]+\s*,\s*[\"'](\w+)[\"']", re.S)

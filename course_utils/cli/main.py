@@ -30,8 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from course_utils import notebook_rules
-from course_utils.notebook_rules import clean, notebook_paths
+from course_utils.cli import notebook_rules
+from course_utils.cli.notebook_rules import clean, notebook_paths
 from course_utils.profiles import DEFAULT_PROFILE, PROFILE_ENV_VAR, PROFILES
 
 
@@ -61,7 +61,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _check_class() -> int:
-    from course_utils import readiness
+    from course_utils.cli import readiness
     from course_utils.data.cache import data_dir, shown_path
 
     print(f"Pre-class check (data folder: {shown_path(data_dir())})", flush=True)
@@ -186,7 +186,7 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
-    from course_utils import lab
+    from course_utils.cli import lab
 
     return lab.launch(args.folder, port=args.port, ip=args.ip, remote=args.remote)
 
@@ -196,7 +196,7 @@ def _runs(count: int) -> str:
 
 
 def _cmd_export_runs(args: argparse.Namespace) -> int:
-    from course_utils.runs_archive import RunsArchiveError, export_runs
+    from course_utils.cli.runs_archive import RunsArchiveError, export_runs
 
     try:
         done = export_runs(args.profile, args.out)
@@ -218,7 +218,7 @@ def _cmd_export_runs(args: argparse.Namespace) -> int:
 
 def _cmd_import_runs(args: argparse.Namespace) -> int:
     from course_utils.data.cache import shown_path
-    from course_utils.runs_archive import RunsArchiveError, import_runs
+    from course_utils.cli.runs_archive import RunsArchiveError, import_runs
 
     try:
         done = import_runs(args.source, sha256=args.sha256)
@@ -322,7 +322,8 @@ def laptop_table(record: dict, folder: Path) -> str:
     """
     import statistics
 
-    from course_utils import prepare, training
+    from course_utils import training
+    from course_utils.cli import prepare
 
     seconds = record["seconds"][FLOAT32_COLUMN]
     laptop_seconds = 60 * float(training.CALIBRATION["minutes"])  # type: ignore[arg-type]
@@ -578,7 +579,8 @@ def _peak_memory_of_children(interval_s: float = 0.1) -> Iterator[list[float]]:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    from course_utils import prepare, runs
+    from course_utils import runs
+    from course_utils.cli import prepare
     from course_utils.data.cache import shown_path
 
     folder = Path(args.folder)
@@ -637,7 +639,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_slides(args: argparse.Namespace) -> int:
-    from course_utils import slides
+    from course_utils.cli import slides
 
     paths = notebook_paths(Path(args.folder), args.only)
     if args.tag:
