@@ -74,11 +74,10 @@ def test_checker_finds_problems(tmp_path):
 def test_the_tool_checks_the_rules_that_run_notebooks_applies():
     """One set of rules: the checker is a thin wrapper of course_utils.cli.notebook_rules,
     which the CLI's run-notebooks cleaning uses too."""
-    from course_utils import cli
-    from course_utils.cli import notebook_rules
+    from course_utils.cli import notebook_rules, notebook_runner
 
     assert check_notebooks.problems is notebook_rules.file_problems
-    assert cli.clean is notebook_rules.clean
+    assert notebook_runner.notebook_rules is notebook_rules
 
 
 def _dirty_notebook() -> dict:
