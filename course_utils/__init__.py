@@ -25,6 +25,8 @@ Parts:
     random_state: side experiments that leave a notebook's random streams as they were
         (core: imports nothing from the package).
     profiles: the ``quick`` / ``default`` / ``full`` profiles.
+    paths: where the course's files are (data folder, runs, records, timings, build output;
+        core: imports nothing from the package).
     seed_record: the committed seed record, read to judge a notebook's claims.
     cli: the ``course`` command and the maintainers' and teachers' tools (slides, notebook
         rules, class preparation, the seed record's recording, ...). Nothing above imports it.
@@ -55,6 +57,7 @@ __all__ = [
     "env",
     "random_state",
     "profiles",
+    "paths",
     "cli",
 ]
 
@@ -71,6 +74,7 @@ if TYPE_CHECKING:
         models,
         ops,
         palettes,
+        paths,
         profiles,
         random_state,
         runs,

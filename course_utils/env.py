@@ -58,8 +58,8 @@ class Env:
 
     @property
     def data_dir(self) -> Path:
-        """Where datasets are cached (see :func:`course_utils.data.data_dir`)."""
-        from course_utils.data.cache import data_dir
+        """Where datasets are cached (see :func:`course_utils.paths.data_dir`)."""
+        from course_utils.paths import data_dir
 
         return data_dir()
 

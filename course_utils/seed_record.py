@@ -19,6 +19,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from course_utils import paths
+
 #: The models of Part 3, in the course's order.
 PART3_MODELS: tuple[str, ...] = ("encoder_decoder", "fcn8s", "segnet", "unet", "deeplabv3plus")
 
@@ -50,24 +52,17 @@ RECORD_NAME = "seed_record_{profile}.json"
 #: and the seed spread come from the same runs.
 CONFUSIONS_SUFFIX = "_test_confusions.npz"
 
-#: Where the committed record of a profile lives, relative to the repository; where
-#: ``course seed-record`` writes, relative to the current folder.
-RECORD_PATH = "docs/" + RECORD_NAME
-
-#: The package's folder of records (package data: it is in every install).
-PACKAGED_RECORDS = Path(__file__).resolve().parent / "records"
-
 
 def default_path(profile: str, root: Path | None = None) -> Path:
     """The record of ``profile`` that the course ships (``course_utils/records/``).
 
     Args:
         profile: ``"quick"``, ``"default"`` or ``"full"``.
-        root: a repository folder: then its committed ``docs/seed_record_<profile>.json``.
+        root: a repository folder: then its committed ``docs/seed_record_<profile>.json``
+            (:func:`course_utils.paths.docs_dir`).
     """
-    if root is not None:
-        return Path(root) / RECORD_PATH.format(profile=profile)
-    return PACKAGED_RECORDS / RECORD_NAME.format(profile=profile)
+    folder = paths.packaged_records_dir() if root is None else paths.docs_dir(root)
+    return folder / RECORD_NAME.format(profile=profile)
 
 
 def confusions_path(record_path: Path) -> Path:

@@ -113,9 +113,9 @@ def test_import_keeps_other_runs_and_replaces_same_names(tmp_path, monkeypatch, 
         "unet.json": b"{}",
     }
     assert "kept aside in" in printed and f"runs/quick/_replaced/{aside.name}" in printed
-    from course_utils.data.cache import cached_runs
+    from course_utils.runs import list_runs
 
-    assert {(r.profile, r.name) for r in cached_runs()} == {
+    assert {(r.profile, r.name) for r in list_runs()} == {
         ("quick", "unet"),
         ("quick", "fcn8s"),
         ("quick", "own"),

@@ -12,19 +12,19 @@ def cmd_cache(args: argparse.Namespace) -> int:
     that failed their checksum."""
     from course_utils.data.cache import (
         cached,
-        cached_runs,
         clear_rejected,
         data_dir,
         rejected_dir,
         rejected_files,
     )
+    from course_utils.runs import list_runs
 
     print(f"data folder: {data_dir()}")
     if args.clear_rejected:
         count = clear_rejected()
         print(f"deleted {count} rejected file(s) from {rejected_dir()}")
         return 0
-    entries, runs, rejected = cached(), cached_runs(), rejected_files()
+    entries, runs, rejected = cached(), list_runs(), rejected_files()
     if not (entries or runs or rejected):
         print("(empty: nothing fetched yet)")
         return 0

@@ -24,6 +24,7 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
+from course_utils import paths
 from course_utils.profiles import DEFAULT_PROFILE, PROFILES
 
 #: Each subcommand's module in ``course_utils.cli``: it holds ``cmd_<command>(args)``
@@ -158,7 +159,7 @@ def _add_seed_record(sub: argparse._SubParsersAction) -> None:
 
 def _add_timings_table(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("timings-table", help="the notebooks' measured wall times as Markdown")
-    p.add_argument("--timings", default="docs/timings.json")
+    p.add_argument("--timings", default=str(paths.timings_path()))
     p.add_argument("--folder", default="notebooks")
     p.add_argument("--write", default=None, help="replace the table between markers in this file")
 
@@ -167,5 +168,5 @@ def _add_slides(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("slides", help="build offline reveal.js slide decks of the notebooks")
     p.add_argument("--folder", default="notebooks")
     p.add_argument("--only", default=None, help="only notebooks whose name contains this")
-    p.add_argument("--out", default="build/slides")
+    p.add_argument("--out", default=str(paths.build_dir() / "slides"))
     p.add_argument("--tag", action="store_true", help="set the notebooks' slide metadata instead")

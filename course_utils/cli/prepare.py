@@ -115,14 +115,14 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     Returns:
         0 when every run exists; 1 when a notebook failed (run the command again to resume).
     """
-    from course_utils import runs
+    from course_utils import paths, runs
     from course_utils.cli import notebook_runner
     from course_utils.cli.memory_sampler import peak_memory_of_children
     from course_utils.cli.timings import measured_seconds, merge_timings
     from course_utils.data.cache import shown_path
 
     folder = Path(args.folder)
-    estimates = measured_seconds(folder.parent / "docs" / "timings.json", args.profile)
+    estimates = measured_seconds(paths.timings_path(folder.parent), args.profile)
     print(
         f"Training the runs the notebooks of {folder} save, profile {args.profile}, into "
         f"{shown_path(runs.runs_dir(args.profile))} (the notebook files are not changed):",

@@ -24,10 +24,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from course_utils import paths
 from course_utils.seed_record import (
     BAND_WIDTH,
     IMAGENET_MODELS,
-    RECORD_PATH,
+    RECORD_NAME,
     RECORDED_MODELS,
     START_CONTROLS,
     confusions_path,
@@ -47,7 +48,7 @@ def output_path(profile: str) -> Path:
     """Where ``course seed-record`` writes a record when told nothing:
     ``docs/seed_record_<profile>.json`` relative to the current folder (the repository's
     root, to update the committed one; copy it to ``course_utils/records/`` to ship it)."""
-    return Path(RECORD_PATH.format(profile=profile))
+    return paths.docs_dir() / RECORD_NAME.format(profile=profile)
 
 
 def _store_confusions(record_path: Path, key: str, confusions: Any) -> None:
