@@ -21,17 +21,15 @@ Parts:
     exercises: the checkers of the notebooks' exercises.
     training: the common training recipe of Part 3 and warm starts.
     runs: saved models and scores, shared between notebooks.
-    runs_archive: trained runs packed into one archive with checksums, and installed again.
     env: :func:`setup` and the :class:`Env` it returns.
     random_state: side experiments that leave a notebook's random streams as they were
         (core: imports nothing from the package).
     profiles: the ``quick`` / ``default`` / ``full`` profiles.
-    slides: notebooks as slide decks.
-    notebook_rules: what the repository keeps in a course notebook.
-    readiness: ``course check --class``, whether a machine is ready for a class.
-    prepare: ``course prepare``, every run later notebooks reuse, trained ahead of class.
-    lab: ``course lab`` (``make lab``), JupyterLab as root or on a remote machine.
-    cli: the ``course`` command.
+    paths: where the course's files are (data folder, runs, records, timings, build output;
+        core: imports nothing from the package).
+    seed_record: the committed seed record, read to judge a notebook's claims.
+    cli: the ``course`` command and the maintainers' and teachers' tools (slides, notebook
+        rules, class preparation, the seed record's recording, ...). Nothing above imports it.
 """
 
 from __future__ import annotations
@@ -55,16 +53,11 @@ __all__ = [
     "exercises",
     "training",
     "runs",
-    "runs_archive",
     "seed_record",
     "env",
     "random_state",
     "profiles",
-    "slides",
-    "notebook_rules",
-    "readiness",
-    "prepare",
-    "lab",
+    "paths",
     "cli",
 ]
 
@@ -77,20 +70,15 @@ if TYPE_CHECKING:
         data,
         env,
         exercises,
-        lab,
         metrics,
         models,
-        notebook_rules,
         ops,
         palettes,
-        prepare,
+        paths,
         profiles,
         random_state,
-        readiness,
         runs,
-        runs_archive,
         seed_record,
-        slides,
         training,
         viz,
         widgets,

@@ -9,7 +9,7 @@ import os
 import random
 import warnings
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from course_utils import random_state
 from course_utils.profiles import profile_note, resolve_profile
@@ -35,7 +35,6 @@ class Env:
             ``"mixed_bfloat16"`` or ``"mixed_float16"``). Models keep float32 logits.
         devices: human-readable device names, e.g. ``["CPU"]`` or ``["GPU:0 (A100)"]``.
         gpus: number of visible GPUs.
-        strategy: the ``tf.distribute`` strategy to build models under.
         versions: library versions (the course, TensorFlow, Keras, Python), as
             :func:`course_utils._tf.library_versions` reads them.
     """
@@ -45,7 +44,6 @@ class Env:
     precision: str
     devices: list[str]
     gpus: int
-    strategy: Any
     versions: dict[str, str]
 
     def choose(self, *, quick: T, default: T, full: T) -> T:
@@ -58,8 +56,8 @@ class Env:
 
     @property
     def data_dir(self) -> Path:
-        """Where datasets are cached (see :func:`course_utils.data.data_dir`)."""
-        from course_utils.data.cache import data_dir
+        """Where datasets are cached (see :func:`course_utils.paths.data_dir`)."""
+        from course_utils.paths import data_dir
 
         return data_dir()
 
@@ -142,11 +140,10 @@ def setup(
 ) -> Env:
     """Prepare TensorFlow for a lesson and print one line about the machine.
 
-    Reads the profile from ``profile`` or ``$COURSE_PROFILE``; seeds Python,
-    NumPy and TensorFlow; turns on GPU memory growth; picks a distribution
-    strategy (``MirroredStrategy`` with several GPUs, the default one otherwise)
-    and a precision policy; keeps TensorFlow's C++ log lines out of the output; gives
-    matplotlib a Korean fallback font, so figures can carry Hangul labels
+    Reads the profile from ``profile`` or ``$COURSE_PROFILE``; seeds Python, NumPy and
+    TensorFlow; turns on GPU memory growth; picks a precision policy; keeps TensorFlow's
+    C++ log lines out of the output; gives matplotlib a Korean fallback font, so figures
+    can carry Hangul labels
     (:func:`course_utils._fonts.use_korean_fallback`), and a colour cycle that
     colour-blind readers can tell apart (:func:`course_utils.viz.use_curve_colors`).
 
@@ -220,14 +217,12 @@ def setup(
 
     use_curve_colors()
 
-    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     env = Env(
         profile=name,
         seed=seed,
         precision=precision,
         devices=devices,
         gpus=len(gpus),
-        strategy=strategy,
         versions=library_versions(),
     )
     print(env.summary())

@@ -1,10 +1,12 @@
 """Trained models and their scores, saved by one notebook and reused by later ones.
 
-Runs live in ``<data_dir>/runs/<profile>/``: a ``quick`` model is never mistaken for a
-``default`` one. Each run is a Keras file ``<name>.keras`` and a ``<name>.json`` of scores
-and facts (profile, epochs, minutes, and under ``versions`` the course, TensorFlow, Keras
-and Python it was saved with). A run saved by another Keras minor version (the course's
-lock resolves Keras 3.12 on Python 3.10 and 3.15 on 3.11+) is loaded with a warning.
+Runs live in one folder per profile under :func:`course_utils.paths.runs_root`
+(``<data_dir>/runs/<profile>/``): a ``quick`` model is never mistaken for a ``default``
+one. This module is the only one that knows that layout. Each run is a Keras file
+``<name>.keras`` and a ``<name>.json`` of scores and facts (profile, epochs, minutes,
+and under ``versions`` the course, TensorFlow, Keras and Python it was saved with). A run
+saved by another Keras minor version (the course's lock resolves Keras 3.12 on Python
+3.10 and 3.15 on 3.11+) is loaded with a warning.
 
 This module stores and loads runs, nothing more: which run a model starts from (a warm
 start) is training policy and lives in :mod:`course_utils.training`.
@@ -12,6 +14,7 @@ start) is training policy and lives in :mod:`course_utils.training`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -21,14 +24,62 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from course_utils import paths
 
-def runs_dir(profile: str) -> Path:
-    """The folder of saved runs for one profile (created if needed)."""
-    from course_utils.data.cache import data_dir
 
-    path = data_dir() / "runs" / profile
-    path.mkdir(parents=True, exist_ok=True)
+def runs_dir(profile: str, *, create: bool = True) -> Path:
+    """The folder of saved runs for one profile.
+
+    Args:
+        profile: ``"quick"``, ``"default"`` or ``"full"``.
+        create: create the folder when it is missing.
+    """
+    path = paths.runs_root() / profile
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@dataclasses.dataclass(frozen=True)
+class RunEntry:
+    """One trained run saved by a notebook: its model (``.keras``) and scores (``.json``).
+
+    Attributes:
+        profile: the profile the run was trained in.
+        name: the run's name.
+        files: the run's files (the model and its scores).
+        size_bytes: their total size.
+    """
+
+    profile: str
+    name: str
+    files: tuple[Path, ...]
+    size_bytes: int
+
+    @property
+    def complete(self) -> bool:
+        """Whether both the model (``.keras``) and its scores (``.json``) are there."""
+        return {f.suffix for f in self.files} >= {".keras", ".json"}
+
+
+def list_runs() -> list[RunEntry]:
+    """The trained runs saved in every profile, by profile and name.
+
+    Files being written (hidden ``.<name>.partial`` files) are not listed.
+    """
+    root = paths.runs_root()
+    if not root.is_dir():
+        return []
+    entries = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        by_name: dict[str, list[Path]] = {}
+        for f in sorted(folder.iterdir()):
+            if f.is_file() and not f.name.startswith("."):
+                by_name.setdefault(f.stem, []).append(f)
+        for name, files in sorted(by_name.items()):
+            size = sum(f.stat().st_size for f in files)
+            entries.append(RunEntry(folder.name, name, tuple(files), size))
+    return entries
 
 
 def save_run(model: Any, name: str, profile: str, scores: dict[str, Any]) -> Path:

@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from course_utils import cli, readiness
+from course_utils import cli
+from course_utils.cli import readiness
 from course_utils.data import download
 from course_utils.data.course_datasets import COURSE_DATASETS
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import cli, notebook_rules
+from course_utils import cli
+from course_utils.cli import notebook_rules, notebook_runner
 
 
 def test_cache_lists_sizes(empty_data_dir, capsys):
@@ -65,7 +66,7 @@ def test_run_notebooks_executes_in_order_and_cleans(tmp_path, capsys):
 
 
 def test_timings_columns_beyond_the_profiles_and_the_unmeasured_ones(tmp_path):
-    from course_utils.cli import timings_table
+    from course_utils.cli.timings import timings_table
 
     nbformat.write(nbformat.v4.new_notebook(), tmp_path / "00_demo.ipynb")
     nbformat.write(nbformat.v4.new_notebook(), tmp_path / "01_demo.ipynb")
@@ -86,7 +87,7 @@ def test_timings_columns_beyond_the_profiles_and_the_unmeasured_ones(tmp_path):
 
 
 def test_laptop_estimates_scale_each_notebook_by_its_models_measured_ratio(tmp_path):
-    from course_utils.cli import FLOAT32_COLUMN, laptop_table
+    from course_utils.cli.timings import FLOAT32_COLUMN, laptop_table
 
     _demo_notebook(tmp_path / "00_intro.ipynb", "print('trains nothing')")
     _demo_notebook(tmp_path / "06_model.ipynb", 'runs.save_run(model, "segnet", p, {})')
@@ -111,7 +112,7 @@ def test_laptop_estimates_scale_each_notebook_by_its_models_measured_ratio(tmp_p
 
 def test_the_method_doc_shows_the_laptop_estimates():
     """docs/method.md's estimate table is generated from docs/timings.json, never typed."""
-    from course_utils.cli import LAPTOP_END, LAPTOP_START, laptop_table
+    from course_utils.cli.timings import LAPTOP_END, LAPTOP_START, laptop_table
 
     root = Path(__file__).resolve().parents[1]
     record = json.loads((root / "docs" / "timings.json").read_text())
@@ -134,7 +135,7 @@ def test_the_teachers_guide_shows_the_measured_timings():
     import json
     from pathlib import Path
 
-    from course_utils.cli import TIMINGS_END, TIMINGS_START, timings_table
+    from course_utils.cli.timings import TIMINGS_END, TIMINGS_START, timings_table
 
     root = Path(__file__).resolve().parents[1]
     record = json.loads((root / "docs" / "timings.json").read_text())
@@ -237,8 +238,11 @@ def test_slowest_cells_reads_nbclients_timestamps():
             {"cell_type": "code", "source": "never run", "metadata": {}},
         ]
     }
-    assert cli.slowest_cells(nb, count=2) == [(1, "fit(model)  # long", 125.5), (3, "plot()", 3.0)]
-    assert [row[0] for row in cli.slowest_cells(nb, count=5)] == [1, 3, 2]
+    assert notebook_runner.slowest_cells(nb, count=2) == [
+        (1, "fit(model)  # long", 125.5),
+        (3, "plot()", 3.0),
+    ]
+    assert [row[0] for row in notebook_runner.slowest_cells(nb, count=5)] == [1, 3, 2]
 
 
 def test_run_notebooks_names_the_slowest_cell(tmp_path, capsys):

@@ -21,13 +21,14 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 import course_utils
-from course_utils import notebook_rules
+from course_utils.cli import notebook_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = notebook_rules.notebook_paths(ROOT / "notebooks")
-#: ``course_utils`` modules that only the maintainers' and the local set-up's commands use
-#: (``course lab``, ``course slides``, ``course run-notebooks``): not needed on Colab.
-TOOLING_MODULES = {"cli", "lab", "slides"}
+#: The ``course_utils`` sub-package that only the maintainers' and the local set-up's
+#: commands use (``course lab``, ``course slides``, ``course run-notebooks``): not needed on
+#: Colab.
+TOOLING_PACKAGE = ROOT / "course_utils" / "cli"
 #: Never part of a Colab install: Colab's own server and kernel (upgrading them breaks its
 #: runtime), the notebook tooling, and the test tools.
 NOT_FOR_COLAB = {
@@ -126,7 +127,7 @@ def _runtime_imports() -> set[str]:
     """Third-party top-level modules the notebooks and run-time ``course_utils`` import."""
     names = set()
     for path in (ROOT / "course_utils").rglob("*.py"):
-        if path.parent.name == "course_utils" and path.stem in TOOLING_MODULES:
+        if path.is_relative_to(TOOLING_PACKAGE):
             continue
         names |= _top_modules(path.read_text(encoding="utf-8"))
     for path in NOTEBOOKS:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from course_utils import cli
+from course_utils.cli._format import human_size
 from course_utils.data import course_datasets, download
 from course_utils.data.catalog import SOURCES
 from course_utils.data.course_datasets import COURSE_DATASETS, STAND_INS
@@ -128,7 +129,7 @@ def test_fetch_course_prints_the_size_first_then_fetches_the_set(use_mirror, cap
     first = out.splitlines()[0]
     total = sum(course_datasets.download_size(n) for n in COURSE_DATASETS)
     assert first.startswith("The course datasets: camvid 178.2 MB, cifar10 162.6 MB, isbi2012")
-    assert f"{cli._human(total)} in all" in first
+    assert f"{human_size(total)} in all" in first
     assert "camvid: ready" in out and "isbi2012: ready" in out
     assert "cifar10: its official files could not be fetched" in out and "cifar10_jpeg" in out
     assert out.strip().splitlines()[-1].startswith("All course datasets are in the data folder")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import notebook_rules
+from course_utils.cli import notebook_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

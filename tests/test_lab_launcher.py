@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import lab
+from course_utils.cli import lab
 
 ROOT = Path(__file__).resolve().parents[1]
 START_S = 45  # the server answers in a few seconds; a busy CI machine gets room

@@ -72,12 +72,12 @@ def test_checker_finds_problems(tmp_path):
 
 
 def test_the_tool_checks_the_rules_that_run_notebooks_applies():
-    """One set of rules: the checker is a thin wrapper of course_utils.notebook_rules,
+    """One set of rules: the checker is a thin wrapper of course_utils.cli.notebook_rules,
     which the CLI's run-notebooks cleaning uses too."""
-    from course_utils import cli, notebook_rules
+    from course_utils.cli import notebook_rules, notebook_runner
 
     assert check_notebooks.problems is notebook_rules.file_problems
-    assert cli.clean is notebook_rules.clean
+    assert notebook_runner.notebook_rules is notebook_rules
 
 
 def _dirty_notebook() -> dict:
@@ -99,7 +99,7 @@ def _dirty_notebook() -> dict:
 
 
 def test_cleaning_fixes_every_rule_it_can():
-    from course_utils import notebook_rules
+    from course_utils.cli import notebook_rules
 
     nb = _dirty_notebook()
     found = " ".join(notebook_rules.problems(nb, "dirty.ipynb"))
@@ -116,7 +116,7 @@ def test_cleaning_fixes_every_rule_it_can():
 
 def test_a_result_numbered_unlike_its_cell_is_found(tmp_path):
     """run-notebooks numbers each result like its cell; the checker holds hand edits to it."""
-    from course_utils import notebook_rules
+    from course_utils.cli import notebook_rules
 
     nb = notebook_rules.clean(_dirty_notebook())
     nb["cells"][1]["outputs"][0]["execution_count"] = 7
@@ -134,7 +134,7 @@ def test_the_tool_runs_on_its_own_from_any_folder(tmp_path):
     bad = tmp_path / "bad.ipynb"
     bad.write_text(json.dumps(_dirty_notebook()))
     good = tmp_path / "good.ipynb"
-    from course_utils import notebook_rules
+    from course_utils.cli import notebook_rules
 
     good.write_text(json.dumps(notebook_rules.clean(_dirty_notebook())))
     tool = str(ROOT / "tools" / "check_notebooks.py")
@@ -147,7 +147,7 @@ def test_the_tool_runs_on_its_own_from_any_folder(tmp_path):
 
 
 def test_a_figure_needs_a_caption_right_after_it():
-    from course_utils import notebook_rules
+    from course_utils.cli import notebook_rules
 
     figure = {
         "cell_type": "code",

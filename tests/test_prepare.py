@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import prepare, runs
-from course_utils.cli import main
+from course_utils import runs
+from course_utils.cli import main, prepare
 
 
 def _notebook(path: Path, code: str) -> None:

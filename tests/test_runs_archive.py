@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from course_utils import cli
-from course_utils.runs_archive import (
+from course_utils.cli.runs_archive import (
     MANIFEST_NAME,
     RunsArchiveError,
     export_runs,
@@ -113,9 +113,9 @@ def test_import_keeps_other_runs_and_replaces_same_names(tmp_path, monkeypatch, 
         "unet.json": b"{}",
     }
     assert "kept aside in" in printed and f"runs/quick/_replaced/{aside.name}" in printed
-    from course_utils.data.cache import cached_runs
+    from course_utils.runs import list_runs
 
-    assert {(r.profile, r.name) for r in cached_runs()} == {
+    assert {(r.profile, r.name) for r in list_runs()} == {
         ("quick", "unet"),
         ("quick", "fcn8s"),
         ("quick", "own"),
@@ -221,7 +221,7 @@ def test_not_an_archive_and_no_file(tmp_path, monkeypatch):
 @pytest.fixture
 def plain_http_test_server(monkeypatch):
     """The test server speaks plain HTTP on 127.0.0.1: let imports use it, in tests only."""
-    from course_utils import runs_archive
+    from course_utils.cli import runs_archive
 
     monkeypatch.setattr(runs_archive, "_PLAIN_HTTP_HOSTS", frozenset({"127.0.0.1"}))
 
@@ -300,7 +300,7 @@ def test_a_folder_entry_among_the_runs_is_refused(tmp_path, monkeypatch, capsys)
 def test_an_os_error_while_installing_is_reported_and_undone(tmp_path, monkeypatch):
     import os
 
-    from course_utils import runs_archive
+    from course_utils.cli import runs_archive
 
     archive = _exported(tmp_path, monkeypatch)
     learner = _use_learner_dir(tmp_path, monkeypatch)

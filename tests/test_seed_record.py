@@ -11,11 +11,12 @@ import pytest
 @pytest.mark.slow  # trains
 def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
     from course_utils import seed_record
+    from course_utils.cli import seed_record as recording
 
     out = tmp_path / "record.json"
     lines: list[str] = []
     kwargs = dict(profile="quick", image_size=(64, 96), limit=4, log=lines.append)
-    seed_record.record_seeds(out, models=["encoder_decoder"], seeds=[0, 1], **kwargs)
+    recording.record_seeds(out, models=["encoder_decoder"], seeds=[0, 1], **kwargs)
     record = json.loads(out.read_text())
     assert [(r["model"], r["seed"]) for r in record["runs"]] == [
         ("encoder_decoder", 0),
@@ -43,14 +44,14 @@ def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
 
     # Resuming keeps what is there and adds only what is missing; presets and budgets merge.
     # The ImageNet start records its own start and loss.
-    seed_record.record_seeds(out, models=["unet_lite0"], seeds=[0], **kwargs)
+    recording.record_seeds(out, models=["unet_lite0"], seeds=[0], **kwargs)
     record = json.loads(out.read_text())
     assert len(record["runs"]) == 3 and len(lines) == 3
     assert set(record["budgets"]) == set(record["presets"]) == {"encoder_decoder", "unet_lite0"}
     assert record["runs"][2]["start"] == "imagenet"
     assert "inverse_sqrt" in record["losses"]["unet_lite0"]
     assert len(seed_record.test_confusions(out, "unet_lite0")) == 1
-    seed_record.record_seeds(out, models=["encoder_decoder"], seeds=[0, 1], **kwargs)
+    recording.record_seeds(out, models=["encoder_decoder"], seeds=[0, 1], **kwargs)
     assert len(lines) == 3, "runs already recorded are not trained again"
     stats = seed_record.summary(record, "val")
     assert stats["encoder_decoder"]["n"] == 2 and stats["unet_lite0"]["n"] == 1
@@ -64,11 +65,11 @@ def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
 
     # The same seed trains the same model: a second record of seed 0 repeats it exactly.
     again = tmp_path / "again.json"
-    seed_record.record_seeds(again, models=["encoder_decoder"], seeds=[0], **kwargs)
+    recording.record_seeds(again, models=["encoder_decoder"], seeds=[0], **kwargs)
     assert json.loads(again.read_text())["runs"][0]["val"] == record["runs"][0]["val"]
 
     with pytest.raises(ValueError, match="another file"):
-        seed_record.record_seeds(out, models=["unet"], seeds=[0], profile="quick", limit=8)
+        recording.record_seeds(out, models=["unet"], seeds=[0], profile="quick", limit=8)
     with pytest.raises(FileNotFoundError, match="--profile quick"):
         seed_record.load_record(tmp_path / "seed_record_quick.json")
 
@@ -86,7 +87,8 @@ def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
 def test_every_argument_is_checked_before_any_training(tmp_path, monkeypatch, arguments, message):
     """A misspelt model used to fail after the first model had trained, before the record
     was written: every argument is checked first, and nothing trains."""
-    from course_utils import data, seed_record, training
+    from course_utils import data, training
+    from course_utils.cli import seed_record as recording
 
     class Trained(Exception):
         pass
@@ -99,7 +101,7 @@ def test_every_argument_is_checked_before_any_training(tmp_path, monkeypatch, ar
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
     kwargs = dict(profile="quick", models=["unet"], seeds=[0], limit=2, log=print)
     with pytest.raises(ValueError, match=message):
-        seed_record.record_seeds(tmp_path / "record.json", **{**kwargs, **arguments})
+        recording.record_seeds(tmp_path / "record.json", **{**kwargs, **arguments})
     assert not (tmp_path / "record.json").exists()
 
 
@@ -167,9 +169,10 @@ def test_the_records_ship_inside_the_package(profile):
 
 def test_a_new_record_is_written_relative_to_the_current_folder(tmp_path, monkeypatch):
     from course_utils import seed_record
+    from course_utils.cli import seed_record as recording
 
     monkeypatch.chdir(tmp_path)
-    assert seed_record.output_path("quick") == Path("docs") / "seed_record_quick.json"
+    assert recording.output_path("quick") == Path("docs") / "seed_record_quick.json"
     assert seed_record.default_path("quick", root=tmp_path) == (
         tmp_path / "docs" / "seed_record_quick.json"
     )
@@ -180,7 +183,8 @@ def test_each_run_computes_in_the_precision_the_record_names(tmp_path, monkeypat
     runs trained in float32."""
     import keras
 
-    from course_utils import seed_record, training
+    from course_utils import training
+    from course_utils.cli import seed_record as recording
 
     seen = []
     real = training.train_part3
@@ -192,7 +196,7 @@ def test_each_run_computes_in_the_precision_the_record_names(tmp_path, monkeypat
     monkeypatch.setattr(training, "train_part3", spy)
     monkeypatch.setenv("COURSE_PRECISION", "mixed_bfloat16")
     out = tmp_path / "record.json"
-    seed_record.record_seeds(
+    recording.record_seeds(
         out, profile="quick", models=["encoder_decoder"], seeds=[0], image_size=(64, 96),
         limit=2, log=lambda line: None,
     )  # fmt: skip

@@ -109,6 +109,7 @@ def test_one_list_of_profiles():
     from pathlib import Path
 
     from course_utils import cli, profiles
+    from course_utils.cli import timings
     from course_utils.env import Env
 
     keywords = [p for p in inspect.signature(Env.choose).parameters if p != "self"]
@@ -117,5 +118,5 @@ def test_one_list_of_profiles():
     assert option.choices is profiles.PROFILES and option.default == profiles.DEFAULT_PROFILE
     assert cli.build_parser().parse_args(["run-notebooks", "--profile", "QUICK"]).profile == "quick"
     record = {"seconds": {p: {} for p in reversed(profiles.PROFILES)}}
-    header = cli.timings_table(record, Path("/nonexistent")).splitlines()[0]
+    header = timings.timings_table(record, Path("/nonexistent")).splitlines()[0]
     assert header == "| notebook | " + " | ".join(profiles.PROFILES) + " |"

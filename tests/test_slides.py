@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import slides
-from course_utils.cli import notebook_paths
+from course_utils.cli import slides
+from course_utils.cli.notebook_rules import notebook_paths
 
 try:
     import tomllib

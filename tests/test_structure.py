@@ -30,9 +30,9 @@ ROOT = "course_utils"
 LEAVES = {"data", "metrics", "viz", "models", "ops"}
 #: Imported by anyone: ``ops`` is NumPy reference code (see its docstring), ``palettes`` the
 #: colour maps ``data`` and ``viz`` share, ``_tf`` the quiet TensorFlow import,
-#: ``random_state`` the save-and-restore of the random streams. None of them imports
-#: anything from ``course_utils``.
-CORE = {"ops", "palettes", "_tf", "random_state", "_memory", "_hashing"}
+#: ``random_state`` the save-and-restore of the random streams, ``paths`` where the course's
+#: files are. None of them imports anything from ``course_utils``.
+CORE = {"ops", "palettes", "_tf", "random_state", "_memory", "_hashing", "paths"}
 #: Compose the leaves for the notebooks; they never reach up to training, runs or the CLI.
 COMPOSERS = {"widgets", "exercises"}
 #: Leaves whose inner modules are private to them: others import their package face.
@@ -288,7 +288,7 @@ def _public_parts() -> set[str]:
 
 def test_every_public_part_is_in_all():
     public = {name for name in _public_parts() if not name.startswith("_")}
-    assert {"data", "ops", "runs", "slides", "env", "profiles", "cli"} <= public
+    assert {"data", "ops", "runs", "seed_record", "env", "profiles", "cli"} <= public
     assert public <= set(course_utils.__all__), sorted(public - set(course_utils.__all__))
     assert "_tf" not in course_utils.__all__
     assert {"setup", "Env", "__version__"} <= set(course_utils.__all__)

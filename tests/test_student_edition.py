@@ -15,7 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import exercises, notebook_rules
+from course_utils import exercises
+from course_utils.cli import notebook_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = notebook_rules.notebook_paths(ROOT / "notebooks")

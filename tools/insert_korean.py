@@ -25,14 +25,16 @@ from pathlib import Path
 from typing import Any
 
 try:
-    from course_utils import notebook_rules
+    from course_utils import paths
+    from course_utils.cli import notebook_rules
 except ImportError:  # a checkout whose package is not installed: use its source
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from course_utils import notebook_rules
+    from course_utils import paths
+    from course_utils.cli import notebook_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-OBJECTIVES = ROOT / "docs" / "objectives.ko.json"
+OBJECTIVES = paths.docs_dir(ROOT) / "objectives.ko.json"
 START = "<!-- ko -->"
 END = "<!-- /ko -->"
 HEADING = "**학습 목표.** 이 노트북을 마치면 다음을 할 수 있습니다."

@@ -37,10 +37,10 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 try:
-    from course_utils import notebook_rules
+    from course_utils.cli import notebook_rules
 except ImportError:  # a checkout whose package is not installed: use its source
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from course_utils import notebook_rules
+    from course_utils.cli import notebook_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -34,11 +34,12 @@ from typing import Any
 
 from nbconvert.preprocessors import ClearOutputPreprocessor, Preprocessor, TagRemovePreprocessor
 
-from course_utils import notebook_rules, slides
+from course_utils import paths
+from course_utils.cli import notebook_rules, slides
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-OUT = ROOT / "build" / "student"
+OUT = paths.build_dir(ROOT) / "student"
 #: A hidden solution: from its ``<details>`` opening to the first ``</details>`` after it.
 SOLUTION_BLOCK = re.compile(re.escape(notebook_rules.SOLUTION_START) + r".*?</details>", re.S)
 #: A call of an exercise checker in a code cell.

@@ -5,7 +5,7 @@
     python tools/tag_solutions.py a.ipynb     # only these notebooks
 
 A solution is a Markdown cell whose source starts with ``<details><summary><b>Solution</b>``
-(``course_utils.notebook_rules.is_solution``). Those cells get the tag in
+(``course_utils.cli.notebook_rules.is_solution``). Those cells get the tag in
 ``metadata.tags``; a cell that carries the tag without being one loses it. Nothing else
 changes, and a notebook whose tags are right is not written at all. Notebooks are
 written as the repository keeps them: ``json.dumps(nb, indent=1, ensure_ascii=False)``
@@ -23,10 +23,10 @@ import sys
 from pathlib import Path
 
 try:
-    from course_utils import notebook_rules
+    from course_utils.cli import notebook_rules
 except ImportError:  # a checkout whose package is not installed: use its source
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from course_utils import notebook_rules
+    from course_utils.cli import notebook_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -1,7 +1,9 @@
 """Where datasets live on disk: the cache folder, what is in it, and the optional mirror.
 
-The cache folder holds one folder per dataset, the trained runs the notebooks save
-(``runs/<profile>/``) and the files that failed their checksum (``_rejected/``).
+The cache folder (:func:`data_dir`, decided by :mod:`course_utils.paths`) holds one folder
+per dataset, the trained runs the notebooks save (:func:`course_utils.paths.runs_root`,
+listed by :mod:`course_utils.runs`) and the files that failed their checksum
+(``_rejected/``).
 """
 
 from __future__ import annotations
@@ -13,35 +15,12 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from course_utils import paths
 from course_utils._hashing import sha256_of  # noqa: F401  (data.cache.sha256_of callers)
+from course_utils.paths import DATA_DIR_ENV_VAR, data_dir  # noqa: F401  (decided in paths)
 
-DATA_DIR_ENV_VAR = "COURSE_DATA_DIR"
 MIRROR_ENV_VAR = "COURSE_DATA_MIRROR"
 REJECTED_DIRNAME = "_rejected"
-RUNS_DIRNAME = "runs"
-
-
-def _repo_data_dir() -> Path | None:
-    """The ``data/`` folder of a source checkout that this package runs from, if any."""
-    root = Path(__file__).resolve().parents[2]
-    if (root / "pyproject.toml").is_file() and (root / "data" / "README.md").is_file():
-        return root / "data"
-    return None
-
-
-def data_dir() -> Path:
-    """Return the dataset cache folder, creating it if needed.
-
-    ``$COURSE_DATA_DIR`` when set; else the ``data/`` folder of the course
-    checkout; else the user's cache folder (``~/.cache/segmentation-course``).
-    """
-    env = os.environ.get(DATA_DIR_ENV_VAR)
-    if env:
-        path = Path(env).expanduser()
-    else:
-        path = _repo_data_dir() or Path.home() / ".cache" / "segmentation-course"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def shown_path(path: str | os.PathLike[str]) -> str:
@@ -52,9 +31,8 @@ def shown_path(path: str | os.PathLike[str]) -> str:
     else as it is. Printed outputs then read the same on every machine.
     """
     target = Path(path).expanduser().resolve()
-    data = _repo_data_dir()
-    if data is not None:
-        root = data.parent
+    root = paths.checkout_root()
+    if root is not None:
         for base, prefix in ((root, ""), (root.parent, "../")):
             if base != Path(base.anchor) and target.is_relative_to(base):
                 return prefix + (target.relative_to(base).as_posix() or ".")
@@ -168,28 +146,6 @@ class CacheEntry:
 
 
 @dataclasses.dataclass(frozen=True)
-class RunEntry:
-    """One trained run saved by a notebook: ``<data_dir>/runs/<profile>/<name>.keras|.json``.
-
-    Attributes:
-        profile: the profile the run was trained in.
-        name: the run's name.
-        files: the run's files (the model and its scores).
-        size_bytes: their total size.
-    """
-
-    profile: str
-    name: str
-    files: tuple[Path, ...]
-    size_bytes: int
-
-    @property
-    def complete(self) -> bool:
-        """Whether both the model (``.keras``) and its scores (``.json``) are there."""
-        return {f.suffix for f in self.files} >= {".keras", ".json"}
-
-
-@dataclasses.dataclass(frozen=True)
 class RejectedFile:
     """A file kept aside in ``_rejected/`` because it failed its checksum."""
 
@@ -204,38 +160,20 @@ def _files(folder: Path) -> list[Path]:
 def cached() -> list[CacheEntry]:
     """List the dataset folders in the cache with their file counts and sizes.
 
-    Trained runs (``runs/``, see :func:`cached_runs`) and files kept aside
-    (``_rejected/``, see :func:`rejected_files`) are not datasets and are not listed.
+    Trained runs (:func:`course_utils.paths.runs_root`, see
+    :func:`course_utils.runs.list_runs`) and files kept aside (``_rejected/``, see
+    :func:`rejected_files`) are not datasets and are not listed.
     """
     entries = []
     root = data_dir()
+    not_datasets = {paths.runs_root(), root / REJECTED_DIRNAME}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        if folder.name in (RUNS_DIRNAME, REJECTED_DIRNAME) or folder.name.startswith("."):
+        if folder in not_datasets or folder.name.startswith("."):
             continue
         files = _files(folder)
         entries.append(
             CacheEntry(folder.name, folder, len(files), sum(f.stat().st_size for f in files))
         )
-    return entries
-
-
-def cached_runs() -> list[RunEntry]:
-    """List the trained runs saved in ``<data_dir>/runs/<profile>/``, by profile and name.
-
-    Files being written (hidden ``.<name>.partial`` files) are not listed.
-    """
-    runs = data_dir() / RUNS_DIRNAME
-    if not runs.is_dir():
-        return []
-    entries = []
-    for folder in sorted(p for p in runs.iterdir() if p.is_dir()):
-        by_name: dict[str, list[Path]] = {}
-        for f in sorted(folder.iterdir()):
-            if f.is_file() and not f.name.startswith("."):
-                by_name.setdefault(f.stem, []).append(f)
-        for name, files in sorted(by_name.items()):
-            size = sum(f.stat().st_size for f in files)
-            entries.append(RunEntry(folder.name, name, tuple(files), size))
     return entries
 
 

@@ -31,53 +31,34 @@ from course_utils.data.errors import ChecksumError, DownloadError, SourceUnreach
 _TIMEOUT_S = 60
 
 
-def _parse_registry(text: str, source: str = "registry.txt") -> dict[str, tuple[str, str | None]]:
-    """Parse pooch's registry format: ``<file> <sha256> [<url>]`` per line, ``#`` comments.
+def _read_registry(text: str) -> dict[str, tuple[str, str | None]]:
+    """Read pooch's registry format (``<file> <sha256> [<url>]`` per line, ``#`` comments)
+    with pooch itself: file -> (SHA-256, the file's own download URL or ``None``).
 
-    The checksum may carry pooch's ``sha256:`` prefix; the optional third column is
-    the file's own download URL (it overrides the catalog's base URL).
+    The checksum may carry pooch's ``sha256:`` prefix; the optional third column is the
+    file's own download URL (it overrides the catalog's base URL). That every checksum is
+    a SHA-256 and every file listed once is checked by the tests on ``registry.txt``.
 
     Raises:
-        ValueError: for a line with the wrong number of fields, a checksum that is not
-            a SHA-256, or a file listed twice; the message names the line.
+        OSError: for a line with the wrong number of fields (pooch's message names it).
     """
-    entries: dict[str, tuple[str, str | None]] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        fields = line.split()
-        where = f"{source}, line {number}"
-        if len(fields) not in (2, 3):
-            raise ValueError(
-                f"{where}: expected '<dataset>/<path> <sha256> [<url>]' (pooch's registry "
-                f"format) but found {len(fields)} fields: {line!r}. File names and URLs cannot "
-                "contain spaces."
-            )
-        fname, checksum = fields[0], fields[1]
-        algorithm, _, digest = checksum.rpartition(":")
-        digest = digest.lower()
-        if algorithm.lower() not in ("", "sha256") or len(digest) != 64 or not _is_hex(digest):
-            raise ValueError(
-                f"{where}: the checksum of {fname} must be a SHA-256 (64 hex digits, "
-                f"optionally written sha256:<digits>), got {checksum!r}. Compute it with "
-                "sha256sum on the file downloaded from the official URL."
-            )
-        if fname in entries:
-            raise ValueError(f"{where}: {fname} is listed twice; keep one line per file.")
-        entries[fname] = (digest, fields[2] if len(fields) == 3 else None)
-    return entries
+    import io
 
+    import pooch
 
-def _is_hex(text: str) -> bool:
-    return all(c in "0123456789abcdef" for c in text)
+    reader = pooch.Pooch(path=".", base_url="")
+    reader.load_registry(io.StringIO(text))
+    return {
+        fname: (checksum.rpartition(":")[2], reader.urls.get(fname))
+        for fname, checksum in reader.registry.items()
+    }
 
 
 @functools.cache
 def _registry_table() -> dict[str, tuple[str, str | None]]:
     """The parsed ``registry.txt``: file -> (SHA-256, URL from its optional third column)."""
     text = resources.files("course_utils.data").joinpath("registry.txt").read_text()
-    return _parse_registry(text)
+    return _read_registry(text)
 
 
 @functools.cache

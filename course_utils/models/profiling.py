@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -53,9 +53,15 @@ def _seconds(fn: Any) -> float:
 
 
 def _rss_mb() -> float:
-    """Resident memory of this process in MB (Linux: ``/proc/self/statm``)."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    """Resident memory of this process in MB (psutil's resident set size)."""
+    return float(_this_process().memory_info().rss / 2**20)
+
+
+@functools.cache
+def _this_process() -> Any:
+    import psutil
+
+    return psutil.Process()
 
 
 def _probe_peak(
@@ -185,7 +191,7 @@ def peak_training_memory(
     Runs a fresh Python process (the peak of this one says nothing about one model): it
     samples its resident memory every 2 ms while it builds the model and trains three
     steps on random data, and reports the peak above what the process held before
-    (libraries and data loaded). Linux only (it reads ``/proc/self/statm``). On a GPU
+    (libraries and data loaded), as psutil reads it (the resident set size). On a GPU
     machine the activations live on the GPU and this measures host memory only.
 
     Args:

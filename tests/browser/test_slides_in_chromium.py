@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from labdriver import BrowserSession
 
-from course_utils import slides
+from course_utils.cli import slides
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "browser"

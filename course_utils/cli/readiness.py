@@ -253,11 +253,6 @@ CHECKS: tuple[Callable[[], Finding], ...] = (
 )
 
 
-def class_check() -> list[Finding]:
-    """Run every check of :data:`CHECKS`, in order."""
-    return [check() for check in CHECKS]
-
-
 def verdict(findings: list[Finding]) -> str:
     """The one final line: all ready, or what to do, in order, with the commands."""
     fixes = [f.fix for f in findings if not f.ok]

@@ -17,11 +17,13 @@ time. Building decks needs no network.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import html
 import re
 import secrets
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypedDict
@@ -228,3 +230,30 @@ def build_decks(notebooks: Iterable[Path], out: Path) -> list[Path]:
         encoding="utf-8",
     )
     return decks
+
+
+def cmd_slides(args: argparse.Namespace) -> int:
+    """``course slides``: build the decks into ``args.out``, or (``--tag``) set the
+    notebooks' slide metadata instead; 1 when a deck cannot be built."""
+    import json
+
+    from course_utils.cli import notebook_rules
+
+    paths = notebook_rules.notebook_paths(Path(args.folder), args.only)
+    if args.tag:
+
+        def tagged(raw: str, _path: Path) -> str:
+            nb = json.loads(raw)
+            changed = split_at_headings(nb) + tag_slides(nb)
+            return notebook_rules.dumps(nb) if changed else raw
+
+        for path in notebook_rules.rewrite_notebooks(paths, tagged):
+            print(f"{path.name}: slide metadata updated")
+        return 0
+    try:
+        decks = build_decks(paths, Path(args.out))
+    except RuntimeError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"{len(decks)} decks in {args.out}/ (open {args.out}/index.html; press s for notes)")
+    return 0

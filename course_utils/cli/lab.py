@@ -12,6 +12,7 @@ which asks before it stops; a ``SIGTERM`` or ``SIGHUP`` (a closed SSH session) s
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import getpass
 import http.client
@@ -279,3 +280,8 @@ def launch(
         finally:
             _stop(proc)
             relay.join(timeout=5)
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """``course lab``: :func:`launch` with the command's arguments."""
+    return launch(args.folder, port=args.port, ip=args.ip, remote=args.remote)

@@ -10,14 +10,16 @@ names a notebook.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import re
+import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from course_utils.notebook_rules import notebook_paths
+from course_utils.cli.notebook_rules import notebook_paths
 
 #: ``runs.save_run(<model>, "<name>", ...)`` with the run's name as a string literal.
 _SAVE_RUN = re.compile(r"save_run\(\s*[\w.\[\]]+\s*,\s*[\"'](\w+)[\"']", re.S)
@@ -104,3 +106,64 @@ def prepare(
 def _time_left(seconds: list[float]) -> str:
     minutes = sum(seconds) / 60
     return "under a minute left" if minutes < 1 else f"about {minutes:.0f} min left"
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    """``course prepare``: train, in ``args.profile``, every run the notebooks of
+    ``args.folder`` save and that is missing, each notebook in a fresh kernel, in memory.
+
+    Returns:
+        0 when every run exists; 1 when a notebook failed (run the command again to resume).
+    """
+    from course_utils import paths, runs
+    from course_utils.cli import notebook_runner
+    from course_utils.cli.memory_sampler import peak_memory_of_children
+    from course_utils.cli.timings import measured_seconds, merge_timings
+    from course_utils.data.cache import shown_path
+
+    folder = Path(args.folder)
+    estimates = measured_seconds(paths.timings_path(folder.parent), args.profile)
+    print(
+        f"Training the runs the notebooks of {folder} save, profile {args.profile}, into "
+        f"{shown_path(runs.runs_dir(args.profile))} (the notebook files are not changed):",
+        flush=True,
+    )
+    timings: dict[str, float] = {}
+    peaks: dict[str, float] = {}
+    trained: dict[str, float] = {}
+    running: list[Path] = []  # the notebook being run, for the failure message
+
+    def execute(path: Path) -> None:
+        running[:] = [path]
+        start = time.perf_counter()
+        with peak_memory_of_children() as peak:
+            notebook_runner.execute(path, args.timeout)
+        timings[path.name] = round(time.perf_counter() - start, 1)
+        peaks[path.name] = round(peak[0])
+        for name in saved_runs(path):  # each run's own training time, for the ratios
+            seconds = runs.load_scores(name, args.profile).get("train_seconds")
+            if seconds:
+                trained[name] = float(seconds)
+
+    with notebook_runner.profile_set(args.profile):
+        try:
+            prepare(folder, args.profile, execute, estimates, say=lambda s: print(s, flush=True))
+        except notebook_runner.notebook_failures() as err:
+            print(
+                f"FAILED: {running[0].name if running else 'a notebook'}: "
+                f"{notebook_runner.failure_text(err, args.timeout)}\n"
+                "Run `course prepare` again to resume.",
+                file=sys.stderr,
+            )
+            return 1
+        finally:
+            if args.timings and timings:
+                merge_timings(
+                    Path(args.timings), args.column or args.profile, timings, peaks, trained
+                )
+    print(
+        f"Ready: every run of profile {args.profile} exists. The seed record notebook 11 "
+        f"reads is committed in docs/; `course seed-record --profile {args.profile}` makes "
+        "it anew (3 seeds x 6 models: 18 training runs, each about as long as one above)."
+    )
+    return 0

@@ -31,12 +31,17 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from course_utils import paths, runs
 from course_utils.data.archive import safe_extract
-from course_utils.data.cache import RUNS_DIRNAME, data_dir, sha256_of, shown_path
+from course_utils.data.cache import sha256_of, shown_path
 from course_utils.data.errors import UnsafeArchiveError
 from course_utils.profiles import PROFILES
 
 MANIFEST_NAME = "runs-manifest.json"
+#: The folder inside an archive that holds ``<profile>/<file>``: the archive's own format
+#: (:data:`FORMAT_VERSION`), whatever the layout of the data folder
+#: (:func:`course_utils.runs.runs_dir` decides where the runs are installed).
+ARCHIVE_RUNS = "runs"
 FORMAT = "segmentation-course runs"
 FORMAT_VERSION = 1
 _TIMEOUT_S = 60
@@ -97,8 +102,9 @@ class ImportedRuns:
 
 def default_archive_path(profile: str) -> Path:
     """Where :func:`export_runs` writes when told nothing: ``build/runs-<profile>.tar.gz``
-    (``build/`` is not committed, so a large archive never lands in the repository)."""
-    return Path("build") / f"runs-{profile}.tar.gz"
+    (:func:`course_utils.paths.build_dir` is not committed, so a large archive never lands
+    in the repository)."""
+    return paths.build_dir() / f"runs-{profile}.tar.gz"
 
 
 def _run_name(file_name: str) -> str:
@@ -133,7 +139,7 @@ def export_runs(profile: str, out: str | os.PathLike[str] | None = None) -> Expo
     """
     if profile not in PROFILES:
         raise RunsArchiveError(f"Unknown profile {profile!r}: use one of {', '.join(PROFILES)}.")
-    folder = data_dir() / RUNS_DIRNAME / profile
+    folder = runs.runs_dir(profile, create=False)
     files = _run_files(folder) if folder.is_dir() else []
     if not files:
         raise RunsArchiveError(
@@ -149,7 +155,7 @@ def export_runs(profile: str, out: str | os.PathLike[str] | None = None) -> Expo
         with tarfile.open(partial, "w:gz") as tar:
             for path in files:
                 data = path.read_bytes()
-                arcname = f"{RUNS_DIRNAME}/{profile}/{path.name}"
+                arcname = f"{ARCHIVE_RUNS}/{profile}/{path.name}"
                 entries[arcname] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                 _add(tar, arcname, data, path.stat().st_mtime)
             manifest = {
@@ -165,9 +171,9 @@ def export_runs(profile: str, out: str | os.PathLike[str] | None = None) -> Expo
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    runs = tuple(sorted({_run_name(f.name) for f in files}))
+    names = tuple(sorted({_run_name(f.name) for f in files}))
     size = sum(e["bytes"] for e in entries.values())
-    return ExportedRuns(target, profile, runs, len(files), size, sha256_of(target))
+    return ExportedRuns(target, profile, names, len(files), size, sha256_of(target))
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
@@ -297,7 +303,7 @@ def _manifest_problem(manifest: Any) -> str:
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         return "it lists no files"
-    prefix = f"{RUNS_DIRNAME}/{profile}/"
+    prefix = f"{ARCHIVE_RUNS}/{profile}/"
     for name, entry in files.items():
         base = name[len(prefix) :] if name.startswith(prefix) else ""
         if not _PLAIN_NAME.match(base):
@@ -310,18 +316,18 @@ def _manifest_problem(manifest: Any) -> str:
 
 def _check_plain_files(tree: Path, profile: str, shown: str) -> None:
     """Everything under ``runs/`` is a plain file of ``runs/<profile>/`` (no folder, no link)."""
-    folders = {RUNS_DIRNAME, f"{RUNS_DIRNAME}/{profile}"}
+    folders = {ARCHIVE_RUNS, f"{ARCHIVE_RUNS}/{profile}"}
     for path in sorted(tree.rglob("*")):
         name = path.relative_to(tree).as_posix()
-        if path.parent == tree and name != RUNS_DIRNAME:
+        if path.parent == tree and name != ARCHIVE_RUNS:
             continue  # the manifest (anything else at the top is never installed)
         if name in folders and path.is_dir() and not path.is_symlink():
             continue
-        if path.is_symlink() or not path.is_file() or path.parent != tree / RUNS_DIRNAME / profile:
+        if path.is_symlink() or not path.is_file() or path.parent != tree / ARCHIVE_RUNS / profile:
             kind = "a folder" if path.is_dir() else "something else"
             raise RunsArchiveError(
                 f"Refusing to import {shown}: {name} is {kind}, not a plain file of "
-                f"{RUNS_DIRNAME}/{profile}/. Nothing was installed. A runs archive holds only "
+                f"{ARCHIVE_RUNS}/{profile}/. Nothing was installed. A runs archive holds only "
                 "plain files; do not use this one, and ask for a new export (course export-runs)."
             )
 
@@ -381,15 +387,15 @@ def _install(source: Path, profile: str) -> ImportedRuns:
     into a ``_replaced/<timestamp>/`` folder. An OS error on the way (no space, no
     permission) undoes every move made so far and becomes a :class:`RunsArchiveError`.
     """
-    folder = data_dir() / RUNS_DIRNAME / profile
+    folder = runs.runs_dir(profile, create=False)
     files = sorted(source.iterdir(), key=lambda f: (_run_name(f.name), f.suffix == ".json"))
-    runs = tuple(sorted({_run_name(f.name) for f in files}))
+    names = tuple(sorted({_run_name(f.name) for f in files}))
     moved: list[tuple[Path, Path]] = []  # (from, to), in order, to undo
     aside: Path | None = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         in_the_way = {folder / f.name for f in files if os.path.lexists(folder / f.name)}
-        in_the_way |= {f for f in _run_files(folder) if _run_name(f.name) in runs}
+        in_the_way |= {f for f in _run_files(folder) if _run_name(f.name) in names}
         replaced = tuple(sorted({_run_name(f.name) for f in in_the_way}))
         if in_the_way:
             aside = _aside_folder(folder)
@@ -416,7 +422,7 @@ def _install(source: Path, profile: str) -> ImportedRuns:
             f"{err}). Nothing was installed{where}. Check that the folder is writable and "
             "its disk has space, then run the same command again."
         ) from err
-    return ImportedRuns(folder, profile, runs, replaced, len(files), aside)
+    return ImportedRuns(folder, profile, names, replaced, len(files), aside)
 
 
 def _undo(moved: list[tuple[Path, Path]]) -> list[Path]:
@@ -471,7 +477,7 @@ def import_runs(source: str | os.PathLike[str], sha256: str | None = None) -> Im
             f"No file {text}: give the path of an archive made by course export-runs, or "
             "its https:// address."
         )
-    work = Path(tempfile.mkdtemp(prefix=".runs-import-", dir=data_dir()))
+    work = Path(tempfile.mkdtemp(prefix=".runs-import-", dir=paths.data_dir()))
     try:
         archive = _download(text, work) if _is_url(text) else Path(text)
         if expected is not None:
@@ -480,6 +486,6 @@ def import_runs(source: str | os.PathLike[str], sha256: str | None = None) -> Im
         manifest = _read_manifest(tree, text)
         _verify(tree, manifest, text)
         profile = manifest["profile"]
-        return _install(tree / RUNS_DIRNAME / profile, profile)
+        return _install(tree / ARCHIVE_RUNS / profile, profile)
     finally:
         shutil.rmtree(work, ignore_errors=True)
