@@ -216,15 +216,12 @@ def cosine_learning_rate(progress: float, peak: float, final_fraction: float = 0
 
 
 class TrainingBudget(keras.callbacks.Callback):
-    """Stops training when a time or step budget is spent, and sets the learning rate
-    from the fraction spent (a cosine schedule over minutes, not over epochs).
-
-    Time spent in validation does not count. Progress is the larger of the time fraction
-    and the step fraction, so whichever budget runs out first ends training.
+    """Stops training when a step budget is spent, sets the learning rate from the
+    fraction spent (a cosine schedule over steps, not over epochs), and times the
+    training (time spent in validation does not count).
 
     Args:
-        minutes: minutes of training allowed (``None``: no time limit).
-        max_steps: optimizer steps allowed (``None``: no step limit).
+        max_steps: optimizer steps allowed.
         peak_learning_rate: the learning rate at the start.
         final_fraction: the end learning rate as a fraction of the peak.
         clock: a function returning seconds (tests pass a fake clock).
@@ -232,20 +229,14 @@ class TrainingBudget(keras.callbacks.Callback):
 
     def __init__(
         self,
-        minutes: float | None,
-        max_steps: int | None,
+        max_steps: int,
         peak_learning_rate: float,
         final_fraction: float = 0.05,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         super().__init__()
-        if minutes is None and max_steps is None:
-            raise ValueError("Give a time budget (minutes), a step budget, or both.")
-        if minutes is not None and minutes <= 0:
-            raise ValueError(f"minutes must be positive, got {minutes}.")
-        if max_steps is not None and max_steps < 1:
+        if max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}.")
-        self.budget_seconds = None if minutes is None else 60.0 * minutes
         self.max_steps = max_steps
         self.peak = peak_learning_rate
         self.final_fraction = final_fraction
@@ -256,13 +247,8 @@ class TrainingBudget(keras.callbacks.Callback):
         self._since: float | None = None
 
     def progress(self) -> float:
-        """Fraction of the budget spent so far (at least one budget is set)."""
-        fractions = []
-        if self.budget_seconds is not None:
-            fractions.append(self._elapsed() / self.budget_seconds)
-        if self.max_steps is not None:
-            fractions.append(self.steps / self.max_steps)
-        return max(fractions)
+        """Fraction of the step budget spent so far."""
+        return self.steps / self.max_steps
 
     def _elapsed(self) -> float:
         running = 0.0 if self._since is None else self._clock() - self._since
@@ -305,10 +291,12 @@ class _StepBudgetProgbar(keras.callbacks.ProgbarLogger):
     back."""
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if self.model.stop_training and self.seen and self.target and self.seen < self.target:
-            self.target = self.seen
+        seen: int = self.seen
+        target: int | None = getattr(self, "target", None)
+        if self.model.stop_training and seen and target and seen < target:
+            self.target = seen
             if self.progbar is not None:
-                self.progbar.target = self.seen
+                self.progbar.target = seen
         super().on_epoch_end(epoch, logs)
 
 
@@ -409,7 +397,7 @@ def fit_segmentation(
         )
     steps_per_epoch = len(train)
     max_steps = steps if steps is not None else epochs * steps_per_epoch  # type: ignore[operator]
-    clock = TrainingBudget(None, max_steps, learning_rate, final_fraction)
+    clock = TrainingBudget(max_steps, learning_rate, final_fraction)
     if recompile or model.optimizer is None:
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate),

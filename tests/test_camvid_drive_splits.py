@@ -65,6 +65,7 @@ def test_tune_train_is_shuffled_as_train_is(splits):
         assert seen.shape == in_order.shape and not np.allclose(seen, in_order), name
     val = data.load("camvid", "tune_val", image_size=SIZE, batch_size=None, limit=8)
     np.testing.assert_allclose(  # validation keeps its order
-        np.stack([image.numpy() for image, _ in val]) * 255, splits["tune_val"].images[:8],
+        np.stack([image.numpy() for image, _ in val]) * 255,
+        splits["tune_val"].images[:8],
         atol=0.01,
     )

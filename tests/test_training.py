@@ -28,23 +28,26 @@ def test_cosine_learning_rate_runs_from_peak_to_final_fraction(training):
     assert training.cosine_learning_rate(7.0, 1e-3, 0.1) == pytest.approx(1e-4)
 
 
-def test_time_budget_excludes_validation_and_stops_training(training, keras):
+def test_the_budget_times_training_without_validation_and_stops_at_its_steps(training, keras):
     clock = FakeClock()
-    cb = training.TrainingBudget(minutes=1.0, max_steps=None, peak_learning_rate=1.0, clock=clock)
+    cb = training.TrainingBudget(max_steps=3, peak_learning_rate=1.0, clock=clock)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.Adam(1.0), loss="mse")
     cb.set_model(model)
     cb.on_train_begin()
-    clock.now = 30.0
     cb.on_train_batch_begin(0)
-    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.525)  # halfway
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1.0)  # the peak
+    clock.now = 30.0
     cb.on_train_batch_end(0)
-    assert not model.stop_training
+    assert not model.stop_training and cb.progress() == pytest.approx(1 / 3)
     cb.on_test_begin()
     clock.now = 500.0  # a long validation does not count
     cb.on_test_end()
     cb.on_epoch_end(0)
     assert cb.epoch_minutes == [pytest.approx(0.5)]
+    cb.on_train_batch_begin(1)
+    rate = training.cosine_learning_rate(1 / 3, 1.0)
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(rate)
     clock.now = 529.0
     cb.on_train_batch_end(1)
     assert not model.stop_training
@@ -56,13 +59,11 @@ def test_time_budget_excludes_validation_and_stops_training(training, keras):
 
 
 def test_step_budget_and_bad_budgets(training):
-    cb = training.TrainingBudget(minutes=None, max_steps=4, peak_learning_rate=1.0)
+    cb = training.TrainingBudget(max_steps=4, peak_learning_rate=1.0)
     cb.steps = 3
     assert cb.progress() == pytest.approx(0.75)
-    with pytest.raises(ValueError, match="budget"):
-        training.TrainingBudget(None, None, 1.0)
-    with pytest.raises(ValueError, match="positive"):
-        training.TrainingBudget(0, None, 1.0)
+    with pytest.raises(ValueError, match="at least 1"):
+        training.TrainingBudget(0, 1.0)
     with pytest.raises(ValueError, match="Unknown profile"):
         training.budget("laptop", "unet")
     with pytest.raises(ValueError, match="No training budget for model 'resnet'"):
