@@ -39,6 +39,45 @@ def mirror() -> Path:
     return path
 
 
+#: Set to 1 to run the tests marked ``network`` (pip installs from the package index)
+#: outside CI; CI runs them always.
+NETWORK_TESTS_ENV_VAR = "COURSE_NETWORK_TESTS"
+
+
+def network_tests_enabled() -> bool:
+    """Whether the ``network`` tests run here: in CI, or when opted in."""
+    return bool(os.environ.get("CI")) or os.environ.get(NETWORK_TESTS_ENV_VAR) == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the ``network`` tests unless CI or ``COURSE_NETWORK_TESTS=1`` asks for them."""
+    if network_tests_enabled():
+        return
+    skip = pytest.mark.skip(
+        reason=f"installs from the package index: opt in with {NETWORK_TESTS_ENV_VAR}=1 "
+        "(CI runs it always)"
+    )
+    for item in items:
+        if "network" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("course-data")
+
+
+@pytest.fixture(autouse=True)
+def _data_dir_outside_the_checkout(
+    _session_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test's data folder is a temporary one (shared by the session), never the
+    checkout's ``data/`` or the user's cache: a test cannot touch a learner's datasets or
+    trained runs. A test that needs its own folder sets ``COURSE_DATA_DIR`` again."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(_session_data_dir))
+    return _session_data_dir
+
+
 @pytest.fixture(autouse=True)
 def _fresh_array_cache() -> Iterator[None]:
     from course_utils.data import pipeline

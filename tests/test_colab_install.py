@@ -97,6 +97,7 @@ def _run(label: str, command: list[str], log: Path, **kwargs) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.network
 def test_the_colab_extra_installs_and_runs_on_python_312(tmp_path, record_property):
     python = _python312()
     log = tmp_path / "install.log"
@@ -163,6 +164,7 @@ BINDER_SOURCES = ("environment.yml", "pyproject.toml", "README.md", "course_util
 
 
 @pytest.mark.slow
+@pytest.mark.network
 def test_the_binder_environment_installs_on_its_python(tmp_path, record_property):
     """``environment.yml`` as repo2docker runs it, as far as this machine allows.
 

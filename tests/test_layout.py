@@ -245,3 +245,19 @@ def test_every_command_has_its_module_and_function():
         assert tree is not None, f"{command}: no course_utils/cli/{module}.py"
         defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
         assert f"cmd_{command.replace('-', '_')}" in defined, f"{command}: no function in {module}"
+
+
+def test_tests_never_use_the_checkouts_data_folder():
+    """conftest's autouse fixture: a test's data folder is a temporary one."""
+    from course_utils import paths
+
+    assert not paths.data_dir().resolve().is_relative_to(PACKAGE.parent)
+
+
+def test_without_course_data_dir_a_checkout_uses_its_own_data_folder(monkeypatch):
+    from course_utils import paths
+
+    monkeypatch.delenv("COURSE_DATA_DIR")
+    root = paths.checkout_root()
+    assert root is not None and root.resolve() == PACKAGE.parent
+    assert paths.data_dir() == root / "data"
