@@ -16,6 +16,8 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The checkers' feedback is English unless a test asks for Korean (COURSE_LANG=ko).
+os.environ.pop("COURSE_LANG", None)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,9 +5,14 @@ a :class:`Feedback` that shows as a coloured box in a notebook and as text elsew
 The checkers live in one module per part of the course, and the checkers of the
 "build a Keras block" exercises in two more (``build_blocks`` for notebooks 01-05,
 ``build_segmentation`` for 06-11); import them from here.
+
+The feedback is in English, or in Korean when ``COURSE_LANG=ko`` (also ``ko_KR``, ``ko-KR``);
+the variable is read each time a checker runs (:func:`current_language`), so
+``%env COURSE_LANG=ko`` in a running notebook takes effect at the next check.
 """
 
 from course_utils.exercises._feedback import Feedback
+from course_utils.exercises._lang import current_language
 from course_utils.exercises.build_blocks import (
     check_conv_head,
     check_dense_to_conv,
@@ -95,4 +100,5 @@ __all__ = [
     "check_transposed_conv_1d",
     "check_valid_unet_output",
     "check_vgg_block",
+    "current_language",
 ]

@@ -7,10 +7,16 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+from course_utils.exercises._lang import _t
+
 
 @dataclasses.dataclass(frozen=True)
 class Feedback:
     """The verdict on one answer.
+
+    The message and the hint are in the language ``COURSE_LANG`` named when the checker ran
+    (see ``_lang``); the labels around them ("Not yet", "Hint") in the one it names when the
+    feedback is shown.
 
     Attributes:
         correct: whether the answer is right.
@@ -26,19 +32,38 @@ class Feedback:
         return self.correct
 
     def __str__(self) -> str:
-        mark = "Correct" if self.correct else "Not yet"
-        text = f"{mark}: {self.message}"
-        return text + (f"\nHint: {self.hint}" if self.hint else "")
+        text = f"{self._mark()}: {self.message}"
+        return text + (f"\n{self._hint_label()}: {self.hint}" if self.hint else "")
 
     def _repr_html_(self) -> str:
-        color, mark = (
-            ("#e6f4ea", "&#10004; Correct") if self.correct else ("#fdecea", "&#10008; Not yet")
-        )
-        hint = f"<br><i>Hint:</i> {html.escape(self.hint)}" if self.hint else ""
+        color, sign = ("#e6f4ea", "&#10004;") if self.correct else ("#fdecea", "&#10008;")
+        mark = f"{sign} {self._mark()}"
+        hint = f"<br><i>{self._hint_label()}:</i> {html.escape(self.hint)}" if self.hint else ""
         return (
             f'<div style="background:{color};padding:8px;border-radius:4px">'
             f"<b>{mark}</b>: {html.escape(self.message)}{hint}</div>"
         )
+
+    def _mark(self) -> str:
+        """The verdict's label, in the language of the display (see ``_lang``)."""
+        if self.correct:
+            return _t(en="Correct", ko="정답")
+        return _t(en="Not yet", ko="아직 아닙니다")
+
+    @staticmethod
+    def _hint_label() -> str:
+        return _t(en="Hint", ko="힌트")
+
+
+def _raised(error: str, case: str | None = None) -> str:
+    """The message for a learner's function that raised ``error`` (from :func:`_call`),
+    optionally on ``case`` (the arguments, written the same in every language)."""
+    if case is None:
+        return _t(en=f"your function raised {error}.", ko=f"함수에서 예외가 발생했습니다({error}).")
+    return _t(
+        en=f"your function raised {error} for {case}.",
+        ko=f"{case}일 때 함수에서 예외가 발생했습니다({error}).",
+    )
 
 
 def _call(func: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:

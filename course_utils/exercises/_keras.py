@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.exercises._lang import _t
+
 
 @contextlib.contextmanager
 def _float32() -> Iterator[None]:
@@ -55,18 +57,26 @@ def _build(
         try:
             outputs = func(*inputs, *extra)
         except Exception as err:  # noqa: BLE001 - a learner's code may raise anything; report it
-            return None, f"your function raised {type(err).__name__}: {err}"
+            return None, _t(
+                en=f"your function raised {type(err).__name__}: {err}",
+                ko=f"함수에서 예외가 발생했습니다({type(err).__name__}: {err})",
+            )
         if not isinstance(outputs, keras.KerasTensor):
-            return None, (
-                f"your function returned {type(outputs).__name__}, not a Keras tensor "
-                "(did you forget the `return`, or return the layer instead of calling it?)"
+            return None, _t(
+                en=f"your function returned {type(outputs).__name__}, not a Keras tensor "
+                "(did you forget the `return`, or return the layer instead of calling it?)",
+                ko=f"함수가 Keras 텐서가 아니라 {type(outputs).__name__}을(를) 반환했습니다"
+                "(`return`을 빠뜨렸거나, 층을 호출하지 않고 층을 그대로 반환했을 수 있습니다)",
             )
         try:
             # One input as a tensor, not a list of one: Keras warns when a one-input model
             # built on a list is called on an array.
             model = keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs)
         except Exception as err:  # noqa: BLE001 - e.g. an output not connected to the inputs
-            return None, f"Keras could not make a model of it: {type(err).__name__}: {err}"
+            return None, _t(
+                en=f"Keras could not make a model of it: {type(err).__name__}: {err}",
+                ko=f"Keras가 이것으로 모델을 만들지 못했습니다({type(err).__name__}: {err})",
+            )
     return model, None
 
 

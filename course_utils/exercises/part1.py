@@ -8,29 +8,69 @@ from typing import Any
 import numpy as np
 
 from course_utils import ops
-from course_utils.exercises._feedback import Feedback, _call
+from course_utils.exercises._feedback import Feedback, _call, _raised
+from course_utils.exercises._lang import _t
 
 
 def _conv_size_hint(got: Any, n: int, k: int, p: int, s: int, d: int) -> str:
     """The likeliest mistake behind a wrong output size, named."""
     span = d * (k - 1) + 1
     if isinstance(got, float) and not float(got).is_integer():
-        return "Output sizes are whole numbers: round down with // (a partial window is dropped)."
+        return _t(
+            en="Output sizes are whole numbers: round down with // (a partial window is dropped).",
+            ko="출력 크기는 정수입니다. //로 내림하세요(일부만 걸친 창은 버립니다).",
+        )
     mistakes = [
-        ((n - span) // s + 1, "The padding adds p pixels on each side: n + 2 * p."),
+        (
+            (n - span) // s + 1,
+            _t(
+                en="The padding adds p pixels on each side: n + 2 * p.",
+                ko="패딩은 양쪽에 p픽셀씩 더합니다: n + 2 * p.",
+            ),
+        ),
         (
             (n + p - span) // s + 1,
-            "The padding adds p pixels on *each* side: n + 2 * p, not n + p.",
+            _t(
+                en="The padding adds p pixels on *each* side: n + 2 * p, not n + p.",
+                ko="패딩은 *양쪽에* p픽셀씩 더합니다: n + p가 아니라 n + 2 * p입니다.",
+            ),
         ),
-        ((n + 2 * p - span) // s, "Count the first window too: ... // stride + 1."),
-        (-(-(n + 2 * p - span) // s) + 1, "Round down, not up: a partial window is dropped (//)."),
-        (round((n + 2 * p - span) / s) + 1, "Round down, not to the nearest: use //."),
-        ((n + 2 * p - k) // s + 1, "A dilated kernel spans dilation * (kernel - 1) + 1 pixels."),
+        (
+            (n + 2 * p - span) // s,
+            _t(
+                en="Count the first window too: ... // stride + 1.",
+                ko="첫 번째 창도 세세요: ... // stride + 1.",
+            ),
+        ),
+        (
+            -(-(n + 2 * p - span) // s) + 1,
+            _t(
+                en="Round down, not up: a partial window is dropped (//).",
+                ko="올림이 아니라 내림입니다. 일부만 걸친 창은 버립니다(//).",
+            ),
+        ),
+        (
+            round((n + 2 * p - span) / s) + 1,
+            _t(
+                en="Round down, not to the nearest: use //.",
+                ko="반올림이 아니라 내림입니다: //를 쓰세요.",
+            ),
+        ),
+        (
+            (n + 2 * p - k) // s + 1,
+            _t(
+                en="A dilated kernel spans dilation * (kernel - 1) + 1 pixels.",
+                ko="팽창된 커널은 dilation * (kernel - 1) + 1픽셀에 걸칩니다.",
+            ),
+        ),
     ]
     for wrong, hint in mistakes:
         if got == wrong and wrong != (n + 2 * p - span) // s + 1:
             return hint
-    return "Count how many window positions fit: (n + 2p - span) // stride + 1."
+    return _t(
+        en="Count how many window positions fit: (n + 2p - span) // stride + 1.",
+        ko="창이 놓일 수 있는 위치의 수를 세세요: (n + 2p - span) // stride + 1.",
+    )
 
 
 def check_conv_output_size(func: Callable[[int, int, int, int, int], int]) -> Feedback:
@@ -46,14 +86,24 @@ def check_conv_output_size(func: Callable[[int, int, int, int, int], int]) -> Fe
         where = f"n={n}, kernel={k}, padding={p}, stride={s}, dilation={d}"
         if error:
             return Feedback(
-                False, f"your function raised {error} for {where}.", "Use only integer arithmetic."
+                False,
+                _raised(error, where),
+                _t(en="Use only integer arithmetic.", ko="정수 연산만 쓰세요."),
             )
         if got != want:
             hint = _conv_size_hint(got, n, k, p, s, d)
-            return Feedback(
-                False, f"for {where} you return {got!r}, the right size is {want}.", hint
+            message = _t(
+                en=f"for {where} you return {got!r}, the right size is {want}.",
+                ko=f"{where}일 때 {got!r}을(를) 반환했지만, 올바른 크기는 {want}입니다.",
             )
-    return Feedback(True, f"all {len(cases)} cases match, strides, padding and dilation included.")
+            return Feedback(False, message, hint)
+    return Feedback(
+        True,
+        _t(
+            en=f"all {len(cases)} cases match, strides, padding and dilation included.",
+            ko=f"스트라이드, 패딩, 팽창을 포함해 {len(cases)}개 경우가 모두 맞습니다.",
+        ),
+    )
 
 
 def check_cross_correlation(func: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
@@ -65,31 +115,61 @@ def check_cross_correlation(func: Callable[[np.ndarray, np.ndarray], np.ndarray]
     got, error = _call(func, image, kernel)
     if error:
         return Feedback(
-            False, f"your function raised {error}.", "Loop over output rows and columns."
+            False,
+            _raised(error),
+            _t(
+                en="Loop over output rows and columns.",
+                ko="출력의 행과 열을 도는 반복문을 쓰세요.",
+            ),
         )
     got = np.asarray(got)
     if got.shape != want.shape:
+        h, w = want.shape
         return Feedback(
             False,
-            f"a 6x7 image and a 3x3 kernel give a {want.shape[0]}x{want.shape[1]} map; "
-            f"yours is {got.shape}.",
-            "Without padding the window must stay inside the image: H - 3 + 1 rows.",
+            _t(
+                en=f"a 6x7 image and a 3x3 kernel give a {h}x{w} map; yours is {got.shape}.",
+                ko=f"6x7 이미지와 3x3 커널은 {h}x{w} 맵을 만듭니다. 여러분의 결과는 "
+                f"{got.shape}입니다.",
+            ),
+            _t(
+                en="Without padding the window must stay inside the image: H - 3 + 1 rows.",
+                ko="패딩이 없으면 창이 이미지 안에 머물러야 합니다: H - 3 + 1행.",
+            ),
         )
     if np.allclose(got, ops.conv2d(image, kernel[::-1, ::-1])):
         return Feedback(
             False,
-            "you flipped the kernel: that is the textbook convolution.",
-            "Deep-learning layers compute cross-correlation: multiply the window by the "
-            "kernel as it is.",
+            _t(
+                en="you flipped the kernel: that is the textbook convolution.",
+                ko="커널을 뒤집었습니다. 그것은 교과서에 나오는 합성곱입니다.",
+            ),
+            _t(
+                en="Deep-learning layers compute cross-correlation: multiply the window by the "
+                "kernel as it is.",
+                ko="딥러닝의 층은 교차 상관을 계산합니다. 창에 커널을 뒤집지 말고 그대로 곱하세요.",
+            ),
         )
     if not np.allclose(got, want, atol=1e-4):
         r, c = np.argwhere(~np.isclose(got, want, atol=1e-4))[0]
         return Feedback(
             False,
-            f"output[{r}, {c}] is {got[r, c]:g}, expected {want[r, c]:g}.",
-            f"It is sum(image[{r}:{r + 3}, {c}:{c + 3}] * kernel).",
+            _t(
+                en=f"output[{r}, {c}] is {got[r, c]:g}, expected {want[r, c]:g}.",
+                ko=f"output[{r}, {c}]가 {got[r, c]:g}입니다. {want[r, c]:g}이어야 합니다.",
+            ),
+            _t(
+                en=f"It is sum(image[{r}:{r + 3}, {c}:{c + 3}] * kernel).",
+                ko=f"이 값은 sum(image[{r}:{r + 3}, {c}:{c + 3}] * kernel)입니다.",
+            ),
         )
-    return Feedback(True, "your feature map matches the reference exactly.")
+    return Feedback(
+        True,
+        _t(
+            en="your feature map matches the reference exactly.",
+            ko="특성 맵이 기준 구현의 결과와 정확히 일치합니다.",
+        ),
+    )
 
 
 def check_param_counts(answer: Mapping[str, int], model: Any) -> Feedback:
@@ -102,21 +182,50 @@ def check_param_counts(answer: Mapping[str, int], model: Any) -> Feedback:
     missing = [name for name in expected if name not in answer]
     if missing:
         return Feedback(
-            False, f"no count for layer(s) {missing}.", "Give a count for every layer with weights."
+            False,
+            _t(
+                en=f"no count for layer(s) {missing}.",
+                ko=f"{missing} 층의 파라미터 수가 없습니다.",
+            ),
+            _t(
+                en="Give a count for every layer with weights.",
+                ko="가중치가 있는 층마다 파라미터 수를 적으세요.",
+            ),
         )
     for name, want in expected.items():
         got = answer[name]
         if got != want:
             layer = model.get_layer(name)
             if hasattr(layer, "kernel") and got == int(np.prod(layer.kernel.shape)):
-                hint = "You counted the weights but not the biases: one bias per unit or filter."
+                hint = _t(
+                    en="You counted the weights but not the biases: one bias per unit or filter.",
+                    ko="가중치는 셌지만 편향을 빠뜨렸습니다. 유닛이나 필터마다 편향이 하나 "
+                    "있습니다.",
+                )
             elif "conv" in name:
-                hint = "A conv layer has kh * kw * in_channels * filters weights + filters biases."
+                hint = _t(
+                    en="A conv layer has kh * kw * in_channels * filters weights + filters biases.",
+                    ko="합성곱 층에는 가중치 kh * kw * in_channels * filters개와 편향 filters개가 "
+                    "있습니다.",
+                )
             else:
-                hint = "A dense layer has inputs * units weights + units biases."
-            return Feedback(False, f"{name}: you wrote {got:,}, Keras counts {want:,}.", hint)
+                hint = _t(
+                    en="A dense layer has inputs * units weights + units biases.",
+                    ko="밀집층에는 가중치 inputs * units개와 편향 units개가 있습니다.",
+                )
+            message = _t(
+                en=f"{name}: you wrote {got:,}, Keras counts {want:,}.",
+                ko=f"{name}: {got:,}개라고 적었지만, Keras는 {want:,}개로 셉니다.",
+            )
+            return Feedback(False, message, hint)
     total = sum(expected.values())
-    return Feedback(True, f"every layer matches; {total:,} parameters in all.")
+    return Feedback(
+        True,
+        _t(
+            en=f"every layer matches; {total:,} parameters in all.",
+            ko=f"모든 층이 맞습니다. 파라미터는 모두 {total:,}개입니다.",
+        ),
+    )
 
 
 def _mean_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -135,20 +244,40 @@ def check_cross_entropy(func: Callable[[np.ndarray, np.ndarray], float]) -> Feed
     got, error = _call(func, logits, labels)
     if error:
         return Feedback(
-            False, f"your function raised {error}.", "Work row by row: softmax, then -log p[label]."
+            False,
+            _raised(error),
+            _t(
+                en="Work row by row: softmax, then -log p[label].",
+                ko="행마다 계산하세요: 소프트맥스, 그다음 -log p[label].",
+            ),
         )
     got = float(np.asarray(got).mean())
     if np.isclose(got, want * 6):
         return Feedback(
-            False, "you return the sum over examples.", "Keras losses average over examples."
+            False,
+            _t(en="you return the sum over examples.", ko="예제들의 합을 반환하고 있습니다."),
+            _t(
+                en="Keras losses average over examples.",
+                ko="Keras의 손실은 예제들에 대해 평균합니다.",
+            ),
         )
     if np.isclose(got, _mean_cross_entropy(logits, logits.argmax(1))):
         return Feedback(
-            False, "you used the most likely class, not the true label.", "Index with labels."
+            False,
+            _t(
+                en="you used the most likely class, not the true label.",
+                ko="정답 레이블이 아니라 확률이 가장 높은 클래스를 썼습니다.",
+            ),
+            _t(en="Index with labels.", ko="labels로 인덱싱하세요."),
         )
     if not np.isclose(got, want, rtol=1e-5):
         return Feedback(
-            False, f"you return {got:.4f}, the loss is {want:.4f}.", "Use -log softmax(z)[label]."
+            False,
+            _t(
+                en=f"you return {got:.4f}, the loss is {want:.4f}.",
+                ko=f"{got:.4f}을(를) 반환했지만, 손실은 {want:.4f}입니다.",
+            ),
+            _t(en="Use -log softmax(z)[label].", ko="-log softmax(z)[label]을 쓰세요."),
         )
     big, big_error = _call(func, logits * 300, labels)
     big_values = None if big_error else np.asarray(big, float)
@@ -160,30 +289,62 @@ def check_cross_entropy(func: Callable[[np.ndarray, np.ndarray], float]) -> Feed
     if big_values is not None and np.isposinf(big_values).any() and overflow_handled:
         return Feedback(
             False,
-            "right on small logits, but infinite on large ones (logits * 300): the true "
-            "class's softmax probability underflows to 0, and -log(0) is infinite, even with "
-            "each row's maximum subtracted.",
-            "Never take the log of a probability: compute log softmax directly with the "
-            "log-sum-exp trick, z - max(z) - log(sum(exp(z - max(z)))), then pick the label.",
+            _t(
+                en="right on small logits, but infinite on large ones (logits * 300): the true "
+                "class's softmax probability underflows to 0, and -log(0) is infinite, even "
+                "with each row's maximum subtracted.",
+                ko="작은 로짓에서는 맞지만 큰 로짓(logits * 300)에서는 무한대가 나옵니다. 행마다 "
+                "최댓값을 빼더라도 정답 클래스의 소프트맥스 확률이 0으로 언더플로되고, -log(0)은 "
+                "무한대입니다.",
+            ),
+            _t(
+                en="Never take the log of a probability: compute log softmax directly with the "
+                "log-sum-exp trick, z - max(z) - log(sum(exp(z - max(z)))), then pick the label.",
+                ko="확률에 로그를 취하지 마세요. log-sum-exp 기법으로 로그 소프트맥스를 직접 "
+                "계산하고(z - max(z) - log(sum(exp(z - max(z))))) 레이블의 값을 고르세요.",
+            ),
         )
     if big_values is None or not np.isfinite(big_values).all():
         return Feedback(
             False,
-            "right on small logits, but it overflows on large ones (try logits * 300).",
-            "Subtract each row's maximum before exp: softmax is unchanged, exp cannot overflow.",
+            _t(
+                en="right on small logits, but it overflows on large ones (try logits * 300).",
+                ko="작은 로짓에서는 맞지만 큰 로짓에서는 오버플로가 납니다(logits * 300으로 "
+                "시험해 보세요).",
+            ),
+            _t(
+                en="Subtract each row's maximum before exp: softmax is unchanged, exp cannot "
+                "overflow.",
+                ko="exp 전에 행마다 최댓값을 빼세요. 소프트맥스는 그대로이고 exp는 오버플로되지 "
+                "않습니다.",
+            ),
         )
     big_want = _mean_cross_entropy(logits * 300, labels)
     big_got = float(np.asarray(big, float).mean())
     if not np.isclose(big_got, big_want, rtol=1e-5):
         return Feedback(
             False,
-            f"finite on large logits (logits * 300), but {big_got:.2f} where the loss is "
-            f"{big_want:.2f}.",
-            "Clipping probabilities (say to 1e-7) caps each wrong answer's loss at -log(1e-7) "
-            "= 16.1: compute log softmax directly, z - max(z) - log(sum(exp(z - max(z)))).",
+            _t(
+                en=f"finite on large logits (logits * 300), but {big_got:.2f} where the loss is "
+                f"{big_want:.2f}.",
+                ko=f"큰 로짓(logits * 300)에서 유한하긴 하지만, 손실이 {big_want:.2f}인데 "
+                f"{big_got:.2f}이(가) 나옵니다.",
+            ),
+            _t(
+                en="Clipping probabilities (say to 1e-7) caps each wrong answer's loss at "
+                "-log(1e-7) = 16.1: compute log softmax directly, "
+                "z - max(z) - log(sum(exp(z - max(z)))).",
+                ko="확률을 (예를 들어 1e-7로) 잘라 내면 틀린 답 하나의 손실이 -log(1e-7) = 16.1을 "
+                "넘지 못합니다. 로그 소프트맥스를 직접 계산하세요: "
+                "z - max(z) - log(sum(exp(z - max(z)))).",
+            ),
         )
     return Feedback(
-        True, f"{want:.4f}, and it stays finite for huge logits: that is from_logits=True."
+        True,
+        _t(
+            en=f"{want:.4f}, and it stays finite for huge logits: that is from_logits=True.",
+            ko=f"{want:.4f}이고, 아주 큰 로짓에서도 유한합니다. 이것이 from_logits=True입니다.",
+        ),
     )
 
 
@@ -194,26 +355,46 @@ def check_most_confused(answer: str, cm: Any, class_names: list[str], true_class
     row[class_names.index(true_class)] = -1
     want = class_names[int(row.argmax())]
     if answer == want:
+        times = int(row.max())
         return Feedback(
             True,
-            f"{true_class} images are most often predicted as {want} ({int(row.max())} times).",
+            _t(
+                en=f"{true_class} images are most often predicted as {want} ({times} times).",
+                ko=f"{true_class} 이미지는 {want}(으)로 가장 자주 예측됩니다({times}번).",
+            ),
         )
     if answer not in class_names:
+        names = ", ".join(class_names)
         return Feedback(
-            False, f"{answer!r} is not a class name.", f"Pick one of {', '.join(class_names)}."
+            False,
+            _t(
+                en=f"{answer!r} is not a class name.",
+                ko=f"{answer!r}은(는) 클래스 이름이 아닙니다.",
+            ),
+            _t(en=f"Pick one of {names}.", ko=f"{names} 중에서 고르세요."),
         )
     col = cm[:, class_names.index(true_class)].astype(float)
     col[class_names.index(true_class)] = -1
     if answer == class_names[int(col.argmax())]:
         return Feedback(
             False,
-            f"{answer} is what is most often predicted *as* {true_class}.",
-            "Rows are the true classes.",
+            _t(
+                en=f"{answer} is what is most often predicted *as* {true_class}.",
+                ko=f"{answer}은(는) 반대 방향의 답입니다. {true_class}(으)로 잘못 예측되는 "
+                f"이미지 가운데 {answer} 이미지가 가장 많습니다.",
+            ),
+            _t(en="Rows are the true classes.", ko="행이 정답 클래스입니다."),
         )
     return Feedback(
         False,
-        f"{answer} is not the largest off-diagonal entry of the {true_class} row.",
-        "Look along the row of the true class, skipping the diagonal.",
+        _t(
+            en=f"{answer} is not the largest off-diagonal entry of the {true_class} row.",
+            ko=f"{answer}은(는) {true_class} 행에서 대각선 밖의 가장 큰 값이 아닙니다.",
+        ),
+        _t(
+            en="Look along the row of the true class, skipping the diagonal.",
+            ko="정답 클래스의 행을 따라 보되, 대각선은 건너뛰세요.",
+        ),
     )
 
 
@@ -222,19 +403,32 @@ def check_stacked_receptive_field(func: Callable[[int], int]) -> Feedback:
     for n in (1, 2, 3, 5, 10):
         got, error = _call(func, n)
         if error:
-            return Feedback(False, f"your function raised {error} for n={n}.", "Each layer adds 2.")
-        if got != 2 * n + 1:
-            hint = (
-                "One 3x3 layer sees 3 pixels; each further 3x3 layer widens the view by one pixel "
-                "on each side."
-            )
             return Feedback(
-                False, f"for n={n} you return {got!r}, the receptive field is {2 * n + 1}.", hint
+                False,
+                _raised(error, f"n={n}"),
+                _t(en="Each layer adds 2.", ko="층마다 2씩 늘어납니다."),
             )
+        if got != 2 * n + 1:
+            hint = _t(
+                en="One 3x3 layer sees 3 pixels; each further 3x3 layer widens the view by one "
+                "pixel on each side.",
+                ko="3x3 층 하나는 3픽셀을 봅니다. 3x3 층을 하나 더할 때마다 보는 범위가 양쪽으로 "
+                "한 픽셀씩 넓어집니다.",
+            )
+            message = _t(
+                en=f"for n={n} you return {got!r}, the receptive field is {2 * n + 1}.",
+                ko=f"n={n}일 때 {got!r}을(를) 반환했지만, 수용장은 {2 * n + 1}입니다.",
+            )
+            return Feedback(False, message, hint)
     return Feedback(
         True,
-        "n stacked 3x3 layers see 2n + 1 pixels: three of them see 7x7 like one 7x7 layer, with "
-        "27 C^2 weights instead of 49 C^2 and three non-linearities instead of one.",
+        _t(
+            en="n stacked 3x3 layers see 2n + 1 pixels: three of them see 7x7 like one 7x7 "
+            "layer, with 27 C^2 weights instead of 49 C^2 and three non-linearities instead of "
+            "one.",
+            ko="3x3 층을 n개 쌓으면 2n + 1픽셀을 봅니다. 세 개를 쌓으면 7x7 층 하나처럼 7x7을 "
+            "보지만, 가중치는 49 C^2개가 아니라 27 C^2개이고 비선형성은 하나가 아니라 셋입니다.",
+        ),
     )
 
 
@@ -251,7 +445,13 @@ def check_inception_params(answer: int, in_channels: int, filters: tuple[int, ..
     module = keras.Model(inputs, inception_module(inputs, *filters, name="m"))
     want = module.count_params()
     if answer == want:
-        return Feedback(True, f"{want:,} parameters, 1x1 reductions and biases included.")
+        return Feedback(
+            True,
+            _t(
+                en=f"{want:,} parameters, 1x1 reductions and biases included.",
+                ko=f"1x1 축소와 편향을 포함해 파라미터 {want:,}개입니다.",
+            ),
+        )
     f1, r3, f3, r5, f5, pp = filters
     without_reduce = (
         in_channels * f1
@@ -264,11 +464,24 @@ def check_inception_params(answer: int, in_channels: int, filters: tuple[int, ..
         + pp
     )
     if answer == without_reduce:
-        hint = "The 3x3 and 5x5 branches first go through their 1x1 'reduce' convolutions."
-    elif answer == want - (f1 + r3 + f3 + r5 + f5 + pp):
-        hint = "Add one bias per filter of every convolution."
-    else:
-        hint = (
-            "Sum over the six convolutions: k*k*in*out + out. The pooling branch's pool has none."
+        hint = _t(
+            en="The 3x3 and 5x5 branches first go through their 1x1 'reduce' convolutions.",
+            ko="3x3과 5x5 가지는 먼저 각자의 1x1 'reduce' 합성곱을 거칩니다.",
         )
-    return Feedback(False, f"you wrote {answer:,}; the module has {want:,}.", hint)
+    elif answer == want - (f1 + r3 + f3 + r5 + f5 + pp):
+        hint = _t(
+            en="Add one bias per filter of every convolution.",
+            ko="모든 합성곱의 필터마다 편향을 하나씩 더하세요.",
+        )
+    else:
+        hint = _t(
+            en="Sum over the six convolutions: k*k*in*out + out. The pooling branch's pool has "
+            "none.",
+            ko="합성곱 여섯 개에 대해 k*k*in*out + out을 더하세요. 풀링 가지의 풀링 층에는 "
+            "파라미터가 없습니다.",
+        )
+    message = _t(
+        en=f"you wrote {answer:,}; the module has {want:,}.",
+        ko=f"{answer:,}개라고 적었지만, 모듈의 파라미터는 {want:,}개입니다.",
+    )
+    return Feedback(False, message, hint)
