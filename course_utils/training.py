@@ -708,9 +708,14 @@ def part3_frames(model: str) -> Part3Frames:
     return Part3Frames(PART3_IMAGE_SIZE)
 
 
-#: Part 3's one policy, the same for every model: Adam with this peak learning rate and a
-#: cosine schedule over the model's step budget (no model's rate is tuned on its own).
+#: Part 3's policy: Adam with this peak learning rate and a cosine schedule over the model's
+#: step budget, the same for every model of a start (no model's rate is tuned on its own).
 PART3_LEARNING_RATE = 1e-3
+
+#: The peak learning rate of the models on ImageNet's EfficientNet-Lite0 (``_lite0``),
+#: chosen on ``tune_val`` for the ImageNet start as its loss and frames were
+#: (``benchmarks/tune_part3.py``, ``docs/tune_lite0_shuffled_default.json``; ``docs/method.md``).
+IMAGENET_LEARNING_RATE = 2e-3
 
 #: Part 3's one loss, the same for every model: cross-entropy with void ignored and each
 #: pixel weighted by its class's median-frequency weight (SegNet's class balancing, after
@@ -736,6 +741,12 @@ ENCODER_FAMILIES = ("fcn", "segnet", "deeplabv3plus")
 #: FCN's stages as in the paper (32s, then 16s from it, then 8s), with their shares of
 #: FCN's one step budget.
 FCN_STAGES: tuple[tuple[str, float], ...] = (("fcn32s", 0.4), ("fcn16s", 0.2), ("fcn8s", 0.4))
+
+
+def part3_learning_rate(model: str) -> float:
+    """The peak learning rate a Part 3 model trains at: :data:`IMAGENET_LEARNING_RATE` for
+    a model on ImageNet's Lite0, else :data:`PART3_LEARNING_RATE`."""
+    return IMAGENET_LEARNING_RATE if uses_imagenet(model) else PART3_LEARNING_RATE
 
 
 def class_balancing(model: str) -> str:
@@ -801,7 +812,7 @@ class Part3Run:
             "epochs": sum(f.epochs for f in fits),
             "train_seconds": round(sum(f.seconds for f in fits), 1),
             "budget": self.budget.as_dict(),
-            "learning_rate": PART3_LEARNING_RATE,
+            "learning_rate": self.fit.budget.get("learning_rate", PART3_LEARNING_RATE),
             "loss": f"cross-entropy, void ignored, {self.class_balancing} class weights",
             "class_weights": [round(w, 4) for w in self.class_weights],
             "warm_start": self.start.note,
@@ -834,7 +845,7 @@ def train_part3(
     The recipe: :func:`models.build` at ``preset``; the start: ImageNet's EfficientNet-Lite0
     for a ``_lite0`` model (its weights load when it is built), else a warm start from
     :data:`ENCODER_RUN` where the layers fit (:func:`warm_start`); :func:`fit_segmentation`
-    for the model's step budget (:func:`budget`) at :data:`PART3_LEARNING_RATE`, with
+    for the model's step budget (:func:`budget`) at :func:`part3_learning_rate`, with
     :func:`part3_loss` (cross-entropy, void ignored, class weights of
     :func:`class_balancing`: median-frequency, or tempered for the ImageNet start).
     FCN-8s from scratch trains in the paper's stages (:func:`fit_fcn_in_stages`);
@@ -873,7 +884,7 @@ def train_part3(
         weights = part3_class_weights((height, width), balancing)
     fit_args: dict[str, Any] = dict(
         num_classes=num_classes, class_names=class_names, ignore_index=ignore_index,
-        learning_rate=PART3_LEARNING_RATE, loss=part3_loss(weights, ignore_index),
+        learning_rate=part3_learning_rate(name), loss=part3_loss(weights, ignore_index),
         verbose=verbose, validate_each_epoch=validate_each_epoch,
     )  # fmt: skip
     if name == "fcn8s":

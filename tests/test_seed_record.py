@@ -10,7 +10,7 @@ import pytest
 
 @pytest.mark.slow  # trains
 def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
-    from course_utils import seed_record
+    from course_utils import seed_record, training
     from course_utils.cli import seed_record as recording
 
     out = tmp_path / "record.json"
@@ -53,6 +53,21 @@ def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
     assert len(seed_record.test_confusions(out, "unet_lite0")) == 1
     recording.record_seeds(out, models=["encoder_decoder"], seeds=[0, 1], **kwargs)
     assert len(lines) == 3, "runs already recorded are not trained again"
+    # each model's peak learning rate, per run and per model: the ImageNet start has its own
+    assert record["learning_rates"] == {
+        "encoder_decoder": training.PART3_LEARNING_RATE,
+        "unet_lite0": training.IMAGENET_LEARNING_RATE,
+    }
+    assert [r["learning_rate"] for r in record["runs"]] == [
+        training.PART3_LEARNING_RATE, training.PART3_LEARNING_RATE,
+        training.IMAGENET_LEARNING_RATE,
+    ]  # fmt: skip
+    # replace=True trains a recorded seed again and keeps one run per (model, seed)
+    recording.record_seeds(out, models=["unet_lite0"], seeds=[0], replace=True, **kwargs)
+    replaced = json.loads(out.read_text())
+    assert len(lines) == 4 and len(replaced["runs"]) == 3
+    assert [(r["model"], r["seed"]) for r in replaced["runs"]][-1] == ("unet_lite0", 0)
+    assert len(seed_record.test_confusions(out, "unet_lite0")) == 1
     stats = seed_record.summary(record, "val")
     assert stats["encoder_decoder"]["n"] == 2 and stats["unet_lite0"]["n"] == 1
     assert seed_record.seed_scores(record, "encoder_decoder") == [

@@ -155,6 +155,10 @@ def _add_seed_record(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", default=None, help="default: docs/seed_record_<profile>.json in the current folder"
     )
+    p.add_argument(
+        "--replace", action="store_true",
+        help="train the named models' seeds again, replacing their recorded runs",
+    )  # fmt: skip
 
 
 def _add_timings_table(sub: argparse._SubParsersAction) -> None:

@@ -131,6 +131,7 @@ def record_seeds(
     seeds: Sequence[int] = (0, 1, 2),
     image_size: tuple[int, int] | None = None,
     limit: int | None = None,
+    replace: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train every model once per seed with Part 3's recipe and record val and test scores.
@@ -143,6 +144,9 @@ def record_seeds(
         image_size: the size every model trains at (whole frames), for tests; ``None``:
             each model's own :func:`training.part3_frames`. Test is scored at 360x480.
         limit: images per split (``None``: all; tests use a few).
+        replace: train these models' seeds again even where the record has them (after a
+            change of their recipe); each recorded run is replaced once its new run is
+            stored, so an interrupted replacement keeps every run it has not redone.
         log: where progress lines go.
 
     Returns:
@@ -170,7 +174,7 @@ def record_seeds(
             f"{out} records {', '.join(f'{k}={record.get(k)!r}' for k in wanted)}; write "
             f"{', '.join(f'{k}={v!r}' for k, v in wanted.items())} to another file."
         )
-    done = {(r["model"], r["seed"]) for r in record["runs"]}
+    done = set() if replace else {(r["model"], r["seed"]) for r in record["runs"]}
     todo = [(seed, name) for seed in seeds for name in models if (name, seed) not in done]
     camvid = data.info("camvid")
     preset = {"quick": "tiny", "default": "cpu", "full": "paper"}[profile]
@@ -207,6 +211,7 @@ def record_seeds(
             run.model, "camvid", "test", frames.size, limit=limit, boundary_width=BAND_WIDTH
         )
         band_report = metrics.segmentation_report(band_per_image.sum(0), list(camvid.class_names))
+        record["runs"] = [r for r in record["runs"] if (r["model"], r["seed"]) != (name, seed)]
         record["runs"].append(
             {
                 "model": name,
@@ -216,10 +221,12 @@ def record_seeds(
                 "encoder_copied": scores["encoder_copied"],
                 "start": scores["start"],
                 "loss": scores["loss"],
+                "learning_rate": scores["learning_rate"],
                 "val": _split_scores(run.fit.report),
                 "test": {**_split_scores(test_report), "band_miou": band_report.miou},
             }
         )
+        recorded = [r["model"] for r in record["runs"] if "learning_rate" not in r]
         record.update(
             **wanted,
             frames={**record.get("frames", {}),
@@ -229,7 +236,10 @@ def record_seeds(
                      **{m: PRESETS[training.model_family(m)][preset] for m in models}},
             budgets={**record.get("budgets", {}),
                      **{m: training.budget(profile, m).as_dict() for m in models}},
-            learning_rate=training.PART3_LEARNING_RATE,
+            # each model's peak rate (a record of before 2026-12-06 held one for all)
+            learning_rates={**dict.fromkeys(recorded, record.pop("learning_rate", None)),
+                            **record.get("learning_rates", {}),
+                            **{m: training.part3_learning_rate(m) for m in models}},
             losses={**record.get("losses", {}), name: scores["loss"]},
             machine={**_machine(), "precision": env.precision},
             versions={
@@ -269,7 +279,8 @@ def cmd_seed_record(args: argparse.Namespace) -> int:
         return 1
     print(f"seed record: {out} ({len(models)} models x {len(args.seeds)} seeds)")
     try:
-        record_seeds(out, profile=args.profile, models=models, seeds=args.seeds, limit=args.limit)
+        record_seeds(out, profile=args.profile, models=models, seeds=args.seeds, limit=args.limit,
+                     replace=args.replace)  # fmt: skip
     except ValueError as err:  # a record in --out made with other settings: nothing trained
         print(f"course seed-record: {err}", file=sys.stderr)
         return 1
