@@ -28,13 +28,14 @@ from course_utils.data.errors import (
     UnsafeArchiveError,
 )
 from course_utils.data.instances import Instance, instance_map, instances_from_mask
-from course_utils.data.pipeline import Augment, arrays, load
+from course_utils.data.pipeline import TRAINING_SPLITS, Augment, arrays, load
 from course_utils.data.synthetic import shapes
 from course_utils.data.validate import check_image, check_mask, read_image, read_mask
 from course_utils.data.weight_map import border_weight_map
 
 __all__ = [
     "COURSE_DATASETS",
+    "TRAINING_SPLITS",
     "Augment",
     "ChecksumError",
     "DataValidationError",
