@@ -112,13 +112,20 @@ def use_mirror(mirrored_data_dir: Path, mirror: Path, monkeypatch: pytest.Monkey
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder; paths listed in ``server.truncate`` send half their bytes, then hang up."""
+    """Serves a folder; paths listed in ``server.truncate`` send half their bytes, then hang
+    up; a path in ``server.fail_first`` answers 503 that many times first."""
 
     def log_message(self, *args) -> None:  # keep test output quiet
         pass
 
     def do_GET(self) -> None:
         name = self.path.lstrip("/")
+        failing = self.server.fail_first  # type: ignore[attr-defined]
+        if failing.get(name, 0) > 0:  # the server is busy: 503, a transient failure
+            failing[name] -= 1
+            self.server.requests.append(name)  # type: ignore[attr-defined]
+            self.send_error(503, "busy, try again")
+            return
         if name in self.server.truncate:  # type: ignore[attr-defined]
             data = (Path(self.directory) / name).read_bytes()
             self.send_response(200)
@@ -138,6 +145,7 @@ class LocalServer:
         handler = lambda *a, **k: _Handler(*a, directory=str(root), **k)  # noqa: E731
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.truncate = set()
+        self.httpd.fail_first = {}
         self.httpd.requests = []
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -148,6 +156,10 @@ class LocalServer:
 
     def truncate(self, name: str) -> None:
         self.httpd.truncate.add(name)
+
+    def fail_first(self, name: str, times: int) -> None:
+        """Answer 503 (busy) to the first ``times`` requests of ``name``."""
+        self.httpd.fail_first[name] = times
 
 
 @pytest.fixture

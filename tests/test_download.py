@@ -10,7 +10,13 @@ import pytest
 
 from course_utils.data import download
 from course_utils.data.catalog import SOURCES, Source
-from course_utils.data.errors import ChecksumError, DownloadError
+from course_utils.data.errors import ChecksumError, DownloadError, SourceUnreachableError
+
+
+@pytest.fixture(autouse=True)
+def _no_waits_between_attempts(monkeypatch):
+    """Transient failures are still retried, without the seconds of waiting."""
+    monkeypatch.setattr(download, "_RETRY_WAITS_S", (0.0, 0.0, 0.0))
 
 
 def _register(monkeypatch, name: str, files: dict[str, bytes], base_url: str, www: Path | None):
@@ -65,6 +71,7 @@ def test_wrong_checksum_download_is_refused_and_kept_aside(
         download.fetch("mnist", progress=False)
     message = str(err.value)
     assert "does not match its registered SHA-256" in message and "kept aside" in message
+    assert local_server.requests == ["a.bin"], "a wrong checksum is never downloaded twice"
     assert not (empty_data_dir / "mnist" / "a.bin").exists()
     assert [p.read_bytes() for p in (empty_data_dir / "_rejected").rglob("a.bin.*")][
         0
@@ -81,6 +88,27 @@ def test_interrupted_download_leaves_no_partial_file(empty_data_dir, local_serve
     assert "interrupted" in str(err.value) and "run the same command again" in str(err.value)
     leftovers = [p for p in empty_data_dir.rglob("*") if p.is_file()]
     assert leftovers == [], f"half files left behind: {leftovers}"
+
+
+def test_a_busy_server_is_tried_again_and_the_learner_told(
+    empty_data_dir, local_server, monkeypatch, capsys
+):
+    _register(monkeypatch, "mnist", {"a.bin": b"data"}, local_server.url, local_server.root)
+    local_server.fail_first("a.bin", 2)
+    assert (download.fetch("mnist", progress=False) / "a.bin").read_bytes() == b"data"
+    assert local_server.requests == ["a.bin"] * 3
+    err = capsys.readouterr().err
+    assert "trying again" in err and "attempt 2 of 4" in err and "attempt 3 of 4" in err
+
+
+def test_retries_end_with_the_usual_error(empty_data_dir, local_server, monkeypatch):
+    monkeypatch.setattr(download, "_RETRY_WAITS_S", (0.0, 0.0))
+    _register(monkeypatch, "mnist", {"a.bin": b"data"}, local_server.url, local_server.root)
+    local_server.fail_first("a.bin", 5)
+    with pytest.raises(SourceUnreachableError, match="refused"):
+        download.fetch("mnist", progress=False)
+    assert local_server.requests == ["a.bin"] * 3  # the first try and the two retries
+    assert not (empty_data_dir / "mnist" / "a.bin").exists()
 
 
 def test_offline_error_names_url_and_mirror(empty_data_dir, closed_port_url, monkeypatch):

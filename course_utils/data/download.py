@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import shutil
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -29,6 +30,10 @@ from course_utils.data.catalog import CATALOG, SOURCES
 from course_utils.data.errors import ChecksumError, DownloadError, SourceUnreachableError
 
 _TIMEOUT_S = 60
+#: Seconds to wait before each new attempt at a download that failed for a reason that
+#: may pass (a dropped connection, a timeout, the server busy: HTTP 429 or 5xx); a wrong
+#: checksum is never retried. Tests set it to zeros.
+_RETRY_WAITS_S: tuple[float, ...] = (1.0, 3.0, 9.0)
 
 
 def _read_registry(text: str) -> dict[str, tuple[str, str | None]]:
@@ -139,6 +144,43 @@ def _offline_hint(fname: str) -> str:
     )
 
 
+def _transient(err: BaseException) -> bool:
+    """Whether a failed download may succeed if tried again a little later."""
+    import requests
+
+    if isinstance(err, requests.exceptions.HTTPError):
+        status = err.response.status_code if err.response is not None else None
+        return status == 429 or (status is not None and status >= 500)
+    return isinstance(
+        err,
+        (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ),
+    )
+
+
+def _with_retries(download: Callable[[], object], fname: str, retry: bool) -> None:
+    """Run ``download``; after a transient failure, say so and try again after each wait
+    of :data:`_RETRY_WAITS_S`, then let the last failure through."""
+    waits = _RETRY_WAITS_S if retry else ()
+    for attempt, wait in enumerate((*waits, None), start=1):
+        try:
+            download()
+            return
+        except Exception as err:  # noqa: BLE001 (only transient ones are retried)
+            if wait is None or not _transient(err):
+                raise
+            print(
+                f"{fname}: download failed ({type(err).__name__}); trying again in {wait:g} s "
+                f"(attempt {attempt + 1} of {len(waits) + 1}).",
+                file=sys.stderr,
+            )
+            time.sleep(wait)
+
+
 def _fetch_file(pup, fname: str, root: Path, mirror: Path | None, progressbar: bool) -> None:
     import pooch
     import requests
@@ -159,7 +201,9 @@ def _fetch_file(pup, fname: str, root: Path, mirror: Path | None, progressbar: b
         inner = pooch.HTTPDownloader(progressbar=progressbar, timeout=_TIMEOUT_S)
     downloader = _KeepRejected(inner, fname, sha, root)
     try:
-        pup.fetch(fname, downloader=downloader)
+        _with_retries(
+            lambda: pup.fetch(fname, downloader=downloader), fname, retry=mirror is None
+        )
     except FileNotFoundError as err:
         fallback = (
             "or unset it to download from the public URL."
