@@ -104,3 +104,28 @@ def test_resnet_without_batch_norm_has_biases_instead(models):
 def test_bad_stem_is_explained(models):
     with pytest.raises(ValueError, match="'imagenet'.*'small'"):
         models.resnet(stem="tiny")
+
+
+def test_layer_memory_gives_cs231n_vgg16_table(models):
+    """VGG-16 at 224x224: about 15.2 M activations against 138.4 M weights per image, the
+    first block's activations by far the largest, the weights mostly in fc1 (CS231n)."""
+    rows = models.layer_memory(models.vgg((224, 224, 3), 1000, config="vgg16"))
+    by_name = {row["layer"]: row for row in rows}
+    assert by_name["block1_conv1"]["output"] == (224, 224, 64)
+    assert by_name["block1_conv1"]["activations"] == 224 * 224 * 64
+    assert by_name["block1_conv1"]["params"] == 3 * 3 * 3 * 64 + 64
+    assert by_name["fc1"]["params"] == 7 * 7 * 512 * 4096 + 4096
+    total_params = sum(row["params"] for row in rows)
+    assert total_params == 138_357_544  # keras.applications.VGG16's count
+    convs = [row for row in rows if "conv" in row["layer"]]
+    assert sum(row["activations"] for row in convs) == 13_547_520
+    assert max(rows, key=lambda row: row["activations"])["layer"].startswith("block1")
+
+
+def test_layer_memory_counts_every_output_of_a_layer(models):
+    """SegNet's pooling gives values and indices: both are kept for the decoder."""
+    rows = models.layer_memory(models.build("segnet", (32, 48, 3), 11, preset="tiny"))
+    pools = [row for row in rows if row["activations"] > 0 and "pool" in row["layer"]]
+    assert pools, [row["layer"] for row in rows]
+    first = pools[0]
+    assert first["activations"] == 2 * int(np.prod(first["output"]))

@@ -64,6 +64,7 @@ _EXPORTS = {
     "WeightedCrossEntropy": "losses",
     "count_flops": "accounting",
     "summary_row": "accounting",
+    "layer_memory": "accounting",
     "register_custom_objects": "saving",
 }
 

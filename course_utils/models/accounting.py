@@ -61,3 +61,32 @@ def summary_row(model: keras.Model) -> dict[str, Any]:
         "parameters (M)": model.count_params() / 1e6,
         "GFLOPs / image": count_flops(model) / 1e9,
     }
+
+
+def layer_memory(model: keras.Model) -> list[dict[str, Any]]:
+    """Activations and parameters of every layer, for one image: CS231n's VGG-16 table.
+
+    Each row: ``layer`` (name), ``output`` (shape without the batch), ``activations``
+    (numbers in the layer's outputs, what a forward pass must keep for the backward pass)
+    and ``params`` (the layer's weights). Layers that hold no output of their own
+    (the input) are left out; a nested model counts as one row.
+
+    Multiply ``activations`` by the batch size and the bytes per number (4 in float32) for
+    the memory a training step keeps; ``params`` is paid once, whatever the batch.
+    """
+    rows = []
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        outputs = layer.output if isinstance(layer.output, (list, tuple)) else [layer.output]
+        shapes = [tuple(int(d) for d in out.shape[1:] if d is not None) for out in outputs]
+        rows.append(
+            {
+                "layer": layer.name,
+                "output": shapes[0],
+                # every output is kept: SegNet's pooling keeps its indices beside its values
+                "activations": sum(int(np.prod(shape)) for shape in shapes if shape),
+                "params": int(layer.count_params()),
+            }
+        )
+    return rows
