@@ -97,6 +97,19 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "crop": [192, 256],
         "batch_size": 4,
     },
+    "sqrtce_352_lr3e-3": {
+        "loss": "inverse_sqrt",
+        "frame": [352, 480],
+        "crop": [192, 256],
+        "learning_rate": 3e-3,
+    },
+    "sqrtce_352_lr2e-3_batch4": {
+        "loss": "inverse_sqrt",
+        "frame": [352, 480],
+        "crop": [192, 256],
+        "learning_rate": 2e-3,
+        "batch_size": 4,
+    },
 }
 
 RARE = ("Pole", "SignSymbol", "Fence", "Pedestrian", "Bicyclist")

@@ -10,20 +10,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_import_is_fast_and_does_not_import_tensorflow():
+def test_import_does_not_import_tensorflow():
+    """What makes the import fast: no TensorFlow or Keras until a function needs them. The
+    import's seconds are a benchmark, not a test (``benchmarks/import_time.py``): a
+    wall-clock bound fails on a loaded machine for no fault of the code."""
     code = (
-        "import sys, time; t = time.perf_counter();"
-        "import course_utils.data;"
-        "print(time.perf_counter() - t);"
-        "import course_utils, course_utils.metrics, course_utils.viz,"
+        "import sys;"
+        "import course_utils, course_utils.data, course_utils.metrics, course_utils.viz,"
         " course_utils.models, course_utils.exercises, course_utils.widgets, course_utils.runs;"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    seconds, flags = out.stdout.strip().splitlines()
+    flags = out.stdout.strip().splitlines()[-1]
     assert flags == "False False", "importing course_utils must not import TensorFlow or Keras"
-    # about 0.2 s here (NumPy included): the budget leaves room for a busy machine
-    assert float(seconds) < 1.5, f"import course_utils.data took {float(seconds):.2f} s"
 
 
 def test_ci_runs_the_readme_test_command():
