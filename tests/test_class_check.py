@@ -111,6 +111,7 @@ def test_python_versions(version, ok):
         assert "3.10 to 3.13" in finding.detail and "PYTHON=3.13" in finding.fix
 
 
+@pytest.mark.slow  # a TensorFlow subprocess
 def test_the_real_import_of_tensorflow_and_keras():
     """In a child process, as learners run it (a crash there would be reported, not suffered)."""
     versions = readiness._import_libraries()

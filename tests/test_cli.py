@@ -30,6 +30,7 @@ def test_fetch_from_mirror(use_mirror, capsys):
     assert "isbi2012: ready" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # starts Jupyter kernels
 def test_run_notebooks_executes_in_order_and_cleans(tmp_path, capsys):
     for i, code in enumerate(["import os\nprint(os.environ['COURSE_PROFILE'])", "x = 1\nx + 1"]):
         nb = nbformat.v4.new_notebook()
@@ -245,6 +246,7 @@ def test_slowest_cells_reads_nbclients_timestamps():
     assert [row[0] for row in notebook_runner.slowest_cells(nb, count=5)] == [1, 3, 2]
 
 
+@pytest.mark.slow  # starts Jupyter kernels
 def test_run_notebooks_names_the_slowest_cell(tmp_path, capsys):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in ("x = 1", "import time\ntime.sleep(1.5)")]
@@ -263,6 +265,7 @@ def test_run_notebooks_names_the_slowest_cell(tmp_path, capsys):
         ("import time\ntime.sleep(60)", 2, "timed out"),
     ],
 )
+@pytest.mark.slow  # starts Jupyter kernels
 def test_run_notebooks_reports_a_dead_kernel_or_a_timeout_and_keeps_timings(
     tmp_path, capsys, code, timeout, what
 ):

@@ -10,6 +10,8 @@ import pytest
 from course_utils import runs
 from course_utils.cli import main, prepare
 
+pytestmark = pytest.mark.slow  # every test starts Jupyter kernels
+
 
 def _notebook(path: Path, code: str) -> None:
     cell = {"cell_type": "code", "id": "c1", "metadata": {}, "execution_count": None,

@@ -202,6 +202,7 @@ def test_register_custom_objects_returns_every_registered_model_object():
     assert objects == models.register_custom_objects(), "calling it twice changes nothing"
 
 
+@pytest.mark.slow  # a TensorFlow subprocess
 def test_runs_with_course_layers_load_in_a_fresh_process(empty_data_dir):
     """Each custom layer, initialiser, loss and the metric of the course is in a saved run,
     and ``runs.load_run`` loads them in a process that imported nothing else first."""
