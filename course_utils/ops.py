@@ -119,6 +119,49 @@ def max_pool2d(image: np.ndarray, size: int = 2, stride: int | None = None) -> n
     return out
 
 
+def batch_norm(
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    moving_mean: np.ndarray,
+    moving_var: np.ndarray,
+    momentum: float = 0.9,
+    training: bool = True,
+    eps: float = 1e-3,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batch normalisation of the last axis (the channels), as ``keras.layers.BatchNormalization``.
+
+    Training mode normalises each channel with the batch's mean and *biased* variance
+    (divided by the count, NumPy's default), taken over every axis but the last, and moves
+    the moving statistics towards them: ``moving = momentum * moving + (1 - momentum) * stat``.
+    Keras averages the same biased variance (PyTorch's running variance is the unbiased
+    one). Inference mode normalises with the moving statistics and returns them unchanged.
+    Then ``y = gamma * (x - mean) / sqrt(var + eps) + beta``. The defaults are the course's
+    momentum (0.9; Keras' default is 0.99) and Keras' ``epsilon``.
+
+    Args:
+        x: ``(N, C)`` or ``(N, H, W, C)``.
+        gamma, beta, moving_mean, moving_var: ``(C,)``.
+        momentum: how much of the old moving statistics a training step keeps.
+        training: batch statistics (and an update) or moving statistics (no update).
+        eps: added to the variance under the square root.
+
+    Returns:
+        ``(y, new_moving_mean, new_moving_var)``; ``y`` has ``x``'s shape.
+    """
+    x = np.asarray(x)
+    moving_mean, moving_var = np.asarray(moving_mean), np.asarray(moving_var)
+    if training:
+        axes = tuple(range(x.ndim - 1))
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        moving_mean = momentum * moving_mean + (1 - momentum) * mean
+        moving_var = momentum * moving_var + (1 - momentum) * var
+    else:
+        mean, var = moving_mean, moving_var
+    y = np.asarray(gamma) * (x - mean) / np.sqrt(var + eps) + np.asarray(beta)
+    return y, moving_mean, moving_var
+
+
 def receptive_field(layers: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
     """Receptive field and jump after each layer of a stack.
 

@@ -196,6 +196,107 @@ def test_inception_params_checker(keras, answer, hint):
         assert hint in feedback.hint
 
 
+def _batch_norm(x, gamma, beta, moving_mean, moving_var, momentum=0.9, training=True, eps=1e-3):
+    """The solution in notebook 03, with switches for the mistakes the checker names."""
+    return _bn_variant(x, gamma, beta, moving_mean, moving_var, momentum, training, eps)
+
+
+def _bn_variant(
+    x, gamma, beta, moving_mean, moving_var, momentum, training, eps,
+    *, ddof=0, moving_ddof=0, use_eps=True, update_always=False, swap=False, in_place=False,
+):  # fmt: skip
+    axes = tuple(range(x.ndim - 1))
+    mean, var = x.mean(axis=axes), x.var(axis=axes, ddof=ddof)
+    moving_var_stat = x.var(axis=axes, ddof=moving_ddof)
+    keep = 1 - momentum if swap else momentum
+    new_mean = keep * moving_mean + (1 - keep) * mean
+    new_var = keep * moving_var + (1 - keep) * moving_var_stat
+    if not training:
+        mean, var = moving_mean, moving_var
+    y = gamma * (x - mean) / np.sqrt(var + (eps if use_eps else 0.0)) + beta
+    if training or update_always:
+        if in_place:
+            moving_mean[...], moving_var[...] = new_mean, new_var
+            return y, moving_mean, moving_var
+        return y, new_mean, new_var
+    return y, moving_mean, moving_var
+
+
+def _variant(**switches):
+    return lambda *args: _bn_variant(*args, **switches)
+
+
+def test_batch_norm_checker_passes_the_solution_and_the_course_reference(keras):
+    from course_utils import ops
+
+    right = exercises.check_batch_norm(_batch_norm)
+    assert right.correct, right
+    assert "(N, H, W, C)" in right.message
+    assert exercises.check_batch_norm(ops.batch_norm).correct
+    # an update done in place in training mode, as Keras assigns its variables, is right
+    assert exercises.check_batch_norm(_variant(in_place=True)).correct
+
+
+@pytest.mark.parametrize(
+    "wrong, message, hint",
+    [
+        (_variant(ddof=1), "unbiased variance (divided by N - 1 = 7)", "ddof=0"),
+        (_variant(moving_ddof=1), "moving variance averages the unbiased", "PyTorch"),
+        (_variant(use_eps=False), "without eps", "under the square root"),
+        (_variant(update_always=True), "updated the moving statistics:", "training=False"),
+        (_variant(update_always=True, in_place=True), "(in place: ['moving_mean', 'moving_var'])",
+         "untouched"),
+        (_variant(swap=True), "swapped momentum", "1 - momentum"),
+    ],
+    ids=["unbiased", "unbiased-moving", "no-eps", "inference-update", "inference-in-place",
+         "swapped"],
+)  # fmt: skip
+def test_batch_norm_checker_names_each_mistake(keras, wrong, message, hint):
+    feedback = exercises.check_batch_norm(wrong)
+    assert not feedback.correct
+    assert message in feedback.message and hint in feedback.hint, feedback
+
+
+def test_batch_norm_checker_names_the_mode_and_the_axes(keras):
+    def batch_stats_always(x, gamma, beta, mm, mv, momentum, training, eps):
+        y, new_mean, new_var = _batch_norm(x, gamma, beta, mm, mv, momentum, True, eps)
+        return y, (new_mean if training else mm), (new_var if training else mv)
+
+    feedback = exercises.check_batch_norm(batch_stats_always)
+    assert not feedback and "training=False you normalised with the batch" in feedback.message
+    assert "x.shape=(8, 3)" in feedback.message
+
+    def batch_axis_only(x, gamma, beta, mm, mv, momentum, training, eps):
+        if not training:
+            return _batch_norm(x, gamma, beta, mm, mv, momentum, training, eps)
+        mean, var = x.mean(axis=0), x.var(axis=0)
+        y = gamma * (x - mean) / np.sqrt(var + eps) + beta
+        return y, momentum * mm + (1 - momentum) * mean, momentum * mv + (1 - momentum) * var
+
+    feedback = exercises.check_batch_norm(batch_axis_only)  # right on (N, C) only
+    assert not feedback and "x.shape=(4, 5, 6, 3)" in feedback.message
+    assert "batch axis only" in feedback.message and "all axes but the last" in feedback.hint
+
+    stub = exercises.check_batch_norm(lambda x, g, b, mm, mv, m, t, e: (x, mm, mv))
+    assert not stub and "y[0, 0] is" in stub.message and "Keras' BatchNormalization" in stub.message
+    two = exercises.check_batch_norm(lambda x, g, b, mm, mv, m, t, e: (x, mm))
+    assert not two and "returned tuple" in two.message
+    crashing = exercises.check_batch_norm(lambda *args: 1 / 0)
+    assert not crashing and "ZeroDivisionError" in crashing.message
+
+
+def test_batch_norm_checker_reference_is_keras_with_a_biased_moving_variance(keras):
+    """The checker's reference is Keras' layer; it averages the biased batch variance."""
+    from course_utils.exercises import part1
+
+    x, weights = part1._bn_case((8, 3), 0)
+    y, mean, var = part1._bn_keras(x, weights, 0.9, True, 1e-3)
+    np.testing.assert_allclose(mean, 0.9 * weights[2] + 0.1 * x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(var, 0.9 * weights[3] + 0.1 * x.var(0), rtol=1e-5)
+    assert not np.allclose(var, 0.9 * weights[3] + 0.1 * x.var(0, ddof=1), rtol=1e-4)
+    np.testing.assert_allclose(y, _batch_norm(x, *weights)[0], rtol=1e-4, atol=1e-5)
+
+
 def test_every_checker_of_part1_is_tested_here():
     from course_utils.exercises import part1
 

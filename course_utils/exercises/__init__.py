@@ -29,6 +29,7 @@ from course_utils.exercises.build_segmentation import (
     check_skip_decoder_step,
 )
 from course_utils.exercises.part1 import (
+    check_batch_norm,
     check_conv_output_size,
     check_cross_correlation,
     check_cross_entropy,
@@ -66,6 +67,7 @@ __all__ = [
     "check_accuracy_and_miou",
     "check_argmax_index",
     "check_atrous_conversion",
+    "check_batch_norm",
     "check_bilinear_kernel",
     "check_border_term",
     "check_conv_head",

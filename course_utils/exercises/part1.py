@@ -485,3 +485,397 @@ def check_inception_params(answer: int, in_channels: int, filters: tuple[int, ..
         ko=f"{answer:,}개라고 적었지만, 모듈의 파라미터는 {want:,}개입니다.",
     )
     return Feedback(False, message, hint)
+
+
+def _bn_keras(
+    x: np.ndarray, weights: list[np.ndarray], momentum: float, training: bool, eps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The checker's reference: one call of Keras' ``BatchNormalization`` with these weights
+    (gamma, beta, moving mean, moving variance); returns ``(y, moving mean, moving var)``.
+
+    The layer has a name of its own, so the checker does not move Keras' counter of
+    automatic layer names, and creates no random weights."""
+    import keras
+
+    layer = keras.layers.BatchNormalization(
+        momentum=momentum, epsilon=eps, dtype="float32", name="check_batch_norm"
+    )
+    layer.build(x.shape)
+    layer.set_weights(weights)
+    y = keras.ops.convert_to_numpy(layer(x, training=training))
+    mean = keras.ops.convert_to_numpy(layer.moving_mean)
+    return y, mean, keras.ops.convert_to_numpy(layer.moving_variance)
+
+
+def _bn_case(shape: tuple[int, ...], seed: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Data whose channels differ in mean and spread (the third has a variance near eps, so
+    eps matters), and weights whose moving statistics are far from the batch's."""
+    rng = np.random.default_rng(seed)
+    loc, scale = np.array([2.0, -1.0, 0.3]), np.array([1.5, 3.0, 0.05])
+    x = (loc + scale * rng.standard_normal(shape)).astype(np.float32)
+    gamma = rng.uniform(0.5, 2.0, 3).astype(np.float32)
+    beta = rng.normal(0.0, 1.0, 3).astype(np.float32)
+    moving_mean = np.array([-0.5, 1.0, 0.0], np.float32)
+    moving_var = np.array([0.8, 2.0, 0.004], np.float32)
+    return x, [gamma, beta, moving_mean, moving_var]
+
+
+def _close(got: np.ndarray, want: np.ndarray) -> bool:
+    return got.shape == want.shape and bool(np.allclose(got, want, rtol=1e-4, atol=1e-5))
+
+
+def _bn_output_mistakes(
+    x: np.ndarray, weights: list[np.ndarray], training: bool, eps: float
+) -> list[tuple[np.ndarray, str, str]]:
+    """Outputs ``y`` of the likely mistakes, each with its message and hint."""
+    gamma, beta, moving_mean, moving_var = weights
+    axes = tuple(range(x.ndim - 1))
+    n = x.size // x.shape[-1]
+    mean, var = x.mean(axis=axes), x.var(axis=axes)
+    used_mean, used_var = (mean, var) if training else (moving_mean, moving_var)
+
+    def norm(m: Any, v: Any, e: float = eps) -> np.ndarray:
+        return gamma * (x - m) / np.sqrt(v + e) + beta
+
+    mistakes = [
+        (
+            gamma * (x - used_mean) / (np.sqrt(used_var) + eps) + beta,
+            _t(
+                en=f"you added eps ({eps:g} here) to the standard deviation, outside the "
+                "square root.",
+                ko=f"eps(여기서는 {eps:g})를 제곱근 밖에서 표준편차에 더했습니다.",
+            ),
+            _t(
+                en="eps is added to the variance, under the square root, as in the formula above.",
+                ko="eps는 위 공식처럼 제곱근 안에서 분산에 더합니다.",
+            ),
+        ),
+        (
+            norm(used_mean, used_var, 0.0),
+            _t(
+                en=f"your output is what the formula gives without eps (eps={eps:g} here).",
+                ko=f"출력이 eps 없이 계산한 값과 같습니다(여기서는 eps={eps:g}).",
+            ),
+            _t(
+                en="Add eps to the variance under the square root: it keeps a channel whose "
+                "variance is tiny (this data has one) from being blown up, and Keras adds it.",
+                ko="제곱근 안에서 분산에 eps를 더하세요. 분산이 아주 작은 채널(이 데이터에 하나 "
+                "있습니다)이 지나치게 커지지 않게 막아 주며, Keras도 더합니다.",
+            ),
+        ),
+        (
+            (x - used_mean) / np.sqrt(used_var + eps),
+            _t(
+                en="your output is the normalised x, without gamma and beta.",
+                ko="출력이 gamma와 beta를 적용하지 않은, 정규화만 한 x입니다.",
+            ),
+            _t(
+                en="After normalising, scale each channel by gamma and shift it by beta.",
+                ko="정규화한 다음 채널마다 gamma를 곱하고 beta를 더하세요.",
+            ),
+        ),
+    ]
+    if training:
+        mistakes += [
+            (
+                norm(mean, var * n / (n - 1)),
+                _t(
+                    en=f"you normalised with the unbiased variance (divided by N - 1 = {n - 1}); "
+                    f"batch norm divides by N = {n}.",
+                    ko=f"불편 분산(N - 1 = {n - 1}(으)로 나눈 분산)으로 정규화했습니다. "
+                    f"배치 정규화는 N = {n}(으)로 나눕니다.",
+                ),
+                _t(
+                    en="Use the biased variance, the mean of the squared deviations (NumPy's "
+                    "default, ddof=0), not ddof=1.",
+                    ko="편차 제곱의 평균인 편향 분산(NumPy의 기본값 ddof=0)을 쓰세요. ddof=1이 "
+                    "아닙니다.",
+                ),
+            ),
+            (
+                norm(moving_mean, moving_var),
+                _t(
+                    en="with training=True you normalised with the moving statistics.",
+                    ko="training=True인데 이동 통계로 정규화했습니다.",
+                ),
+                _t(
+                    en="Training mode normalises with this batch's own mean and variance; the "
+                    "moving statistics are for training=False.",
+                    ko="훈련 모드에서는 이 배치 자체의 평균과 분산으로 정규화합니다. 이동 통계는 "
+                    "training=False일 때 씁니다.",
+                ),
+            ),
+            (
+                norm(x.mean(axis=-1, keepdims=True), x.var(axis=-1, keepdims=True)),
+                _t(
+                    en="you normalised each example over its channels (that is layer "
+                    "normalisation).",
+                    ko="예제마다 채널들에 걸쳐 정규화했습니다(그것은 층 정규화입니다).",
+                ),
+                _t(
+                    en="Batch norm computes one mean and one variance per channel, across the "
+                    "examples of the batch.",
+                    ko="배치 정규화는 배치의 예제들에 걸쳐 채널마다 평균 하나와 분산 하나를 "
+                    "계산합니다.",
+                ),
+            ),
+        ]
+        if x.ndim > 2:
+            mistakes.append(
+                (
+                    norm(x.mean(axis=0), x.var(axis=0)),
+                    _t(
+                        en="you normalised over the batch axis only, so every pixel position has "
+                        "statistics of its own.",
+                        ko="배치 축으로만 정규화해서 픽셀 위치마다 통계가 따로 생겼습니다.",
+                    ),
+                    _t(
+                        en="For (N, H, W, C), a channel's statistics pool the images and every "
+                        "position: reduce over all axes but the last.",
+                        ko="(N, H, W, C)에서 채널의 통계는 모든 이미지와 모든 위치를 합쳐 "
+                        "계산합니다. 마지막 축을 뺀 모든 축에 대해 줄이세요.",
+                    ),
+                )
+            )
+    else:
+        mistakes.append(
+            (
+                norm(mean, var),
+                _t(
+                    en="with training=False you normalised with the batch's own statistics.",
+                    ko="training=False인데 배치 자체의 통계로 정규화했습니다.",
+                ),
+                _t(
+                    en="Inference mode uses the moving mean and variance: at test time the "
+                    "batch may be one image, and the output must not depend on the others.",
+                    ko="추론 모드에서는 이동 평균과 이동 분산을 씁니다. 테스트할 때는 배치가 "
+                    "이미지 한 장일 수도 있고, 출력이 다른 이미지에 따라 달라져서는 안 됩니다.",
+                ),
+            )
+        )
+    return mistakes
+
+
+def _bn_moving_mistakes(
+    x: np.ndarray, weights: list[np.ndarray], momentum: float, which: int
+) -> list[tuple[np.ndarray, str, str]]:
+    """Moving statistics of the likely mistakes of a training step: ``which`` 0 is the
+    mean, 1 the variance."""
+    old = weights[2 + which]
+    axes = tuple(range(x.ndim - 1))
+    n = x.size // x.shape[-1]
+    stat = x.mean(axis=axes) if which == 0 else x.var(axis=axes)
+    mistakes = [
+        (
+            old,
+            _t(
+                en="with training=True your moving statistics came back unchanged.",
+                ko="training=True인데 이동 통계가 바뀌지 않은 채로 돌아왔습니다.",
+            ),
+            _t(
+                en="Each training step moves them towards the batch's statistics (the update "
+                "rule is in the text above).",
+                ko="훈련 단계마다 이동 통계를 배치의 통계 쪽으로 옮깁니다(갱신 규칙은 위 본문에 "
+                "있습니다).",
+            ),
+        ),
+        (
+            stat,
+            _t(
+                en="your moving statistics are the batch's own: they should be an average "
+                "that keeps most of the old value.",
+                ko="이동 통계가 배치 자체의 통계입니다. 이전 값의 대부분을 유지하는 평균이어야 "
+                "합니다.",
+            ),
+            _t(
+                en=f"momentum={momentum} is the share of the old moving value that a step keeps.",
+                ko=f"momentum={momentum}은(는) 한 단계에서 이전 이동 값을 유지하는 비율입니다.",
+            ),
+        ),
+        (
+            (1 - momentum) * old + momentum * stat,
+            _t(
+                en="you swapped momentum and 1 - momentum.",
+                ko="momentum과 1 - momentum을 서로 바꿔 썼습니다.",
+            ),
+            _t(
+                en=f"momentum={momentum} weighs the old moving value, 1 - momentum the batch's.",
+                ko=f"momentum={momentum}은(는) 이전 이동 값에, 1 - momentum은 배치의 값에 "
+                "곱합니다.",
+            ),
+        ),
+    ]
+    if which == 1:
+        mistakes.append(
+            (
+                momentum * old + (1 - momentum) * stat * n / (n - 1),
+                _t(
+                    en=f"your moving variance averages the unbiased variance (divided by "
+                    f"N - 1 = {n - 1}); Keras averages the biased one (divided by N = {n}) that "
+                    "it normalises with.",
+                    ko=f"이동 분산에 불편 분산(N - 1 = {n - 1}(으)로 나눈 분산)을 평균했습니다. "
+                    f"Keras는 정규화에 쓰는 것과 같은 편향 분산(N = {n}(으)로 나눈 분산)을 "
+                    "평균합니다.",
+                ),
+                _t(
+                    en="PyTorch's BatchNorm keeps an unbiased running variance; Keras, and this "
+                    "exercise, use the same variance in both places.",
+                    ko="PyTorch의 BatchNorm은 이동 분산에 불편 분산을 쓰지만, Keras와 이 연습 "
+                    "문제는 두 곳에 같은 분산을 씁니다.",
+                ),
+            )
+        )
+    return mistakes
+
+
+def check_batch_norm(func: Callable[..., Any]) -> Feedback:
+    """Check ``f(x, gamma, beta, moving_mean, moving_var, momentum, training, eps)`` ->
+    ``(y, new_moving_mean, new_moving_var)``: batch norm over every axis but the last, as
+    ``keras.layers.BatchNormalization`` computes it, in training and in inference mode.
+
+    The arguments are passed by position; each case is compared with one call of a Keras
+    layer given the same weights and moving statistics.
+    """
+    cases = [  # (shape, momentum, training, eps)
+        ((8, 3), 0.9, True, 1e-3),
+        ((8, 3), 0.9, False, 1e-3),
+        ((4, 5, 6, 3), 0.99, True, 1e-3),
+        ((4, 5, 6, 3), 0.99, False, 1e-3),
+    ]
+    for seed, (shape, momentum, training, eps) in enumerate(cases):
+        x, weights = _bn_case(shape, seed)
+        where = f"x.shape={shape}, momentum={momentum}, training={training}, eps={eps:g}"
+        passed = [w.copy() for w in weights[2:]]
+        result, error = _call(func, x.copy(), *weights[:2], *passed, momentum, training, eps)
+        if error:
+            return Feedback(
+                False,
+                _raised(error, where),
+                _t(
+                    en="Work with NumPy arrays; reduce with x.mean(axis=...) and x.var(axis=...).",
+                    ko="NumPy 배열로 계산하세요. x.mean(axis=...)과 x.var(axis=...)로 줄이면 "
+                    "됩니다.",
+                ),
+            )
+        if not isinstance(result, tuple | list) or len(result) != 3:
+            return Feedback(
+                False,
+                _t(
+                    en=f"for {where} your function returned {type(result).__name__}, not "
+                    "(y, new_moving_mean, new_moving_var).",
+                    ko=f"{where}일 때 함수가 (y, new_moving_mean, new_moving_var)가 아니라 "
+                    f"{type(result).__name__}을(를) 반환했습니다.",
+                ),
+                _t(
+                    en="Return all three, in that order, in both modes.",
+                    ko="두 모드 모두에서 세 값을 이 순서대로 반환하세요.",
+                ),
+            )
+        want = _bn_keras(x, weights, momentum, training, eps)
+        y, new_mean, new_var = (np.asarray(r, dtype=np.float64) for r in result)
+        if y.shape != x.shape:
+            return Feedback(
+                False,
+                _t(
+                    en=f"for {where} y has shape {y.shape}; it must have x's shape.",
+                    ko=f"{where}일 때 y의 모양이 {y.shape}입니다. x와 모양이 같아야 합니다.",
+                ),
+                _t(
+                    en="Compute one mean and variance per channel, shape (C,), and let NumPy "
+                    "broadcast them against x.",
+                    ko="채널마다 평균과 분산을 하나씩, 모양 (C,)로 계산하고 NumPy가 x에 맞춰 "
+                    "브로드캐스팅하게 하세요.",
+                ),
+            )
+        if not _close(y, want[0]):
+            for wrong, message, hint in _bn_output_mistakes(x, weights, training, eps):
+                if _close(y, wrong):
+                    return Feedback(False, f"{where}: {message}", hint)
+            i = tuple(int(v) for v in np.argwhere(~np.isclose(y, want[0], 1e-4, 1e-5))[0])
+            at = ", ".join(map(str, i))
+            return Feedback(
+                False,
+                _t(
+                    en=f"for {where} y[{at}] is {y[i]:.4f}; Keras' BatchNormalization gives "
+                    f"{want[0][i]:.4f}.",
+                    ko=f"{where}일 때 y[{at}]가 {y[i]:.4f}입니다. Keras의 BatchNormalization은 "
+                    f"{want[0][i]:.4f}을(를) 줍니다.",
+                ),
+                _t(
+                    en="Follow the formula above channel by channel, with the statistics the "
+                    "mode calls for.",
+                    ko="모드에 맞는 통계를 써서 채널마다 위 공식을 따르세요.",
+                ),
+            )
+        changed = [
+            name
+            for name, before, after in zip(
+                ("moving_mean", "moving_var"), weights[2:], passed, strict=True
+            )
+            if not np.array_equal(before, after)
+        ]
+        returned = (new_mean, new_var)
+        if not training and (changed or not all(map(_close, returned, weights[2:]))):
+            how = _t(en=f" (in place: {changed})", ko=f"(제자리에서: {changed})") if changed else ""
+            return Feedback(
+                False,
+                _t(
+                    en=f"for {where} you updated the moving statistics{how}: inference must "
+                    "leave them as they are.",
+                    ko=f"{where}일 때 이동 통계를 갱신했습니다{how}. 추론은 이동 통계를 그대로 "
+                    "두어야 합니다.",
+                ),
+                _t(
+                    en="Only a training step moves them; with training=False, return "
+                    "moving_mean and moving_var untouched.",
+                    ko="이동 통계는 훈련 단계에서만 바뀝니다. training=False이면 moving_mean과 "
+                    "moving_var를 손대지 말고 반환하세요.",
+                ),
+            )
+        for which, (name, got) in enumerate(
+            zip(("new_moving_mean", "new_moving_var"), returned, strict=True)
+        ):
+            if _close(got, want[1 + which]):
+                continue
+            if got.shape != want[1 + which].shape:
+                return Feedback(
+                    False,
+                    _t(
+                        en=f"for {where} {name} has shape {got.shape}; it needs one value per "
+                        f"channel, {want[1 + which].shape}.",
+                        ko=f"{where}일 때 {name}의 모양이 {got.shape}입니다. 채널마다 값이 하나씩, "
+                        f"{want[1 + which].shape}이어야 합니다.",
+                    ),
+                    _t(
+                        en="Reduce over every axis but the last.",
+                        ko="마지막 축을 뺀 모든 축에 대해 줄이세요.",
+                    ),
+                )
+            for wrong, message, hint in _bn_moving_mistakes(x, weights, momentum, which):
+                if _close(got, wrong):
+                    return Feedback(False, f"{where}: {message}", hint)
+            values = ", ".join(f"{v:.4f}" for v in got)
+            expected = ", ".join(f"{v:.4f}" for v in want[1 + which])
+            return Feedback(
+                False,
+                _t(
+                    en=f"for {where} {name} is [{values}]; Keras gives [{expected}].",
+                    ko=f"{where}일 때 {name}이(가) [{values}]입니다. Keras는 [{expected}]을(를) "
+                    "줍니다.",
+                ),
+                _t(
+                    en="moving = momentum * moving + (1 - momentum) * the batch's statistic, "
+                    "the same one y is normalised with.",
+                    ko="moving = momentum * moving + (1 - momentum) * 배치의 통계이며, 이 통계는 "
+                    "y를 정규화할 때 쓴 것과 같습니다.",
+                ),
+            )
+    return Feedback(
+        True,
+        _t(
+            en=f"all {len(cases)} cases match Keras' BatchNormalization: training and inference "
+            "mode, (N, C) and (N, H, W, C), the moving statistics included.",
+            ko=f"{len(cases)}개 경우가 모두 Keras의 BatchNormalization과 일치합니다. 훈련 모드와 "
+            "추론 모드, (N, C)와 (N, H, W, C), 이동 통계까지 맞습니다.",
+        ),
+    )
