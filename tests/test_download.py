@@ -111,10 +111,11 @@ def test_retries_end_with_the_usual_error(empty_data_dir, local_server, monkeypa
     assert not (empty_data_dir / "mnist" / "a.bin").exists()
 
 
-def test_offline_error_names_url_and_mirror(empty_data_dir, closed_port_url, monkeypatch):
+def test_offline_error_names_url_and_mirror(empty_data_dir, closed_port_url, monkeypatch, capsys):
     _register(monkeypatch, "mnist", {"a.bin": b"data"}, closed_port_url, None)
     with pytest.raises(DownloadError) as err:
         download.fetch("mnist", progress=False)
+    assert "trying again" not in capsys.readouterr().err, "no server: said at once, not retried"
     message = str(err.value)
     assert f"{closed_port_url}a.bin" in message
     assert "COURSE_DATA_MIRROR" in message and "offline" in message

@@ -145,9 +145,17 @@ def _offline_hint(fname: str) -> str:
 
 
 def _transient(err: BaseException) -> bool:
-    """Whether a failed download may succeed if tried again a little later."""
+    """Whether a failed download may succeed if tried again a little later: the server was
+    reached but failed or was busy, or the connection dropped or timed out. A connection
+    that could not be made at all (refused, no such host: an offline machine, in effect)
+    is not retried, so an offline learner hears so at once."""
     import requests
+    from urllib3.exceptions import NewConnectionError
 
+    if isinstance(err, requests.exceptions.ConnectionError):
+        cause = err.args[0] if err.args else None
+        if isinstance(getattr(cause, "reason", None), NewConnectionError):
+            return False
     if isinstance(err, requests.exceptions.HTTPError):
         status = err.response.status_code if err.response is not None else None
         return status == 429 or (status is not None and status >= 500)
