@@ -371,3 +371,45 @@ def atrous_strides(strides: list[int], output_stride: int) -> list[tuple[int, in
             current *= s
             out.append((s, dilation))
     return out
+
+
+def centre_crop_box(
+    height: int, width: int, aspect: tuple[int, int] = (3, 4)
+) -> tuple[int, int, int, int]:
+    """The largest centred box of a ``height x width`` image whose sides are in the ratio
+    ``aspect = (a, b)`` (height : width), as ``(top, left, crop_height, crop_width)``.
+
+    The side that is too long is cut to ``width * a // b`` (or ``height * b // a``), whole
+    pixels rounded down, and the cut is shared between both ends (the odd pixel, if any,
+    at the bottom or right). CamVid's frames are 360x480, ratio 3:4.
+
+    Raises:
+        ValueError: for an empty image or a ratio that is not two positive integers.
+    """
+    a, b = (int(v) for v in aspect)
+    if a <= 0 or b <= 0 or (a, b) != tuple(aspect):
+        raise ValueError(f"aspect must be two positive integers (height, width), got {aspect}.")
+    if height <= 0 or width <= 0:
+        raise ValueError(f"cannot crop an empty image ({height}x{width}).")
+    crop_h, crop_w = min(height, width * a // b), min(width, height * b // a)
+    if crop_h == 0 or crop_w == 0:
+        raise ValueError(
+            f"a {height}x{width} image is too narrow for a {a}:{b} crop of at least one pixel."
+        )
+    return (height - crop_h) // 2, (width - crop_w) // 2, crop_h, crop_w
+
+
+def class_shares(ids: np.ndarray, num_classes: int, ignore_index: int | None = None) -> np.ndarray:
+    """Each class's share of the labelled pixels of a map of class ids: ``(num_classes,)``
+    floats that sum to 1 (all zeros when no pixel is labelled).
+
+    Pixels with ``ignore_index`` (and any id outside ``0..num_classes-1``) are not counted,
+    in the shares or in the total.
+    """
+    flat = np.asarray(ids).ravel().astype(np.int64)
+    keep = (flat >= 0) & (flat < num_classes)
+    if ignore_index is not None:
+        keep &= flat != ignore_index
+    counts = np.bincount(flat[keep], minlength=num_classes)[:num_classes].astype(np.float64)
+    total = counts.sum()
+    return counts / total if total else counts

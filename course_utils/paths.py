@@ -31,6 +31,7 @@ _PACKAGE = Path(__file__).resolve().parent
 _RUNS = "runs"
 _DOCS = "docs"
 _BUILD = "build"
+_EXPORTS = "exports"
 
 
 def checkout_root() -> Path | None:
@@ -99,3 +100,23 @@ def build_dir(root: Path | None = None) -> Path:
         root: the repository's folder; ``None``: relative to the current folder.
     """
     return Path(root, _BUILD) if root is not None else Path(_BUILD)
+
+
+def exports_dir() -> Path:
+    """Where notebook 12 writes the models it exports (``.keras``, SavedModel, TFLite):
+    ``exports/`` inside the data folder (not created here)."""
+    return data_dir() / _EXPORTS
+
+
+def unused_path(path: Path | str) -> Path:
+    """``path`` when nothing is there yet; else the first free ``name-2``, ``name-3``, ...
+    (the number before the suffix: ``model-2.keras``), so that nothing is overwritten."""
+    path = Path(path)
+    if not path.exists():
+        return path
+    k = 2
+    while True:
+        candidate = path.with_name(f"{path.stem}-{k}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+        k += 1

@@ -351,3 +351,82 @@ def colors_to_ids(rgb_mask: Any, palette: Any, unknown: int = 255) -> np.ndarray
     for key, idx in lookup.items():
         out[keys == key] = idx
     return out
+
+
+def share_labels(class_names: Sequence[str], shares: Any) -> list[str]:
+    """Legend labels with each class's share of the labelled pixels: ``"Road 34.2%"``."""
+    shares = np.asarray(shares, np.float64)
+    if len(shares) != len(class_names):
+        raise ValueError(f"{len(shares)} shares for {len(class_names)} classes.")
+    return [f"{name} {100 * s:.1f}%" for name, s in zip(class_names, shares, strict=True)]
+
+
+def show_segmentation(
+    images: Sequence[Any],
+    ids: Sequence[Any],
+    class_names: Sequence[str],
+    palette: Any = None,
+    ignore_index: int | None = None,
+    alpha: float = 0.5,
+    titles: Sequence[str] | None = None,
+    reference_shares: Any = None,
+    reference_label: str = "reference",
+    size: float = 3.0,
+) -> Any:
+    """Segmentations without a true mask (your own photos): one row per image with the
+    image, the predicted classes blended over it (void, e.g. outside a crop, left plain),
+    and a bar per class of its share of the labelled pixels.
+
+    Args:
+        images: each ``(H, W, 3)``; sizes may differ between rows.
+        ids: each ``(H, W)`` class ids of its image.
+        class_names, palette, ignore_index: as ``data.info(...)`` gives them.
+        alpha: the overlay's opacity.
+        titles: one title per row (shown over the image).
+        reference_shares: ``(num_classes,)`` shares drawn as outlined bars beside each
+            row's, e.g. the classes' shares of the training pixels.
+        reference_label: the legend's name for those bars.
+        size: inches of height per row.
+
+    Returns:
+        The matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from course_utils import ops
+
+    if len(images) != len(ids) or not len(images):
+        raise ValueError(f"give one id map per image: {len(images)} images, {len(ids)} maps.")
+    n = len(class_names)
+    pal = as_palette(palette, n)
+    rows = len(images)
+    fig, axes = plt.subplots(
+        rows, 3, figsize=(3.6 * size, size * rows + 0.3), squeeze=False,
+        gridspec_kw={"width_ratios": [1, 1, 0.9]}, layout="constrained",
+    )  # fmt: skip
+    y = np.arange(n)
+    for r, (image, mask) in enumerate(zip(images, ids, strict=True)):
+        mask = np.asarray(mask).reshape(np.asarray(image).shape[:2])
+        shares = ops.class_shares(mask, n, ignore_index)
+        axes[r, 0].imshow(_to_rgb_float(image))
+        axes[r, 0].set_title(titles[r] if titles else "image", fontsize=9)
+        axes[r, 1].imshow(overlay(image, mask, alpha, palette, ignore_index))
+        axes[r, 1].set_title("predicted classes", fontsize=9)
+        for ax in axes[r, :2]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        bars = axes[r, 2]
+        height = 0.4 if reference_shares is not None else 0.8
+        bars.barh(y, 100 * shares, height=height, color=pal[:n] / 255.0, label="this image")
+        if reference_shares is not None:
+            ref = 100 * np.asarray(reference_shares, np.float64)
+            bars.barh(
+                y + height, ref, height=height, fill=False, edgecolor="0.3",
+                label=reference_label,
+            )  # fmt: skip
+            bars.legend(fontsize=7, loc="lower right")
+        bars.set_yticks(y + (height / 2 if reference_shares is not None else 0), class_names)
+        bars.invert_yaxis()
+        bars.tick_params(labelsize=7)
+        bars.set_xlabel("share of the labelled pixels (%)", fontsize=8)
+    return fig

@@ -9,6 +9,8 @@ Public API::
     info(name) -> DatasetInfo               # classes, colours, void id, split sizes, credits
     shapes(n, image_size, seed)             # built-in synthetic set, no download
     check_mask(...), check_image(...)       # the checks the readers run, for your own data
+    read_photo(path_or_bytes) -> array      # your own photo, upright RGB, or a clear error
+    frame_photo(photo, size) -> PhotoFrame  # centre-cropped to CamVid's 3:4 and resized
 
 TensorFlow is imported only by ``load``.
 """
@@ -28,12 +30,14 @@ from course_utils.data.errors import (
     UnsafeArchiveError,
 )
 from course_utils.data.instances import Instance, instance_map, instances_from_mask
+from course_utils.data.photos import CAMVID_ASPECT, PhotoFrame, frame_photo, read_photo
 from course_utils.data.pipeline import TRAINING_SPLITS, Augment, arrays, load
 from course_utils.data.synthetic import shapes
 from course_utils.data.validate import check_image, check_mask, read_image, read_mask
 from course_utils.data.weight_map import border_weight_map
 
 __all__ = [
+    "CAMVID_ASPECT",
     "COURSE_DATASETS",
     "TRAINING_SPLITS",
     "Augment",
@@ -43,6 +47,7 @@ __all__ = [
     "DatasetInfo",
     "DownloadError",
     "Instance",
+    "PhotoFrame",
     "SourceUnreachableError",
     "UnsafeArchiveError",
     "arrays",
@@ -54,6 +59,7 @@ __all__ = [
     "datasets",
     "download_size",
     "fetch",
+    "frame_photo",
     "info",
     "instance_map",
     "instances_from_mask",
@@ -62,6 +68,7 @@ __all__ = [
     "shown_path",
     "read_image",
     "read_mask",
+    "read_photo",
     "shapes",
 ]
 

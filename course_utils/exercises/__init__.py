@@ -61,6 +61,7 @@ from course_utils.exercises.part3 import (
     check_tile_count,
     check_valid_unet_output,
 )
+from course_utils.exercises.part4 import check_centre_crop, check_class_shares
 
 __all__ = [
     "Feedback",
@@ -70,6 +71,8 @@ __all__ = [
     "check_batch_norm",
     "check_bilinear_kernel",
     "check_border_term",
+    "check_centre_crop",
+    "check_class_shares",
     "check_conv_head",
     "check_conv_output_size",
     "check_crop_and_concat",

@@ -17,7 +17,8 @@ Losses: :class:`WeightedCrossEntropy`, :class:`DiceLoss` (both ignore the void i
 Accounting: :func:`count_flops`, :func:`summary_row`; measured cost: :func:`measure_speed`,
 :func:`peak_training_memory`. Prediction: :func:`predict_ids` (class ids of uint8 images),
 :func:`predict_tiled` (overlap-tile). Saved models: :func:`register_custom_objects` registers the
-custom layers, initialisers and losses so that a ``.keras`` file loads in a fresh process.
+custom layers, initialisers and losses so that a ``.keras`` file loads in a fresh process;
+:func:`as_float32` gives a mixed-precision model's float32 twin, for an export.
 
 This part is a leaf: it needs Keras and imports nothing from ``course_utils`` but its own
 modules, the NumPy core :mod:`course_utils.ops` and the private ``_tf``.
@@ -66,6 +67,7 @@ _EXPORTS = {
     "summary_row": "accounting",
     "layer_memory": "accounting",
     "register_custom_objects": "saving",
+    "as_float32": "saving",
 }
 
 __all__ = sorted(_EXPORTS)

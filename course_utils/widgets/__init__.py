@@ -9,6 +9,7 @@ kernel shows the picture.
 from course_utils.widgets.conv_explorer import ConvExplorer, conv_explorer_state
 from course_utils.widgets.dataset_browser import DatasetBrowser, browser_state
 from course_utils.widgets.display import show
+from course_utils.widgets.photo_segmenter import PhotoSegmenter, photo_state
 from course_utils.widgets.prediction_explorer import PredictionExplorer, prediction_state
 from course_utils.widgets.receptive_field import ReceptiveFieldExplorer, receptive_field_state
 from course_utils.widgets.training_curves import TrainingCurves, curves_state
@@ -18,6 +19,7 @@ __all__ = [
     "METHODS",
     "ConvExplorer",
     "DatasetBrowser",
+    "PhotoSegmenter",
     "PredictionExplorer",
     "ReceptiveFieldExplorer",
     "TrainingCurves",
@@ -25,6 +27,7 @@ __all__ = [
     "browser_state",
     "conv_explorer_state",
     "curves_state",
+    "photo_state",
     "prediction_state",
     "receptive_field_state",
     "show",

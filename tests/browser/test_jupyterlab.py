@@ -20,12 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "build" / "browser"
 # Every course notebook that shows a widget. 11 reuses the quick runs that notebooks 06-10
 # saved when nbval ran them (the test command runs the notebooks first); without them it
-# trains the five models itself, which takes a few minutes more.
+# trains the five models itself, which takes a few minutes more. 12 reuses notebook 10's
+# DeepLabV3+ on Lite0 (without it, it carries on with an untrained model and says so); its
+# photo segmenter has an opacity slider, a photo drop-down and an upload button.
 NOTEBOOKS = [
     "00_setup.ipynb",
     "01_cnn_building_blocks.ipynb",
     "05_encoder_decoder_toolkit.ipynb",
     "11_comparison.ipynb",
+    "12_your_own_images.ipynb",
 ]
 
 
