@@ -46,10 +46,14 @@ def checkout_root() -> Path | None:
 def user_cache_dir() -> Path:
     """The course's folder in the user's cache folder of this platform (as pooch finds it:
     ``~/.cache/segmentation-course`` on Linux, ``~/Library/Caches/segmentation-course`` on
-    macOS, ``%LOCALAPPDATA%\\segmentation-course\\Cache`` on Windows)."""
+    macOS, ``%LOCALAPPDATA%\\segmentation-course\\Cache`` on Windows). Where an earlier
+    version of the course kept its data in ``~/.cache/segmentation-course`` on another
+    platform (or with ``XDG_CACHE_HOME`` set elsewhere), that folder is kept, so datasets and
+    trained runs already there are found."""
     import pooch
 
-    return Path(pooch.os_cache(APP_NAME))
+    earlier = Path.home() / ".cache" / APP_NAME
+    return earlier if earlier.is_dir() else Path(pooch.os_cache(APP_NAME))
 
 
 def data_dir() -> Path:

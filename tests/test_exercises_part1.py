@@ -305,3 +305,12 @@ def test_every_checker_of_part1_is_tested_here():
     assert checkers and all(name in exercises.__all__ for name in checkers)
     untested = [name for name in checkers if f"exercises.{name}(" not in source]
     assert not untested, "every checker needs a right and a wrong answer here"
+
+
+def test_batch_norm_checker_answers_results_that_are_not_arrays(keras):
+    def no_statistics(x, gamma, beta, mm, mv, momentum, training, eps):
+        y = _batch_norm(x, gamma, beta, mm, mv, momentum, training, eps)[0]
+        return y, "mean", [[1.0, 2.0], [3.0]]  # not numbers, ragged: no array to compare
+
+    feedback = exercises.check_batch_norm(no_statistics)
+    assert not feedback.correct and "not all arrays of numbers" in feedback.message, feedback

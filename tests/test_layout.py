@@ -261,3 +261,16 @@ def test_without_course_data_dir_a_checkout_uses_its_own_data_folder(monkeypatch
     root = paths.checkout_root()
     assert root is not None and root.resolve() == PACKAGE.parent
     assert paths.data_dir() == root / "data"
+
+
+def test_the_user_cache_keeps_an_earlier_versions_folder(tmp_path, monkeypatch):
+    """Data that an earlier version kept in ~/.cache/segmentation-course is still found."""
+    from course_utils import paths
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "elsewhere"))
+    fresh = paths.user_cache_dir()
+    assert fresh.is_relative_to(tmp_path / "elsewhere")  # the platform's cache folder
+    earlier = tmp_path / ".cache" / paths.APP_NAME
+    earlier.mkdir(parents=True)
+    assert paths.user_cache_dir() == earlier

@@ -17,7 +17,8 @@ def test_import_does_not_import_tensorflow():
     code = (
         "import sys;"
         "import course_utils, course_utils.data, course_utils.metrics, course_utils.viz,"
-        " course_utils.models, course_utils.exercises, course_utils.widgets, course_utils.runs;"
+        " course_utils.models, course_utils.exercises, course_utils.widgets, course_utils.runs,"
+        " course_utils.paths, course_utils.cli, course_utils.cli.main;"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

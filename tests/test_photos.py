@@ -145,6 +145,8 @@ def test_frame_photo_crops_the_centre_resizes_and_puts_ids_back():
         framed.uncrop(np.ones((48, 64)), fill=11)
     with pytest.raises(DataValidationError, match="read_photo"):
         data.frame_photo(photo[..., 0], (48, 64))
+    with pytest.raises(DataValidationError, match="uint8"):  # a [0, 1] float photo is not
+        data.frame_photo(photo / 255.0, (48, 64))  # silently truncated to black
 
 
 # --- viz -----------------------------------------------------------------------------------

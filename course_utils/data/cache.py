@@ -161,12 +161,13 @@ def cached() -> list[CacheEntry]:
     """List the dataset folders in the cache with their file counts and sizes.
 
     Trained runs (:func:`course_utils.paths.runs_root`, see
-    :func:`course_utils.runs.list_runs`) and files kept aside (``_rejected/``, see
-    :func:`rejected_files`) are not datasets and are not listed.
+    :func:`course_utils.runs.list_runs`), exported models (:func:`course_utils.paths.exports_dir`)
+    and files kept aside (``_rejected/``, see :func:`rejected_files`) are not datasets and are
+    not listed.
     """
     entries = []
     root = data_dir()
-    not_datasets = {paths.runs_root(), root / REJECTED_DIRNAME}
+    not_datasets = {paths.runs_root(), paths.exports_dir(), root / REJECTED_DIRNAME}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         if folder in not_datasets or folder.name.startswith("."):
             continue

@@ -245,6 +245,11 @@ def _fetch_file(pup, fname: str, root: Path, mirror: Path | None, progressbar: b
             f"unreachable ({type(err).__name__}). {_offline_hint(fname)}"
         ) from err
     except requests.exceptions.HTTPError as err:
+        if _transient(err):  # still busy after every retry
+            raise SourceUnreachableError(
+                f"The server of {url} stayed busy ({err}) through {len(_RETRY_WAITS_S) + 1} "
+                f"attempts. Try again later. {_offline_hint(fname)}"
+            ) from err
         raise SourceUnreachableError(
             f"The server refused {url} ({err}). If the URL has moved, report it to the course "
             f"maintainers. {_offline_hint(fname)}"

@@ -147,7 +147,7 @@ def frame_photo(
     shrinks), as the dataset readers resize CamVid's 360x480 frames.
 
     Raises:
-        DataValidationError: for an array that is not ``(H, W, 3)``.
+        DataValidationError: for an array that is not a uint8 ``(H, W, 3)``.
     """
     from PIL import Image
 
@@ -157,9 +157,14 @@ def frame_photo(
             f"a photo is an RGB array (H, W, 3), got shape {tuple(photo.shape)}: read it with "
             "data.read_photo(path)."
         )
+    if photo.dtype != np.uint8:
+        raise DataValidationError(
+            f"a photo is uint8 (0-255), got {photo.dtype}: read it with data.read_photo(path), "
+            "or convert it with (255 * image).round().astype('uint8') if it is in [0, 1]."
+        )
     height, width = photo.shape[:2]
     top, left, h, w = ops.centre_crop_box(height, width, aspect)
-    crop = np.ascontiguousarray(photo[top : top + h, left : left + w].astype(np.uint8))
+    crop = np.ascontiguousarray(photo[top : top + h, left : left + w])
     frame = np.asarray(
         Image.fromarray(crop).resize((size[1], size[0]), Image.Resampling.BILINEAR), np.uint8
     )

@@ -772,7 +772,24 @@ def check_batch_norm(func: Callable[..., Any]) -> Feedback:
                 ),
             )
         want = _bn_keras(x, weights, momentum, training, eps)
-        y, new_mean, new_var = (np.asarray(r, dtype=np.float64) for r in result)
+        try:
+            y, new_mean, new_var = (np.asarray(r, dtype=np.float64) for r in result)
+        except (TypeError, ValueError) as err:  # e.g. (y, None, None)
+            return Feedback(
+                False,
+                _t(
+                    en=f"for {where} your function's three results are not all arrays of "
+                    f"numbers ({type(err).__name__}: {err}).",
+                    ko=f"{where}일 때 함수가 반환한 세 값이 모두 숫자 배열은 아닙니다 "
+                    f"({type(err).__name__}: {err}).",
+                ),
+                _t(
+                    en="Return y and both moving statistics as arrays, in both modes (in "
+                    "inference mode, the moving statistics as they came in).",
+                    ko="두 모드 모두에서 y와 두 이동 통계를 배열로 반환하세요(추론 모드에서는 "
+                    "이동 통계를 받은 그대로).",
+                ),
+            )
         if y.shape != x.shape:
             return Feedback(
                 False,
