@@ -103,6 +103,14 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "crop": [192, 256],
         "learning_rate": 3e-3,
     },
+    # Polyak averaging: the run ends on the moving average of its weights (Adam's use_ema)
+    "sqrtce_352_lr2e-3_ema": {
+        "loss": "inverse_sqrt",
+        "frame": [352, 480],
+        "crop": [192, 256],
+        "learning_rate": 2e-3,
+        "ema": 0.98,
+    },
     "sqrtce_352_lr2e-3_batch4": {
         "loss": "inverse_sqrt",
         "frame": [352, 480],
@@ -110,6 +118,14 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "learning_rate": 2e-3,
         "batch_size": 4,
     },
+}
+
+#: Test-time augmentations each run is scored with besides the plain pass, with ``--tta``:
+#: name -> (scales, flip) for ``training.confusions_at_native_size``. The scale sets follow
+#: the DeepLab papers' multi-scale inference (around 1, and upward only: thin objects).
+TTA: dict[str, tuple[tuple[float, ...], bool]] = {
+    "ms3_flip": ((0.75, 1.0, 1.25), True),
+    "up_flip": ((1.0, 1.25, 1.5), True),
 }
 
 RARE = ("Pole", "SignSymbol", "Fence", "Pedestrian", "Bicyclist")
@@ -154,7 +170,12 @@ def _loss(kind: str | None, masks: Any, camvid: Any) -> Any:
 
 
 def _run(
-    model_name: str, config: dict[str, Any], seed: int, split: str, steps: int | None
+    model_name: str,
+    config: dict[str, Any],
+    seed: int,
+    split: str,
+    steps: int | None,
+    tta: bool = False,
 ) -> dict[str, Any]:
     import numpy as np
 
@@ -209,7 +230,7 @@ def _run(
         model, train, val, num_classes=camvid.num_classes, class_names=camvid.class_names,
         ignore_index=camvid.ignore_index, steps=steps,
         learning_rate=config.get("learning_rate", training.PART3_LEARNING_RATE),
-        loss=loss, verbose=0,
+        loss=loss, verbose=0, ema_momentum=config.get("ema"),
     )  # fmt: skip
     report = fit.report
     iou = dict(zip(report.class_names, (float(v) for v in report.iou), strict=True))
@@ -227,6 +248,18 @@ def _run(
     np.save(_confusions_path(model_name, split, config, seed, "native_flip"), flipped)
     flip_report = metrics.segmentation_report(flipped.sum(0), list(camvid.class_names))
     flip_iou = dict(zip(flip_report.class_names, map(float, flip_report.iou), strict=True))
+    augmented: dict[str, Any] = {}
+    for kind, (scales, flip) in TTA.items() if tta else ():
+        scored = training.confusions_at_native_size(
+            model, "camvid", val_split, frame, flip=flip, scales=scales
+        )
+        np.save(_confusions_path(model_name, split, config, seed, f"native_{kind}"), scored)
+        tta_report = metrics.segmentation_report(scored.sum(0), list(camvid.class_names))
+        tta_iou = dict(zip(tta_report.class_names, map(float, tta_report.iou), strict=True))
+        augmented[kind] = {
+            "miou": tta_report.miou,
+            "rare_iou": {name: tta_iou[name] for name in RARE},
+        }
     return {
         "model": model_name,
         "split": split,
@@ -246,11 +279,17 @@ def _run(
         "native_rare_iou": {name: native_iou[name] for name in RARE},
         "native_flip_miou": flip_report.miou,
         "native_flip_rare_iou": {name: flip_iou[name] for name in RARE},
+        **({"native_tta": augmented} if tta else {}),
     }
 
 
 def _verdicts(
-    results: list[dict[str, Any]], model: str, split: str, against: str, flip: bool = False
+    results: list[dict[str, Any]],
+    model: str,
+    split: str,
+    against: str,
+    flip: bool = False,
+    tta: str | None = None,
 ) -> None:
     """Every config against ``against``: ``metrics.verdict`` on mIoU and rare-class IoU,
     scored at CamVid's own 360x480 where every run of the model was (else at 192x256)."""
@@ -269,6 +308,9 @@ def _verdicts(
     if flip:  # every run scored with its mirror images averaged in, too
         runs = [r for r in runs if "native_flip_miou" in r]
         kind = "native_flip"
+    if tta:  # every run scored with that test-time augmentation
+        runs = [r for r in runs if tta in r.get("native_tta", {})]
+        kind = f"native_{tta}"
 
     def stacks(name: str) -> tuple[np.ndarray, list[np.ndarray]]:
         per_seed = [np.load(_confusions_path(model, split, r["config"], r["seed"], kind,
@@ -279,10 +321,11 @@ def _verdicts(
     if against not in by_config:
         return
     base_pooled, base_seeds = stacks(against)
-    where = {"native": "at 360x480", "native_flip": "at 360x480, flip averaged", "": "at 192x256"}[
-        kind
-    ]
-    print(f"\nverdicts on {SPLITS[split][1]} {where} ({model}), each config against {against}:")
+    where = {"native": "at 360x480", "native_flip": "at 360x480, flip averaged", "": "at 192x256"}
+    where.update({f"native_{k}": f"at 360x480, {k} {TTA[k][0]}" for k in TTA})
+    print(
+        f"\nverdicts on {SPLITS[split][1]} {where[kind]} ({model}), each config against {against}:"
+    )
     for name in by_config:
         if name == against:
             continue
@@ -308,6 +351,11 @@ def main() -> None:
     parser.add_argument("--verdicts", action="store_true", help="judge configs vs --against")
     parser.add_argument("--against", default="baseline", help="the config judged against")
     parser.add_argument("--flip", action="store_true", help="verdicts on flip-averaged scores")
+    parser.add_argument(
+        "--tta", action="store_true",
+        help="score every run with the TTA variants too (runs without them are run again)",
+    )  # fmt: skip
+    parser.add_argument("--verdicts-on", choices=list(TTA), help="verdicts on a TTA variant")
     args = parser.parse_args()
     out = Path(args.out)
     results: list[dict[str, Any]] = json.loads(out.read_text()) if out.is_file() else []
@@ -315,15 +363,21 @@ def main() -> None:
         (r["model"], r.get("split", "val"), json.dumps(r["config"], sort_keys=True), r["seed"])
         for r in results
         if r.get("shuffled", False)  # a run of before the shuffle fix is run again
+        and (not args.tta or "native_tta" in r)  # --tta: a run without those scores, too
     }
     for seed in args.seeds:
         for name in args.configs:
             key = (args.model, args.split, json.dumps(CONFIGS[name], sort_keys=True), seed)
             if key in done:
                 continue
-            run = _run(args.model, CONFIGS[name], seed, args.split, args.steps)
+            run = _run(args.model, CONFIGS[name], seed, args.split, args.steps, args.tta)
             result = {"name": name, **run}
-            results.append(result)
+            same = [  # the run it measures again (--tta): replaced, not kept twice
+                r for r in results
+                if (r["model"], r.get("split", "val"), json.dumps(r["config"], sort_keys=True),
+                    r["seed"], r.get("shuffled", False)) == (*key, True)
+            ]  # fmt: skip
+            results = [r for r in results if not any(r is x for x in same)] + [result]
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, indent=1) + "\n")
             rare = " ".join(f"{v:.2f}" for v in result["native_rare_iou"].values())
@@ -345,8 +399,14 @@ def main() -> None:
                 sd = statistics.stdev(scores) if len(scores) > 1 else float("nan")
                 cells.append(f"{statistics.mean(scores):>8.3f} ± {sd:.3f}" if scores else "-")
             print(f"{name:<24} {len(runs):>2} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}")
+            for kind in TTA:
+                scores = [r["native_tta"][kind]["miou"] for r in runs if "native_tta" in r]
+                if scores:
+                    sd = statistics.stdev(scores) if len(scores) > 1 else float("nan")
+                    print(f"{'':<24} {len(scores):>2} {kind:>16} {statistics.mean(scores):>8.3f}"
+                          f" ± {sd:.3f}")  # fmt: skip
     if args.verdicts:
-        _verdicts(results, args.model, args.split, args.against, args.flip)
+        _verdicts(results, args.model, args.split, args.against, args.flip, args.verdicts_on)
 
 
 if __name__ == "__main__":

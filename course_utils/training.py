@@ -353,6 +353,7 @@ def fit_segmentation(
     verbose: int = 2,
     validate_each_epoch: bool = True,
     recompile: bool = True,
+    ema_momentum: float | None = None,
 ) -> TrainingResult:
     """Compile and train a segmentation model for a budget, then report on validation.
 
@@ -383,6 +384,9 @@ def fit_segmentation(
             TensorFlow spends tracing a new training step (on a CPU, a third of a 32-step
             run). For a loop of short runs that start from weights set with ``set_weights``,
             in a model without dropout (a dropout layer's random stream would carry on).
+        ema_momentum: keep an exponential moving average of the weights with this
+            momentum (Adam's ``use_ema``) and end the run on it instead of the last
+            step's weights; ``None``: no average.
 
     Returns:
         A :class:`TrainingResult`.
@@ -400,7 +404,9 @@ def fit_segmentation(
     clock = TrainingBudget(max_steps, learning_rate, final_fraction)
     if recompile or model.optimizer is None:
         model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
+            optimizer=keras.optimizers.Adam(learning_rate)
+            if ema_momentum is None
+            else keras.optimizers.Adam(learning_rate, use_ema=True, ema_momentum=ema_momentum),
             loss=loss
             or keras.losses.SparseCategoricalCrossentropy(
                 from_logits=True, ignore_class=ignore_index
@@ -449,6 +455,7 @@ def confusions_at_native_size(
     limit: int | None = None,
     boundary_width: int | None = None,
     flip: bool = False,
+    scales: Sequence[float] = (1.0,),
 ) -> np.ndarray:
     """Score a model against a split's masks at the dataset's own resolution.
 
@@ -468,6 +475,8 @@ def confusions_at_native_size(
             edge (``metrics.boundary_band``); the others count as void.
         flip: average each image's scores with those of its mirror image
             (``models.predict_ids``).
+        scales: average the scores of the image given at these multiples of
+            ``input_size`` (``models.predict_ids``; a model built for any input size).
 
     Returns:
         ``int64 (n_images, C, C)`` confusions, as :func:`metrics.evaluate_per_image`.
@@ -491,7 +500,7 @@ def confusions_at_native_size(
     for start in range(0, len(shown.images), batch_size):
         predicted = models.predict_ids(
             model, shown.images[start : start + batch_size], batch_size,
-            output_size=info.native_size, flip=flip,
+            output_size=info.native_size, flip=flip, scales=scales,
         )  # fmt: skip
         truth = native.targets[start : start + batch_size]
         if boundary_width is not None and info.ignore_index is not None:
@@ -504,7 +513,7 @@ def report_at_native_size(
     model: keras.Model, name: str, split: str, input_size: tuple[int, int], **options: Any
 ) -> SegmentationReport:
     """:func:`confusions_at_native_size` summed into a :class:`metrics.SegmentationReport`
-    (``options``: ``batch_size``, ``limit``, ``boundary_width``, ``flip``)."""
+    (``options``: ``batch_size``, ``limit``, ``boundary_width``, ``flip``, ``scales``)."""
     from course_utils import data
 
     per_image = confusions_at_native_size(model, name, split, input_size, **options)

@@ -652,3 +652,34 @@ def test_lite0_unet_has_skips_at_strides_2_to_16(models):
     }
     with pytest.raises(ValueError, match="five widths"):
         models.unet((64, 96, 3), 5, widths=(8, 16, 32), backbone="lite0")
+
+
+def test_predict_ids_at_several_scales_averages_the_resized_probabilities(models):
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    # class 1 wins where the pixel is bright; a 2x2 average pool then 2x up-sampling keeps
+    # the size, so every scale gives a map that lines up with the frame again
+    pooled = keras.layers.UpSampling2D(2)(keras.layers.AveragePooling2D(2)(inputs))
+    scores = keras.layers.Concatenate()([keras.ops.full_like(pooled, 0.5), pooled])
+    model = keras.Model(inputs, scores)
+    images = np.zeros((2, 64, 96, 1), np.uint8)
+    images[:, :, 48:] = 255
+    plain = models.predict_ids(model, images)
+    ids = models.predict_ids(model, images, scales=(0.5, 1.0, 1.5), flip=True, output_size=(32, 48))
+    assert ids.shape == (2, 32, 48)
+    assert (ids[:, :, :20] == 0).all() and (ids[:, :, 28:] == 1).all()
+    assert (plain[:, :, :40] == 0).all() and (plain[:, :, 56:] == 1).all()
+    # the scaled inputs are rounded to multiples of 32, so skips of stride 32 line up
+    assert models.predict._scaled_size((352, 480), 1.25) == (448, 608)
+
+
+def test_predict_ids_refuses_scales_a_fixed_size_model_cannot_take(models):
+    import keras
+
+    inputs = keras.Input((32, 32, 1))
+    model = keras.Model(inputs, keras.layers.Concatenate()([inputs, inputs]))
+    with pytest.raises(ValueError, match=r"input_shape=\(None, None, 3\)"):
+        models.predict_ids(model, np.zeros((1, 32, 32, 1), np.uint8), scales=(1.0, 1.5))
+    with pytest.raises(ValueError, match="positive"):
+        models.predict_ids(model, np.zeros((1, 32, 32, 1), np.uint8), scales=())
