@@ -124,6 +124,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
 #: name -> (scales, flip) for ``training.confusions_at_native_size``. The scale sets follow
 #: the DeepLab papers' multi-scale inference (around 1, and upward only: thin objects).
 TTA: dict[str, tuple[tuple[float, ...], bool]] = {
+    "s125": ((1.25,), False),
+    "s125_flip": ((1.25,), True),
     "ms3_flip": ((0.75, 1.0, 1.25), True),
     "up_flip": ((1.0, 1.25, 1.5), True),
 }
@@ -248,6 +250,8 @@ def _run(
     np.save(_confusions_path(model_name, split, config, seed, "native_flip"), flipped)
     flip_report = metrics.segmentation_report(flipped.sum(0), list(camvid.class_names))
     flip_iou = dict(zip(flip_report.class_names, map(float, flip_report.iou), strict=True))
+    # kept (not committed) so that another scoring needs no training
+    model.save(_confusions_path(model_name, split, config, seed, "model").with_suffix(".keras"))
     augmented: dict[str, Any] = {}
     for kind, (scales, flip) in TTA.items() if tta else ():
         scored = training.confusions_at_native_size(
@@ -363,7 +367,7 @@ def main() -> None:
         (r["model"], r.get("split", "val"), json.dumps(r["config"], sort_keys=True), r["seed"])
         for r in results
         if r.get("shuffled", False)  # a run of before the shuffle fix is run again
-        and (not args.tta or "native_tta" in r)  # --tta: a run without those scores, too
+        and (not args.tta or set(TTA) <= set(r.get("native_tta", {})))  # --tta: every kind
     }
     for seed in args.seeds:
         for name in args.configs:

@@ -71,11 +71,15 @@ def confusions_path(record_path: Path) -> Path:
     return record_path.with_name(record_path.stem + CONFUSIONS_SUFFIX)
 
 
-def test_confusions(record_path: Path, model: str, band: bool = False) -> list[Any]:
+def test_confusions(
+    record_path: Path, model: str, band: bool = False, augmented: bool = False
+) -> list[Any]:
     """One model's per-image test confusions, one array per seed in seed order.
 
     Args:
         band: the confusions of the pixels within :data:`BAND_WIDTH` of a label edge.
+        augmented: those of the score with test-time augmentation (``test_tta``, recorded
+            for the models that take any input size).
 
     Raises:
         FileNotFoundError: when the record has no confusions file beside it.
@@ -89,7 +93,7 @@ def test_confusions(record_path: Path, model: str, band: bool = False) -> list[A
             f"No per-image confusions at {path}: records made before December 2026 have "
             "none. Make the record again with: python -m course_utils seed-record"
         )
-    prefix = f"band/{model}" if band else model
+    prefix = f"band/{model}" if band else f"tta/{model}" if augmented else model
     with np.load(path) as stored:
         keys = sorted((k for k in stored.files if k.rsplit("/", 1)[0] == prefix),
                       key=lambda k: int(k.rsplit("/", 1)[1]))  # fmt: skip
@@ -114,10 +118,16 @@ def load_record(path: Path) -> dict[str, Any]:
 
 
 def summary(record: dict[str, Any], split: str = "test") -> dict[str, dict[str, float]]:
-    """Per model: ``n``, ``mean``, ``sd`` (nan for one seed), ``min``, ``max`` of mIoU."""
+    """Per model: ``n``, ``mean``, ``sd`` (nan for one seed), ``min``, ``max`` of mIoU.
+
+    Args:
+        split: ``"val"``, ``"test"``, or ``"test_tta"`` (test with test-time augmentation,
+            held by the runs of the models that take any input size; the others are left out).
+    """
     by_model: dict[str, list[float]] = {}
     for run in record["runs"]:
-        by_model.setdefault(run["model"], []).append(run[split]["miou"])
+        if split in run:
+            by_model.setdefault(run["model"], []).append(run[split]["miou"])
     return {
         model: {
             "n": len(scores),
@@ -140,4 +150,4 @@ def seed_scores(
             ``"band_miou"`` (test only); runs recorded without it are left out.
     """
     runs = sorted((r for r in record["runs"] if r["model"] == model), key=lambda r: r["seed"])
-    return [r[split][score] for r in runs if score in r[split]]
+    return [r[split][score] for r in runs if score in r.get(split, {})]

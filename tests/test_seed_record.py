@@ -218,3 +218,45 @@ def test_each_run_computes_in_the_precision_the_record_names(tmp_path, monkeypat
     record = json.loads(out.read_text())
     assert seen == [record["machine"]["precision"]] == ["mixed_bfloat16"]
     keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.slow  # trains
+def test_a_model_trained_on_crops_is_also_scored_with_test_time_augmentation(
+    tmp_path, monkeypatch, use_mirror
+):
+    from course_utils import metrics, seed_record, training
+    from course_utils.cli import seed_record as recording
+
+    # the ImageNet start's frames, small: 64x96 frames in 32x64 crops, whole frames scored
+    monkeypatch.setattr(
+        training, "part3_frames", lambda model: training.Part3Frames((64, 96), (32, 64))
+    )
+    out = tmp_path / "record.json"
+    recording.record_seeds(
+        out, profile="quick", models=["unet_lite0"], seeds=[0], limit=2, log=lambda line: None
+    )
+    run = json.loads(out.read_text())["runs"][0]
+    tta = training.IMAGENET_INFERENCE_AUGMENTATION
+    assert run["test_tta"]["flip"] is tta.flip and run["test_tta"]["scales"] == list(tta.scales)
+    (stack,) = seed_record.test_confusions(out, "unet_lite0", augmented=True)
+    assert float(metrics.miou(stack.sum(0))) == pytest.approx(run["test_tta"]["miou"])
+    (plain,) = seed_record.test_confusions(out, "unet_lite0")
+    assert stack.sum() == plain.sum()  # the same pixels, scored another way
+    record = seed_record.load_record(out)
+    assert seed_record.summary(record, "test_tta")["unet_lite0"]["n"] == 1
+    assert seed_record.seed_scores(record, "unet_lite0", "test_tta") == [run["test_tta"]["miou"]]
+
+
+def test_a_summary_of_the_augmented_score_leaves_out_the_runs_without_one():
+    from course_utils import seed_record
+
+    record = {
+        "runs": [
+            {"model": "fcn8s", "seed": 0, "test": {"miou": 0.3}},
+            {"model": "m_lite0", "seed": 0, "test": {"miou": 0.4}, "test_tta": {"miou": 0.5}},
+            {"model": "m_lite0", "seed": 1, "test": {"miou": 0.42}, "test_tta": {"miou": 0.52}},
+        ]
+    }
+    tta = seed_record.summary(record, "test_tta")
+    assert list(tta) == ["m_lite0"] and tta["m_lite0"]["mean"] == pytest.approx(0.51)
+    assert set(seed_record.summary(record, "test")) == {"fcn8s", "m_lite0"}

@@ -211,6 +211,15 @@ def record_seeds(
             run.model, "camvid", "test", frames.size, limit=limit, boundary_width=BAND_WIDTH
         )
         band_report = metrics.segmentation_report(band_per_image.sum(0), list(camvid.class_names))
+        # a model trained on crops takes any size: scored a second way too, with test-time
+        # augmentation (several scales and flip); comparisons of architectures use the first
+        tta = training.IMAGENET_INFERENCE_AUGMENTATION if frames.crop else None
+        tta_per_image = None
+        if tta is not None:
+            tta_per_image = training.confusions_at_native_size(
+                run.model, "camvid", "test", frames.size, limit=limit, flip=tta.flip,
+                scales=tta.scales,
+            )  # fmt: skip
         record["runs"] = [r for r in record["runs"] if (r["model"], r["seed"]) != (name, seed)]
         record["runs"].append(
             {
@@ -226,6 +235,9 @@ def record_seeds(
                 "test": {**_split_scores(test_report), "band_miou": band_report.miou},
             }
         )
+        if tta is not None and tta_per_image is not None:
+            tta_report = metrics.segmentation_report(tta_per_image.sum(0), list(camvid.class_names))
+            record["runs"][-1]["test_tta"] = {**_split_scores(tta_report), **tta.as_dict()}
         recorded = [r["model"] for r in record["runs"] if "learning_rate" not in r]
         record.update(
             **wanted,
@@ -254,6 +266,8 @@ def record_seeds(
         out.parent.mkdir(parents=True, exist_ok=True)
         _store_confusions(out, f"{name}/{seed}", per_image)
         _store_confusions(out, f"band/{name}/{seed}", band_per_image)
+        if tta_per_image is not None:
+            _store_confusions(out, f"tta/{name}/{seed}", tta_per_image)
         tmp = out.with_suffix(".partial")
         tmp.write_text(json.dumps(record, indent=1, default=float) + "\n")
         os.replace(tmp, out)
