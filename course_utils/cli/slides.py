@@ -196,14 +196,14 @@ def _record_hash(data: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def _without_solutions(nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """nbconvert preprocessor: the notebook without its solutions and its exercises' outputs
+def _without_solutions(path: Path) -> Any:
+    """The notebook at ``path`` without its solutions and its exercises' stored outputs
     (steps 1 to 3 of the student edition, ``course_utils.cli.student``)."""
+    import nbformat
+
     from course_utils.cli import student
 
-    return student.without_solutions(nb, resources.get("metadata", {}).get("name", "notebook")), (
-        resources
-    )
+    return student.without_solutions(nbformat.read(path, as_version=4), path.name)
 
 
 def build_decks(notebooks: Iterable[Path], out: Path, notes: bool = True) -> list[Path]:
@@ -233,11 +233,14 @@ def build_decks(notebooks: Iterable[Path], out: Path, notes: bool = True) -> lis
     config.SlidesExporter.mathjax_url = "mathjax/tex-svg.js"
     exporter = SlidesExporter(config=config)
     exporter.register_preprocessor(_without_colab_badge, enabled=True)
-    if not notes:
-        exporter.register_preprocessor(_without_solutions, enabled=True)
     decks = []
     for path in sorted(Path(p) for p in notebooks):
-        body, _ = exporter.from_filename(str(path))
+        if notes:
+            body, _ = exporter.from_filename(str(path))
+        else:  # cut before the exporter reads the slide types (they change)
+            body, _ = exporter.from_notebook_node(
+                _without_solutions(path), resources={"metadata": {"name": path.stem}}
+            )
         deck = out / f"{path.stem}.slides.html"
         deck.write_text(body, encoding="utf-8")
         decks.append(deck)
