@@ -38,9 +38,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
+else:  # Python 3.10: the same parser, from PyPI (a dependency of the test extra)
     import tomli as tomllib
 
 from course_utils.cli import notebook_rules
