@@ -20,13 +20,12 @@ import numpy as np
 import pytest
 
 from course_utils import exercises, ops
-from course_utils.exercises import _answers
 
 
 @pytest.fixture(autouse=True)
-def _answers_shown(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(_answers.ENV_VAR, raising=False)
-    monkeypatch.delenv("COURSE_LANG", raising=False)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """English first; conftest shows the answers and restores them after each test."""
+    monkeypatch.setenv("COURSE_LANG", "en")
 
 
 @dataclass(frozen=True)
