@@ -83,11 +83,13 @@ lock: env
 slides: env
 	$(BIN)/python -m course_utils slides --out build/slides
 
-# The student edition in build/student/: every notebook without its exercise solutions (the
-# cells tagged `solution`; text after a solution block stays) and without the exercises'
-# stored feedback. tests/test_student_edition.py builds it into a tmp folder in `make test`.
+# The student edition in build/student/ (`course student`, course_utils/cli/student.py): every
+# notebook without its exercise solutions (the cells tagged `solution`; text after a solution
+# block stays) and without the exercises' stored feedback; the checkers never print the answer,
+# and the badges point at the student copies (the tag v<version>-student). Refuses a non-empty
+# folder it did not write. tests/test_student_edition.py builds it into a tmp folder.
 student: env
-	$(BIN)/python tools/student_edition.py --out build/student
+	$(BIN)/python -m course_utils student --out build/student
 
 notebooks-default: env
 	$(BIN)/python -m course_utils run-notebooks --profile default

@@ -18,6 +18,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The checkers' feedback is English unless a test asks for Korean (COURSE_LANG=ko).
 os.environ.pop("COURSE_LANG", None)
+os.environ.pop("COURSE_ANSWERS", None)  # and the answers are shown (the teacher's copy)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,6 +63,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "network" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _answers_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with the checkers' answers shown (the teacher's copy); a test that
+    hides them (``exercises.hide_answers()`` sets ``COURSE_ANSWERS``) is undone after it."""
+    monkeypatch.setenv("COURSE_ANSWERS", "")  # records that it was unset, to restore that
+    monkeypatch.delenv("COURSE_ANSWERS")
 
 
 @pytest.fixture(scope="session")

@@ -133,3 +133,20 @@ def test_headings_get_cells_of_their_own_outside_code_fences():
     assert sources[1] == "## Next\nprose" and sources[2] == "### Detail"
     assert len({c["id"] for c in nb["cells"]}) == 3 and nb["cells"][0]["id"] == "a"
     assert slides.split_at_headings(nb) == 0
+
+
+def test_decks_without_notes_have_no_solution_and_no_stored_feedback(decks, tmp_path, capsys):
+    """``course slides --no-notes``: decks for students, cut as the student edition is."""
+    from course_utils.cli.main import main as course
+
+    path = NOTEBOOKS[3]
+    assert course(["slides", "--no-notes", "--only", path.stem, "--out", str(tmp_path)]) == 0
+    assert "no solution notes" in capsys.readouterr().out
+    page = (tmp_path / f"{path.stem}.slides.html").read_text()
+    teacher = (decks[0] / f"{path.stem}.slides.html").read_text()
+    assert "Solution</b>" in teacher and 'class="notes"' in teacher
+    assert "Solution</b>" not in page and 'class="notes"' not in page
+    revealed = re.findall(r"the module has ([\d,]+)", teacher)
+    assert revealed, "the teacher's deck shows a checker's stored answer"
+    assert not any(value in page for value in revealed)
+    assert "check_inception_params" in page, "the exercises stay"

@@ -1,6 +1,7 @@
 """The student edition: every solution tagged (tools/tag_solutions.py), and the edition built
-from the committed notebooks (tools/student_edition.py) holds no solution, keeps every
-exercise and its checker, and is valid nbformat."""
+from the committed notebooks (``course student``, course_utils/cli/student.py) holds no
+solution, keeps every exercise and its checker, hides the checkers' answers, points its badges
+and install cells at the student copies, and is valid nbformat."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import nbformat
 import pytest
 
 from course_utils import exercises
-from course_utils.cli import notebook_rules
+from course_utils.cli import notebook_links, notebook_rules
+from course_utils.cli import student as student_edition
+from course_utils.cli.main import main as course
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = notebook_rules.notebook_paths(ROOT / "notebooks")
@@ -31,7 +34,7 @@ def _tool(name: str):
 
 
 tag_solutions = _tool("tag_solutions")
-student_edition = _tool("student_edition")
+STUDENT_RELEASE = notebook_links.release().student_edition()
 
 
 def _text(cell) -> str:
@@ -132,7 +135,7 @@ def test_a_solution_block_goes_and_the_text_after_it_stays():
     nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="Not yet: want 42")]
     nb.cells[3].outputs = [nbformat.v4.new_output("stream", text="2")]
     nb.cells[1].metadata["slideshow"] = {"slide_type": "notes"}
-    out = student_edition.student_notebook(nb)
+    out = student_edition.student_notebook(nb, hide_answers=False)
     assert [c.cell_type for c in out.cells] == ["markdown", "code", "code"]
     assert out.cells[0].source == "The same, by code:"
     assert out.cells[0].metadata == {"slideshow": {"slide_type": "-"}}
@@ -151,7 +154,7 @@ def test_an_untagged_solution_is_refused():
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("student")
-    return {path.name: path for path in student_edition.build(NOTEBOOKS, out)}
+    return {path.name: path for path in student_edition.build(NOTEBOOKS, out / "edition")}
 
 
 def _solution_only_lines(cells) -> set[str]:
@@ -221,3 +224,76 @@ def test_the_student_edition_has_no_solution_and_every_checker(path, edition):
         if c.cell_type == "code" and not student_edition.is_exercise(c)
     ]
     assert kept == others, "every other output stays"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_student_edition_hides_answers_and_points_at_the_student_copies(path, edition):
+    student = nbformat.read(edition[path.name], as_version=4)
+    code = [c for c in student.cells if c.cell_type == "code"]
+    markdown = [c for c in student.cells if c.cell_type == "markdown"]
+    tag = f"v{STUDENT_RELEASE.version}-student"
+    assert STUDENT_RELEASE.target == tag
+    assert f'@{tag}"' in code[0].source and "google.colab" in code[0].source
+    assert f"/blob/{tag}/notebooks/{path.name})" in markdown[0].source
+    page = edition[path.name].read_text(encoding="utf-8")
+    assert f'@v{STUDENT_RELEASE.version}\\"' not in page, "no link to the teacher's copies"
+    setup = [c for c in code if "course_utils.setup(" in c.source]
+    lines = setup[0].source.split("\n")
+    at = lines.index(student_edition.HIDE_ANSWERS)
+    assert "course_utils.setup(" in lines[at - 1]
+    assert page.count("hide_answers()") == 1
+
+
+def test_the_hide_line_runs_and_hides_the_answers(monkeypatch):
+    import course_utils
+
+    monkeypatch.delenv("COURSE_ANSWERS", raising=False)
+    exec(student_edition.HIDE_ANSWERS, {"course_utils": course_utils})
+    assert not exercises.answers_shown()
+    message = exercises.check_stacked_receptive_field(lambda n: 2 * n).message
+    assert "3." not in message and "not the receptive field" in message
+
+
+def test_a_notebook_with_exercises_but_no_setup_call_is_refused():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("exercises.check_x(f)")]
+    with pytest.raises(student_edition.StudentEditionError, match="course_utils.setup"):
+        student_edition.student_notebook(nb, "x.ipynb")
+
+
+def test_course_student_refuses_a_folder_it_did_not_write_and_force_writes(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("my own notes")
+    path = NOTEBOOKS[3]
+    assert course(["student", "--out", str(out), str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "not empty" in err and "--force" in err and "another --out" in err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"], "nothing written"
+    assert course(["student", "--out", str(out), "--force", str(path)]) == 0
+    assert (out / path.name).is_file() and (out / "notes.txt").read_text() == "my own notes"
+    assert course(["student", "--out", str(out), str(path)]) == 0, "its own folder: no --force"
+
+
+def test_course_student_takes_another_repository_and_ref(tmp_path):
+    out = tmp_path / "class"
+    path = NOTEBOOKS[3]
+    repo = "https://github.com/a-teacher/our-class"
+    assert course(["student", "--out", str(out), "--repository", repo, "--ref", "spring",
+                   str(path)]) == 0  # fmt: skip
+    page = (out / path.name).read_text()
+    assert "github/a-teacher/our-class/blob/spring/notebooks/" in page
+    assert "git+https://github.com/a-teacher/our-class@spring" in page
+
+
+def test_the_tool_and_make_student_run_course_student(tmp_path):
+    out = tmp_path / "by-tool"
+    tool = ROOT / "tools" / "student_edition.py"
+    done = subprocess.run(
+        [sys.executable, str(tool), "--out", str(out), str(NOTEBOOKS[3])],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out / NOTEBOOKS[3].name).is_file()
+    assert "-m course_utils student --out build/student" in (ROOT / "Makefile").read_text()

@@ -16,6 +16,11 @@ course run-notebooks --profile default
                                      execute every notebook in order, writing outputs
 course seed-record --profile default train every Part 3 model with seeds 0-2, scored on
                                      val and test, into docs/seed_record_default.json
+course slides [--no-notes]           offline reveal.js decks (--no-notes: for students)
+course student [--out DIR]           the student edition: no solutions, the checkers never
+                                     print the answer, badges at the student copies
+course nbgrader [--out DIR]          the same as an nbgrader course folder (source/):
+                                     answers, autograded checker tests, locked cells
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ COMMANDS = {
     "seed-record": "seed_record",
     "timings-table": "timings",
     "slides": "slides",
+    "student": "student",
+    "nbgrader": "nbgrader_export",
 }
 
 
@@ -58,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_check, _add_fetch, _add_lab, _add_runs_archives, _add_cache,
                 _add_run_notebooks, _add_prepare, _add_seed_record, _add_timings_table,
-                _add_slides):  # fmt: skip
+                _add_slides, _add_student, _add_nbgrader):  # fmt: skip
         add(sub)
     return parser
 
@@ -174,3 +181,43 @@ def _add_slides(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", default=None, help="only notebooks whose name contains this")
     p.add_argument("--out", default=str(paths.build_dir() / "slides"))
     p.add_argument("--tag", action="store_true", help="set the notebooks' slide metadata instead")
+    p.add_argument(
+        "--no-notes",
+        dest="notes",
+        action="store_false",
+        help="decks for students: no solution notes and no stored exercise feedback",
+    )
+
+
+def _student_options(p: argparse.ArgumentParser, out: str) -> None:
+    p.add_argument("notebooks", nargs="*", help="default: every NN_*.ipynb of --folder")
+    p.add_argument("--folder", default="notebooks")
+    p.add_argument("--out", default=str(paths.build_dir() / out))
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty folder that this command did not make",
+    )
+
+
+def _add_student(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("student", help="the student edition: no solutions, answers hidden")
+    _student_options(p, "student")
+    p.add_argument(
+        "--repository",
+        default=None,
+        help="the GitHub repository of the student copies (default: pyproject's Repository)",
+    )
+    p.add_argument(
+        "--ref", default=None, help="their git tag or branch (default: v<version>-student)"
+    )
+
+
+def _add_nbgrader(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "nbgrader", help="an nbgrader course folder: answers, autograded tests, locked cells"
+    )
+    _student_options(p, "nbgrader")
+    p.add_argument(
+        "--points", type=int, default=1, help="points of each exercise's test (default: 1)"
+    )

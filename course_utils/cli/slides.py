@@ -7,6 +7,9 @@ sub-slide at each ``###`` heading, the hidden exercise solutions as speaker note
 follows. :func:`build_decks` turns the
 notebooks into ``<out>/<notebook>.slides.html`` with nbconvert and copies reveal.js and
 MathJax beside them, so the decks need no network: no CDN is referenced.
+``build_decks(..., notes=False)`` (``course slides --no-notes``) makes decks for students:
+the solution notes cut as the student edition cuts them (``course_utils.cli.student``), and
+the exercises' stored feedback, which names the expected values, cleared.
 
 reveal.js and MathJax come from two packages on PyPI that ship them as plain files
 (``sphinx-revealjs`` and ``sphinx-mathjax-offline``), installed and locked with the rest
@@ -193,11 +196,27 @@ def _record_hash(data: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def build_decks(notebooks: Iterable[Path], out: Path) -> list[Path]:
+def _without_solutions(path: Path) -> Any:
+    """The notebook at ``path`` without its solutions and its exercises' stored outputs
+    (steps 1 to 3 of the student edition, ``course_utils.cli.student``)."""
+    import nbformat
+
+    from course_utils.cli import student
+
+    return student.without_solutions(nbformat.read(path, as_version=4), path.name)
+
+
+def build_decks(notebooks: Iterable[Path], out: Path, notes: bool = True) -> list[Path]:
     """Turn notebooks into offline reveal.js decks in ``out``; return the deck files.
 
     Also writes ``out / "index.html"`` listing the decks, and copies reveal.js and MathJax
     into ``out`` from their installed packages (:func:`copy_assets`).
+
+    Args:
+        notebooks: the ``.ipynb`` files.
+        out: the folder of the decks.
+        notes: keep the solutions as speaker notes and the exercises' stored feedback (the
+            teacher's decks); ``False`` drops both (decks for students).
     """
     from nbconvert import SlidesExporter
     from traitlets.config import Config
@@ -216,7 +235,12 @@ def build_decks(notebooks: Iterable[Path], out: Path) -> list[Path]:
     exporter.register_preprocessor(_without_colab_badge, enabled=True)
     decks = []
     for path in sorted(Path(p) for p in notebooks):
-        body, _ = exporter.from_filename(str(path))
+        if notes:
+            body, _ = exporter.from_filename(str(path))
+        else:  # cut before the exporter reads the slide types (they change)
+            body, _ = exporter.from_notebook_node(
+                _without_solutions(path), resources={"metadata": {"name": path.stem}}
+            )
         deck = out / f"{path.stem}.slides.html"
         deck.write_text(body, encoding="utf-8")
         decks.append(deck)
@@ -251,9 +275,10 @@ def cmd_slides(args: argparse.Namespace) -> int:
             print(f"{path.name}: slide metadata updated")
         return 0
     try:
-        decks = build_decks(paths, Path(args.out))
-    except RuntimeError as err:
+        decks = build_decks(paths, Path(args.out), notes=getattr(args, "notes", True))
+    except (RuntimeError, ValueError) as err:
         print(err, file=sys.stderr)
         return 1
-    print(f"{len(decks)} decks in {args.out}/ (open {args.out}/index.html; press s for notes)")
+    notes = "press s for notes" if getattr(args, "notes", True) else "no solution notes"
+    print(f"{len(decks)} decks in {args.out}/ (open {args.out}/index.html; {notes})")
     return 0

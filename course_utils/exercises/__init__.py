@@ -9,9 +9,16 @@ The checkers live in one module per part of the course, and the checkers of the
 The feedback is in English, or in Korean when ``COURSE_LANG=ko`` (also ``ko_KR``, ``ko-KR``);
 the variable is read each time a checker runs (:func:`current_language`), so
 ``%env COURSE_LANG=ko`` in a running notebook takes effect at the next check.
+
+A wrong answer's feedback names the expected value in the teacher's copy ("the right size is
+30"); the student edition's setup cells call :func:`hide_answers`, and then a checker says
+what is wrong and hints, never the answer (see ``_answers``; ``COURSE_ANSWERS=hidden`` does
+the same). ``feedback.assert_correct()`` raises unless the answer is right: the form of the
+autograded test cells of the nbgrader export (``course nbgrader``).
 """
 
-from course_utils.exercises._feedback import Feedback
+from course_utils.exercises._answers import answers_shown, hide_answers, show_answers
+from course_utils.exercises._feedback import ExerciseNotPassed, Feedback
 from course_utils.exercises._lang import current_language
 from course_utils.exercises.build_blocks import (
     check_conv_head,
@@ -64,7 +71,9 @@ from course_utils.exercises.part3 import (
 from course_utils.exercises.part4 import check_centre_crop, check_class_shares
 
 __all__ = [
+    "ExerciseNotPassed",
     "Feedback",
+    "answers_shown",
     "check_accuracy_and_miou",
     "check_argmax_index",
     "check_atrous_conversion",
@@ -106,4 +115,6 @@ __all__ = [
     "check_valid_unet_output",
     "check_vgg_block",
     "current_language",
+    "hide_answers",
+    "show_answers",
 ]

@@ -31,6 +31,21 @@ class Feedback:
     def __bool__(self) -> bool:
         return self.correct
 
+    def assert_correct(self) -> None:
+        """Show this feedback and raise :class:`ExerciseNotPassed` unless it is correct.
+
+        The form of an autograded test cell (``course nbgrader``):
+        ``exercises.check_...(...).assert_correct()``. A grader such as nbgrader counts a
+        cell that raises as failed; in a notebook the error shows as this feedback alone,
+        without a traceback, and a right answer shows its box as usual.
+
+        Raises:
+            ExerciseNotPassed: when the answer is not right (its text is this feedback).
+        """
+        if not self.correct:
+            raise ExerciseNotPassed(self)
+        _show(self)
+
     def __str__(self) -> str:
         text = f"{self._mark()}: {self.message}"
         return text + (f"\n{self._hint_label()}: {self.hint}" if self.hint else "")
@@ -53,6 +68,37 @@ class Feedback:
     @staticmethod
     def _hint_label() -> str:
         return _t(en="Hint", ko="힌트")
+
+
+class ExerciseNotPassed(AssertionError):
+    """A checker's verdict was "not yet" where a pass was required
+    (:meth:`Feedback.assert_correct`).
+
+    Attributes:
+        feedback: the checker's :class:`Feedback`; ``str(error)`` is its text.
+    """
+
+    def __init__(self, feedback: Feedback) -> None:
+        super().__init__(str(feedback))
+        self.feedback = feedback
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback: the feedback's lines."""
+        return str(self.feedback).splitlines()
+
+
+def _show(feedback: Feedback) -> None:
+    """Display ``feedback`` in a notebook (its coloured box), or print it elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # no IPython: plain text
+        print(feedback)
+        return
+    if get_ipython() is None:
+        print(feedback)
+    else:
+        display(feedback)
 
 
 def _raised(error: str, case: str | None = None) -> str:

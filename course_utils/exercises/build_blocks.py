@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.exercises._answers import _with_answer
 from course_utils.exercises._feedback import Feedback, _call, _raised
 from course_utils.exercises._keras import (
     _build,
@@ -32,9 +33,15 @@ Shape = tuple[int | None, ...]
 def _wrong(where: str, what: str, got: Any, want: Any, hint: str) -> Feedback:
     return Feedback(
         False,
-        _t(
-            en=f"{where}, {what} should be {want}; yours is {got}.",
-            ko=f"{where} {what} {want}이어야 합니다. 여러분의 결과는 {got}입니다.",
+        _with_answer(
+            _t(
+                en=f"{where}, {what} should be {want}; yours is {got}.",
+                ko=f"{where} {what} {want}이어야 합니다. 여러분의 결과는 {got}입니다.",
+            ),
+            _t(
+                en=f"{where}, {what} is not {got}.",
+                ko=f"{where} {what} {got}이(가) 아닙니다.",
+            ),
         ),
         hint,
     )

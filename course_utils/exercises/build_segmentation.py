@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from course_utils.exercises._answers import _with_answer
 from course_utils.exercises._feedback import Feedback, _call, _raised
 from course_utils.exercises._keras import (
     _build,
@@ -51,9 +52,15 @@ def _first(rules: Iterable[Rule]) -> Feedback | None:
 
 def _params(model: Any, wants: Sequence[int], recipe: str, hint: str) -> Rule:
     got = model.count_params()
-    message = _t(
-        en=f"your block has {got:,} parameters; {recipe}.",
-        ko=f"블록의 파라미터가 {got:,}개입니다. {recipe}.",
+    message = _with_answer(
+        _t(
+            en=f"your block has {got:,} parameters; {recipe}.",
+            ko=f"블록의 파라미터가 {got:,}개입니다. {recipe}.",
+        ),
+        _t(
+            en=f"your block has {got:,} parameters, not the count of the block asked for.",
+            ko=f"블록의 파라미터가 {got:,}개인데, 요구한 블록의 파라미터 수가 아닙니다.",
+        ),
     )
     return got not in wants, message, hint
 
@@ -108,9 +115,15 @@ def _check(
         got, wanted = _shape(model), (None, *want)
         if got != wanted:
             hint = hints[0] if got[:-1] == wanted[:-1] else hints[1]
-            message = _t(
-                en=f"with {where}, your output is {got}; want {wanted}.",
-                ko=f"{where}일 때 출력이 {got}입니다. {wanted}이어야 합니다.",
+            message = _with_answer(
+                _t(
+                    en=f"with {where}, your output is {got}; want {wanted}.",
+                    ko=f"{where}일 때 출력이 {got}입니다. {wanted}이어야 합니다.",
+                ),
+                _t(
+                    en=f"with {where}, your output is {got}, which is not the right shape.",
+                    ko=f"{where}일 때 출력이 {got}인데, 모양이 맞지 않습니다.",
+                ),
             )
             return Feedback(False, message, hint)
         arrays = [_random((2, *shape), seed) for seed, shape in enumerate(shapes, start=1)]
@@ -494,10 +507,17 @@ def check_crop_and_concat(func: Callable[[Any, Any], Any]) -> Feedback:
         top, left = (big_h - h) // 2, (big_w - w) // 2
         if (top, left) in offsets:
             return
-        message = _t(
-            en=f"your crop of skip {skip.shape[1:]} should start at ({top}, {left}), the centre",
-            ko=f"skip {skip.shape[1:]}에서 잘라 낸 영역은 가운데인 ({top}, {left})에서 시작해야 "
-            "합니다",
+        message = _with_answer(
+            _t(
+                en=f"your crop of skip {skip.shape[1:]} should start at ({top}, {left}), the "
+                "centre",
+                ko=f"skip {skip.shape[1:]}에서 잘라 낸 영역은 가운데인 ({top}, {left})에서 "
+                "시작해야 합니다",
+            ),
+            _t(
+                en=f"your crop of skip {skip.shape[1:]} does not start at the centre",
+                ko=f"skip {skip.shape[1:]}에서 잘라 낸 영역이 가운데에서 시작하지 않습니다",
+            ),
         )
         if (0, 0) in offsets:
             yield (
@@ -706,9 +726,16 @@ def check_flip_tta(func: Callable[[Any], Any]) -> Feedback:
             en="One probability per class at every pixel, like the model's logits.",
             ko="모델의 로짓처럼 픽셀마다 클래스별 확률이 하나씩 있어야 합니다.",
         )
-        message = _t(
-            en=f"your model outputs {got.shape}; want {want.shape}.",
-            ko=f"모델의 출력이 {got.shape}입니다. {want.shape}이어야 합니다.",
+        message = _with_answer(
+            _t(
+                en=f"your model outputs {got.shape}; want {want.shape}.",
+                ko=f"모델의 출력이 {got.shape}입니다. {want.shape}이어야 합니다.",
+            ),
+            _t(
+                en=f"your model outputs {got.shape}, which is not the shape of the probabilities "
+                "asked for.",
+                ko=f"모델의 출력이 {got.shape}인데, 요구한 확률의 모양이 아닙니다.",
+            ),
         )
         return Feedback(False, message, hint)
 

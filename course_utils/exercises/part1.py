@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from course_utils import ops
+from course_utils.exercises._answers import _with_answer
 from course_utils.exercises._feedback import Feedback, _call, _raised
 from course_utils.exercises._lang import _t
 
@@ -92,9 +93,15 @@ def check_conv_output_size(func: Callable[[int, int, int, int, int], int]) -> Fe
             )
         if got != want:
             hint = _conv_size_hint(got, n, k, p, s, d)
-            message = _t(
-                en=f"for {where} you return {got!r}, the right size is {want}.",
-                ko=f"{where}일 때 {got!r}을(를) 반환했지만, 올바른 크기는 {want}입니다.",
+            message = _with_answer(
+                _t(
+                    en=f"for {where} you return {got!r}, the right size is {want}.",
+                    ko=f"{where}일 때 {got!r}을(를) 반환했지만, 올바른 크기는 {want}입니다.",
+                ),
+                _t(
+                    en=f"for {where} you return {got!r}, which is not the right size.",
+                    ko=f"{where}일 때 {got!r}을(를) 반환했지만, 올바른 크기가 아닙니다.",
+                ),
             )
             return Feedback(False, message, hint)
     return Feedback(
@@ -127,10 +134,16 @@ def check_cross_correlation(func: Callable[[np.ndarray, np.ndarray], np.ndarray]
         h, w = want.shape
         return Feedback(
             False,
-            _t(
-                en=f"a 6x7 image and a 3x3 kernel give a {h}x{w} map; yours is {got.shape}.",
-                ko=f"6x7 이미지와 3x3 커널은 {h}x{w} 맵을 만듭니다. 여러분의 결과는 "
-                f"{got.shape}입니다.",
+            _with_answer(
+                _t(
+                    en=f"a 6x7 image and a 3x3 kernel give a {h}x{w} map; yours is {got.shape}.",
+                    ko=f"6x7 이미지와 3x3 커널은 {h}x{w} 맵을 만듭니다. 여러분의 결과는 "
+                    f"{got.shape}입니다.",
+                ),
+                _t(
+                    en=f"a 6x7 image and a 3x3 kernel do not give a map of shape {got.shape}.",
+                    ko=f"6x7 이미지와 3x3 커널로는 모양이 {got.shape}인 맵이 나오지 않습니다.",
+                ),
             ),
             _t(
                 en="Without padding the window must stay inside the image: H - 3 + 1 rows.",
@@ -154,9 +167,15 @@ def check_cross_correlation(func: Callable[[np.ndarray, np.ndarray], np.ndarray]
         r, c = np.argwhere(~np.isclose(got, want, atol=1e-4))[0]
         return Feedback(
             False,
-            _t(
-                en=f"output[{r}, {c}] is {got[r, c]:g}, expected {want[r, c]:g}.",
-                ko=f"output[{r}, {c}]가 {got[r, c]:g}입니다. {want[r, c]:g}이어야 합니다.",
+            _with_answer(
+                _t(
+                    en=f"output[{r}, {c}] is {got[r, c]:g}, expected {want[r, c]:g}.",
+                    ko=f"output[{r}, {c}]가 {got[r, c]:g}입니다. {want[r, c]:g}이어야 합니다.",
+                ),
+                _t(
+                    en=f"output[{r}, {c}] is {got[r, c]:g}, which is not the value expected.",
+                    ko=f"output[{r}, {c}]가 {got[r, c]:g}인데, 기대한 값이 아닙니다.",
+                ),
             ),
             _t(
                 en=f"It is sum(image[{r}:{r + 3}, {c}:{c + 3}] * kernel).",
@@ -213,9 +232,15 @@ def check_param_counts(answer: Mapping[str, int], model: Any) -> Feedback:
                     en="A dense layer has inputs * units weights + units biases.",
                     ko="밀집층에는 가중치 inputs * units개와 편향 units개가 있습니다.",
                 )
-            message = _t(
-                en=f"{name}: you wrote {got:,}, Keras counts {want:,}.",
-                ko=f"{name}: {got:,}개라고 적었지만, Keras는 {want:,}개로 셉니다.",
+            message = _with_answer(
+                _t(
+                    en=f"{name}: you wrote {got:,}, Keras counts {want:,}.",
+                    ko=f"{name}: {got:,}개라고 적었지만, Keras는 {want:,}개로 셉니다.",
+                ),
+                _t(
+                    en=f"{name}: you wrote {got:,}, which is not what Keras counts.",
+                    ko=f"{name}: {got:,}개라고 적었지만, Keras가 세는 수와 다릅니다.",
+                ),
             )
             return Feedback(False, message, hint)
     total = sum(expected.values())
@@ -273,9 +298,15 @@ def check_cross_entropy(func: Callable[[np.ndarray, np.ndarray], float]) -> Feed
     if not np.isclose(got, want, rtol=1e-5):
         return Feedback(
             False,
-            _t(
-                en=f"you return {got:.4f}, the loss is {want:.4f}.",
-                ko=f"{got:.4f}을(를) 반환했지만, 손실은 {want:.4f}입니다.",
+            _with_answer(
+                _t(
+                    en=f"you return {got:.4f}, the loss is {want:.4f}.",
+                    ko=f"{got:.4f}을(를) 반환했지만, 손실은 {want:.4f}입니다.",
+                ),
+                _t(
+                    en=f"you return {got:.4f}, which is not the loss.",
+                    ko=f"{got:.4f}을(를) 반환했지만, 그 값은 손실이 아닙니다.",
+                ),
             ),
             _t(en="Use -log softmax(z)[label].", ko="-log softmax(z)[label]을 쓰세요."),
         )
@@ -324,11 +355,19 @@ def check_cross_entropy(func: Callable[[np.ndarray, np.ndarray], float]) -> Feed
     if not np.isclose(big_got, big_want, rtol=1e-5):
         return Feedback(
             False,
-            _t(
-                en=f"finite on large logits (logits * 300), but {big_got:.2f} where the loss is "
-                f"{big_want:.2f}.",
-                ko=f"큰 로짓(logits * 300)에서 유한하긴 하지만, 손실이 {big_want:.2f}인데 "
-                f"{big_got:.2f}이(가) 나옵니다.",
+            _with_answer(
+                _t(
+                    en=f"finite on large logits (logits * 300), but {big_got:.2f} where the loss "
+                    f"is {big_want:.2f}.",
+                    ko=f"큰 로짓(logits * 300)에서 유한하긴 하지만, 손실이 {big_want:.2f}인데 "
+                    f"{big_got:.2f}이(가) 나옵니다.",
+                ),
+                _t(
+                    en=f"finite on large logits (logits * 300), but {big_got:.2f} is not the loss "
+                    "there.",
+                    ko=f"큰 로짓(logits * 300)에서 유한하긴 하지만, {big_got:.2f}은(는) 그때의 "
+                    "손실이 아닙니다.",
+                ),
             ),
             _t(
                 en="Clipping probabilities (say to 1e-7) caps each wrong answer's loss at "
@@ -415,9 +454,15 @@ def check_stacked_receptive_field(func: Callable[[int], int]) -> Feedback:
                 ko="3x3 층 하나는 3픽셀을 봅니다. 3x3 층을 하나 더할 때마다 보는 범위가 양쪽으로 "
                 "한 픽셀씩 넓어집니다.",
             )
-            message = _t(
-                en=f"for n={n} you return {got!r}, the receptive field is {2 * n + 1}.",
-                ko=f"n={n}일 때 {got!r}을(를) 반환했지만, 수용장은 {2 * n + 1}입니다.",
+            message = _with_answer(
+                _t(
+                    en=f"for n={n} you return {got!r}, the receptive field is {2 * n + 1}.",
+                    ko=f"n={n}일 때 {got!r}을(를) 반환했지만, 수용장은 {2 * n + 1}입니다.",
+                ),
+                _t(
+                    en=f"for n={n} you return {got!r}, which is not the receptive field.",
+                    ko=f"n={n}일 때 {got!r}을(를) 반환했지만, 그 값은 수용장이 아닙니다.",
+                ),
             )
             return Feedback(False, message, hint)
     return Feedback(
@@ -480,9 +525,15 @@ def check_inception_params(answer: int, in_channels: int, filters: tuple[int, ..
             ko="합성곱 여섯 개에 대해 k*k*in*out + out을 더하세요. 풀링 가지의 풀링 층에는 "
             "파라미터가 없습니다.",
         )
-    message = _t(
-        en=f"you wrote {answer:,}; the module has {want:,}.",
-        ko=f"{answer:,}개라고 적었지만, 모듈의 파라미터는 {want:,}개입니다.",
+    message = _with_answer(
+        _t(
+            en=f"you wrote {answer:,}; the module has {want:,}.",
+            ko=f"{answer:,}개라고 적었지만, 모듈의 파라미터는 {want:,}개입니다.",
+        ),
+        _t(
+            en=f"you wrote {answer:,}, which is not the module's count.",
+            ko=f"{answer:,}개라고 적었지만, 모듈의 파라미터 수와 다릅니다.",
+        ),
     )
     return Feedback(False, message, hint)
 
@@ -812,11 +863,19 @@ def check_batch_norm(func: Callable[..., Any]) -> Feedback:
             at = ", ".join(map(str, i))
             return Feedback(
                 False,
-                _t(
-                    en=f"for {where} y[{at}] is {y[i]:.4f}; Keras' BatchNormalization gives "
-                    f"{want[0][i]:.4f}.",
-                    ko=f"{where}일 때 y[{at}]가 {y[i]:.4f}입니다. Keras의 BatchNormalization은 "
-                    f"{want[0][i]:.4f}을(를) 줍니다.",
+                _with_answer(
+                    _t(
+                        en=f"for {where} y[{at}] is {y[i]:.4f}; Keras' BatchNormalization gives "
+                        f"{want[0][i]:.4f}.",
+                        ko=f"{where}일 때 y[{at}]가 {y[i]:.4f}입니다. Keras의 BatchNormalization은 "
+                        f"{want[0][i]:.4f}을(를) 줍니다.",
+                    ),
+                    _t(
+                        en=f"for {where} y[{at}] is {y[i]:.4f}, which is not what Keras' "
+                        "BatchNormalization gives.",
+                        ko=f"{where}일 때 y[{at}]가 {y[i]:.4f}인데, Keras의 BatchNormalization이 "
+                        "주는 값과 다릅니다.",
+                    ),
                 ),
                 _t(
                     en="Follow the formula above channel by channel, with the statistics the "
@@ -875,10 +934,17 @@ def check_batch_norm(func: Callable[..., Any]) -> Feedback:
             expected = ", ".join(f"{v:.4f}" for v in want[1 + which])
             return Feedback(
                 False,
-                _t(
-                    en=f"for {where} {name} is [{values}]; Keras gives [{expected}].",
-                    ko=f"{where}일 때 {name}이(가) [{values}]입니다. Keras는 [{expected}]을(를) "
-                    "줍니다.",
+                _with_answer(
+                    _t(
+                        en=f"for {where} {name} is [{values}]; Keras gives [{expected}].",
+                        ko=f"{where}일 때 {name}이(가) [{values}]입니다. Keras는 "
+                        f"[{expected}]을(를) "
+                        "줍니다.",
+                    ),
+                    _t(
+                        en=f"for {where} {name} is [{values}], which is not what Keras gives.",
+                        ko=f"{where}일 때 {name}이(가) [{values}]인데, Keras가 주는 값과 다릅니다.",
+                    ),
                 ),
                 _t(
                     en="moving = momentum * moving + (1 - momentum) * the batch's statistic, "

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from course_utils import ops
+from course_utils.exercises._answers import _with_answer
 from course_utils.exercises._feedback import Feedback, _call, _raised
 from course_utils.exercises._lang import _t
 
@@ -41,9 +42,15 @@ def check_flatten_dense_params(
         )
     return Feedback(
         False,
-        _t(
-            en=f"you wrote {answer:,}; the layer has {want:,}.",
-            ko=f"{answer:,}개라고 적었지만, 층의 파라미터는 {want:,}개입니다.",
+        _with_answer(
+            _t(
+                en=f"you wrote {answer:,}; the layer has {want:,}.",
+                ko=f"{answer:,}개라고 적었지만, 층의 파라미터는 {want:,}개입니다.",
+            ),
+            _t(
+                en=f"you wrote {answer:,}, which is not the layer's count.",
+                ko=f"{answer:,}개라고 적었지만, 층의 파라미터 수와 다릅니다.",
+            ),
         ),
         _t(en="inputs x units + units.", ko="inputs x units + units입니다."),
     )
@@ -79,11 +86,20 @@ def check_instance_count(func: Callable[[np.ndarray, int], int]) -> Feedback:
             if error or found != expected:
                 return Feedback(
                     False,
-                    _t(
-                        en=f"right on the first mask, but on another mask (class {class_id}) you "
-                        f"return {error or found}, where it has {expected} regions.",
-                        ko=f"첫 번째 마스크에서는 맞지만, 다른 마스크(클래스 {class_id})에서는 "
-                        f"영역이 {expected}개인데 {error or found}을(를) 반환합니다.",
+                    _with_answer(
+                        _t(
+                            en=f"right on the first mask, but on another mask (class {class_id}) "
+                            f"you return {error or found}, where it has {expected} regions.",
+                            ko=f"첫 번째 마스크에서는 맞지만, 다른 마스크(클래스 {class_id})에서는 "
+                            f"영역이 {expected}개인데 {error or found}을(를) 반환합니다.",
+                        ),
+                        _t(
+                            en=f"right on the first mask, but on another mask (class {class_id}) "
+                            f"you return {error or found}, which is not its number of regions.",
+                            ko="첫 번째 마스크에서는 맞지만, 다른 마스크(클래스 "
+                            f"{class_id})에서는 {error or found}을(를) "
+                            "반환하며, 그 값은 영역의 수가 아닙니다.",
+                        ),
                     ),
                     _t(
                         en="Count from the mask and the class you are given: label "
@@ -103,9 +119,15 @@ def check_instance_count(func: Callable[[np.ndarray, int], int]) -> Feedback:
     if got == int(label(mask == 8, connectivity=1).max()):
         return Feedback(
             False,
-            _t(
-                en=f"you count {got}; with diagonal neighbours it is {want}.",
-                ko=f"{got}개로 셌지만, 대각선 이웃까지 치면 {want}개입니다.",
+            _with_answer(
+                _t(
+                    en=f"you count {got}; with diagonal neighbours it is {want}.",
+                    ko=f"{got}개로 셌지만, 대각선 이웃까지 치면 {want}개입니다.",
+                ),
+                _t(
+                    en=f"you count {got}, leaving the diagonal neighbours out.",
+                    ko=f"{got}개로 셌는데, 대각선 이웃을 빼고 센 것입니다.",
+                ),
             ),
             _t(
                 en="Use connectivity=2 (8 neighbours).",
@@ -126,9 +148,15 @@ def check_instance_count(func: Callable[[np.ndarray, int], int]) -> Feedback:
         )
     return Feedback(
         False,
-        _t(
-            en=f"you count {got}; the class has {want} regions.",
-            ko=f"{got}개로 셌지만, 이 클래스의 영역은 {want}개입니다.",
+        _with_answer(
+            _t(
+                en=f"you count {got}; the class has {want} regions.",
+                ko=f"{got}개로 셌지만, 이 클래스의 영역은 {want}개입니다.",
+            ),
+            _t(
+                en=f"you count {got}, which is not the class's number of regions.",
+                ko=f"{got}개로 셌지만, 이 클래스의 영역 수가 아닙니다.",
+            ),
         ),
         _t(
             en="Label mask == class_id, take the max.",
@@ -175,9 +203,15 @@ def check_receptive_field(func: Callable[[list[tuple[int, int, int]]], int]) -> 
                 ko="1에서 시작하세요. 층마다 dilation * (kernel - 1) * jump를 더하고, 그다음 "
                 "jump *= stride입니다.",
             )
-        message = _t(
-            en=f"for {layers} you return {got!r}, the field is {want}.",
-            ko=f"{layers}일 때 {got!r}을(를) 반환했지만, 수용장은 {want}입니다.",
+        message = _with_answer(
+            _t(
+                en=f"for {layers} you return {got!r}, the field is {want}.",
+                ko=f"{layers}일 때 {got!r}을(를) 반환했지만, 수용장은 {want}입니다.",
+            ),
+            _t(
+                en=f"for {layers} you return {got!r}, which is not the receptive field.",
+                ko=f"{layers}일 때 {got!r}을(를) 반환했지만, 그 값은 수용장이 아닙니다.",
+            ),
         )
         return Feedback(False, message, hint)
     return Feedback(
@@ -224,9 +258,16 @@ def check_separable_params(func: Callable[[int, int, int], int]) -> Feedback:
                 en="depthwise: k*k*c_in; pointwise: c_in*c_out; bias: c_out.",
                 ko="깊이별: k*k*c_in, 점별: c_in*c_out, 편향: c_out.",
             )
-        message = _t(
-            en=f"for k={k}, {c_in}->{c_out} you return {got!r}, want {want}.",
-            ko=f"k={k}, {c_in}->{c_out}일 때 {got!r}을(를) 반환했습니다. {want}이어야 합니다.",
+        message = _with_answer(
+            _t(
+                en=f"for k={k}, {c_in}->{c_out} you return {got!r}, want {want}.",
+                ko=f"k={k}, {c_in}->{c_out}일 때 {got!r}을(를) 반환했습니다. {want}이어야 합니다.",
+            ),
+            _t(
+                en=f"for k={k}, {c_in}->{c_out} you return {got!r}, which is not the parameter "
+                "count.",
+                ko=f"k={k}, {c_in}->{c_out}일 때 {got!r}을(를) 반환했지만, 파라미터 수가 아닙니다.",
+            ),
         )
         return Feedback(False, message, hint)
     separable = ops.conv_costs(3, 256, 256, (1, 1), separable=True)["params"]
@@ -263,9 +304,15 @@ def check_transposed_conv_1d(func: Callable[[np.ndarray, np.ndarray, int], np.nd
                 en="The output has (len(y) - 1) * stride + len(kernel) values.",
                 ko="출력 값은 (len(y) - 1) * stride + len(kernel)개입니다.",
             )
-            message = _t(
-                en=f"for {case} you return {len(got)} values, want {len(want)}.",
-                ko=f"{case}일 때 값 {len(got)}개를 반환했습니다. {len(want)}개여야 합니다.",
+            message = _with_answer(
+                _t(
+                    en=f"for {case} you return {len(got)} values, want {len(want)}.",
+                    ko=f"{case}일 때 값 {len(got)}개를 반환했습니다. {len(want)}개여야 합니다.",
+                ),
+                _t(
+                    en=f"for {case} you return {len(got)} values, not the right number.",
+                    ko=f"{case}일 때 값 {len(got)}개를 반환했는데, 개수가 맞지 않습니다.",
+                ),
             )
             return Feedback(False, message, hint)
         flipped = ops.conv_transpose2d(y[None, :], kernel[None, ::-1], stride)[0]
@@ -281,9 +328,15 @@ def check_transposed_conv_1d(func: Callable[[np.ndarray, np.ndarray, int], np.nd
                 ko="0에서 시작해서 i마다 y[i] * kernel을 out[i*stride : i*stride + k]에 더하세요.",
             )
         yours = got.round(3).tolist()
-        message = _t(
-            en=f"for {case} you return {yours}, want {want.tolist()}.",
-            ko=f"{case}일 때 {yours}을(를) 반환했습니다. {want.tolist()}이어야 합니다.",
+        message = _with_answer(
+            _t(
+                en=f"for {case} you return {yours}, want {want.tolist()}.",
+                ko=f"{case}일 때 {yours}을(를) 반환했습니다. {want.tolist()}이어야 합니다.",
+            ),
+            _t(
+                en=f"for {case} you return {yours}, which is not the transposed convolution.",
+                ko=f"{case}일 때 {yours}을(를) 반환했지만, 전치 합성곱의 결과가 아닙니다.",
+            ),
         )
         return Feedback(False, message, hint)
     return Feedback(
@@ -324,9 +377,15 @@ def check_accuracy_and_miou(func: Callable[[np.ndarray], tuple[float, float]]) -
     if not np.isclose(acc, report.pixel_accuracy, atol=1e-6):
         return Feedback(
             False,
-            _t(
-                en=f"pixel accuracy {acc:.4f}; want {report.pixel_accuracy:.4f}.",
-                ko=f"픽셀 정확도가 {acc:.4f}입니다. {report.pixel_accuracy:.4f}이어야 합니다.",
+            _with_answer(
+                _t(
+                    en=f"pixel accuracy {acc:.4f}; want {report.pixel_accuracy:.4f}.",
+                    ko=f"픽셀 정확도가 {acc:.4f}입니다. {report.pixel_accuracy:.4f}이어야 합니다.",
+                ),
+                _t(
+                    en=f"pixel accuracy {acc:.4f} is not right.",
+                    ko=f"픽셀 정확도 {acc:.4f}이(가) 맞지 않습니다.",
+                ),
             ),
             _t(
                 en="Correct pixels (the diagonal) over all pixels.",
@@ -369,9 +428,12 @@ def check_accuracy_and_miou(func: Callable[[np.ndarray], tuple[float, float]]) -
             en="IoU_c = cm[c, c] / (row sum + column sum - cm[c, c]); average with np.nanmean.",
             ko="IoU_c = cm[c, c] / (행의 합 + 열의 합 - cm[c, c])이고, np.nanmean으로 평균하세요.",
         )
-    message = _t(
-        en=f"mIoU {miou:.4f}; want {report.miou:.4f}.",
-        ko=f"mIoU가 {miou:.4f}입니다. {report.miou:.4f}이어야 합니다.",
+    message = _with_answer(
+        _t(
+            en=f"mIoU {miou:.4f}; want {report.miou:.4f}.",
+            ko=f"mIoU가 {miou:.4f}입니다. {report.miou:.4f}이어야 합니다.",
+        ),
+        _t(en=f"mIoU {miou:.4f} is not right.", ko=f"mIoU {miou:.4f}이(가) 맞지 않습니다."),
     )
     return Feedback(False, message, hint)
 
@@ -415,9 +477,15 @@ def check_dice(func: Callable[[np.ndarray, np.ndarray, int, int], float]) -> Fee
             ko="2 * 겹친 픽셀 수 / (y_true에서 그 클래스의 픽셀 수 + y_pred에서의 픽셀 수)이고, "
             "void 픽셀은 뺍니다.",
         )
-    message = _t(
-        en=f"you return {got!r}; want {want:.4f}.",
-        ko=f"{got!r}을(를) 반환했습니다. {want:.4f}이어야 합니다.",
+    message = _with_answer(
+        _t(
+            en=f"you return {got!r}; want {want:.4f}.",
+            ko=f"{got!r}을(를) 반환했습니다. {want:.4f}이어야 합니다.",
+        ),
+        _t(
+            en=f"you return {got!r}, which is not the Dice score.",
+            ko=f"{got!r}을(를) 반환했지만, 그 값은 Dice 점수가 아닙니다.",
+        ),
     )
     return Feedback(False, message, hint)
 
@@ -465,8 +533,14 @@ def check_median_frequency(func: Callable[[np.ndarray, int], np.ndarray]) -> Fee
     def shown(weights: np.ndarray) -> str:  # 3 decimals, without float32 noise
         return "[" + ", ".join(f"{float(w):.3f}" for w in np.ravel(weights)) + "]"
 
-    message = _t(
-        en=f"you return {shown(got)}; want {shown(want)}.",
-        ko=f"{shown(got)}을(를) 반환했습니다. {shown(want)}이어야 합니다.",
+    message = _with_answer(
+        _t(
+            en=f"you return {shown(got)}; want {shown(want)}.",
+            ko=f"{shown(got)}을(를) 반환했습니다. {shown(want)}이어야 합니다.",
+        ),
+        _t(
+            en=f"you return {shown(got)}, which are not the weights.",
+            ko=f"{shown(got)}을(를) 반환했지만, 그 값은 가중치가 아닙니다.",
+        ),
     )
     return Feedback(False, message, hint)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from course_utils import ops
+from course_utils.exercises._answers import _with_answer
 from course_utils.exercises._feedback import Feedback, _call, _raised
 from course_utils.exercises._lang import _t
 
@@ -23,9 +24,17 @@ def check_bilinear_kernel(func: Callable[[int], np.ndarray]) -> Feedback:
         if got.shape != want.shape:
             return Feedback(
                 False,
-                _t(
-                    en=f"for factor {factor} your kernel is {got.shape}, want {want.shape}.",
-                    ko=f"factor {factor}일 때 커널이 {got.shape}입니다. {want.shape}이어야 합니다.",
+                _with_answer(
+                    _t(
+                        en=f"for factor {factor} your kernel is {got.shape}, want {want.shape}.",
+                        ko=f"factor {factor}일 때 커널이 {got.shape}입니다. {want.shape}이어야 "
+                        "합니다.",
+                    ),
+                    _t(
+                        en=f"for factor {factor} your kernel is {got.shape}, which is not the "
+                        "right size.",
+                        ko=f"factor {factor}일 때 커널이 {got.shape}인데, 크기가 맞지 않습니다.",
+                    ),
                 ),
                 _t(
                     en="The size is 2 * factor - factor % 2: each output sees two input pixels.",
@@ -83,9 +92,16 @@ def check_fcn_score_sizes(func: Callable[[int, int], dict[str, tuple[int, int]]]
             if got[key] != want[key]:
                 return Feedback(
                     False,
-                    _t(
-                        en=f"for a {h}x{w} input, {key} is {want[key]}, not {got[key]}.",
-                        ko=f"{h}x{w} 입력에서 {key}는 {got[key]}이(가) 아니라 {want[key]}입니다.",
+                    _with_answer(
+                        _t(
+                            en=f"for a {h}x{w} input, {key} is {want[key]}, not {got[key]}.",
+                            ko=f"{h}x{w} 입력에서 {key}는 {got[key]}이(가) 아니라 "
+                            f"{want[key]}입니다.",
+                        ),
+                        _t(
+                            en=f"for a {h}x{w} input, {key} is not {got[key]}.",
+                            ko=f"{h}x{w} 입력에서 {key}는 {got[key]}이(가) 아닙니다.",
+                        ),
                     ),
                     _t(
                         en="Each of the five poolings halves the size: pool3 is 1/8, pool4 "
@@ -140,9 +156,15 @@ def check_argmax_index(
                 ko="채널이 가장 빨리 바뀌는 인덱스입니다. C를 곱하고 c를 더하세요.",
             )
         position = (b, y, x, c)
-        message = _t(
-            en=f"position {position} of a {shape} tensor is {want}, not {got!r}.",
-            ko=f"{shape} 텐서의 위치 {position}는 {got!r}이(가) 아니라 {want}입니다.",
+        message = _with_answer(
+            _t(
+                en=f"position {position} of a {shape} tensor is {want}, not {got!r}.",
+                ko=f"{shape} 텐서의 위치 {position}는 {got!r}이(가) 아니라 {want}입니다.",
+            ),
+            _t(
+                en=f"position {position} of a {shape} tensor is not {got!r}.",
+                ko=f"{shape} 텐서의 위치 {position}는 {got!r}이(가) 아닙니다.",
+            ),
         )
         return Feedback(False, message, hint)
     return Feedback(
@@ -239,9 +261,15 @@ def check_valid_unet_output(func: Callable[[int, int], int]) -> Feedback:
                 "합성곱 두 개). 맨 아래 단계도 4픽셀을 잃고, 올라가는 단계마다 크기가 두 배가 된 "
                 "뒤 4픽셀을 잃습니다.",
             )
-            message = _t(
-                en=f"for {size} pixels and depth {depth}: {want}, not {got!r}.",
-                ko=f"{size}픽셀, depth {depth}일 때 {got!r}이(가) 아니라 {want}입니다.",
+            message = _with_answer(
+                _t(
+                    en=f"for {size} pixels and depth {depth}: {want}, not {got!r}.",
+                    ko=f"{size}픽셀, depth {depth}일 때 {got!r}이(가) 아니라 {want}입니다.",
+                ),
+                _t(
+                    en=f"for {size} pixels and depth {depth}: not {got!r}.",
+                    ko=f"{size}픽셀, depth {depth}일 때 {got!r}이(가) 아닙니다.",
+                ),
             )
             return Feedback(False, message, hint)
     return Feedback(
@@ -278,10 +306,16 @@ def check_tile_count(func: Callable[[int, int, int, int], int]) -> Feedback:
                     en="Only the centre tile - 2 * margin of each window counts: step by that.",
                     ko="창마다 가운데 tile - 2 * margin만 쓰입니다. 그만큼씩 나아가세요.",
                 )
-            message = _t(
-                en=f"{h}x{w}, tile {tile}, margin {margin}: {want} windows, not {got!r}.",
-                ko=f"{h}x{w}, tile {tile}, margin {margin}일 때 창은 {got!r}개가 아니라 "
-                f"{want}개입니다.",
+            message = _with_answer(
+                _t(
+                    en=f"{h}x{w}, tile {tile}, margin {margin}: {want} windows, not {got!r}.",
+                    ko=f"{h}x{w}, tile {tile}, margin {margin}일 때 창은 {got!r}개가 아니라 "
+                    f"{want}개입니다.",
+                ),
+                _t(
+                    en=f"{h}x{w}, tile {tile}, margin {margin}: not {got!r} windows.",
+                    ko=f"{h}x{w}, tile {tile}, margin {margin}일 때 창은 {got!r}개가 아닙니다.",
+                ),
             )
             return Feedback(False, message, hint)
     return Feedback(
@@ -318,9 +352,15 @@ def check_taps_inside(func: Callable[[int, int, int], float]) -> Feedback:
                 ko="축마다 세세요. 위치 i의 탭은 i - rate, i, i + rate이고, 0 <= tap < n이면 "
                 "안쪽입니다. 2차원 비율은 두 축의 비율의 곱입니다.",
             )
-            message = _t(
-                en=f"for {h}x{w} and rate {rate}: {want:.4f}, not {got!r}.",
-                ko=f"{h}x{w}, rate {rate}일 때 {got!r}이(가) 아니라 {want:.4f}입니다.",
+            message = _with_answer(
+                _t(
+                    en=f"for {h}x{w} and rate {rate}: {want:.4f}, not {got!r}.",
+                    ko=f"{h}x{w}, rate {rate}일 때 {got!r}이(가) 아니라 {want:.4f}입니다.",
+                ),
+                _t(
+                    en=f"for {h}x{w} and rate {rate}: not {got!r}.",
+                    ko=f"{h}x{w}, rate {rate}일 때 {got!r}이(가) 아닙니다.",
+                ),
             )
             return Feedback(False, message, hint)
     kept = ops.taps_inside_fraction(12, 16, 18)
@@ -366,10 +406,16 @@ def check_atrous_conversion(func: Callable[[list[int], int], list[tuple[int, int
                 "넘게 만드는 스트라이드 2 층은 스트라이드 1이 되고, 그때부터 모든 층의 팽창이 "
                 "2배가 됩니다(그래서 수용장은 계속 커집니다).",
             )
-            message = _t(
-                en=f"for strides {strides} and output stride {os_}: {want}, not {got}.",
-                ko=f"strides {strides}, 출력 스트라이드 {os_}일 때 {got}이(가) 아니라 "
-                f"{want}입니다.",
+            message = _with_answer(
+                _t(
+                    en=f"for strides {strides} and output stride {os_}: {want}, not {got}.",
+                    ko=f"strides {strides}, 출력 스트라이드 {os_}일 때 {got}이(가) 아니라 "
+                    f"{want}입니다.",
+                ),
+                _t(
+                    en=f"for strides {strides} and output stride {os_}: not {got}.",
+                    ko=f"strides {strides}, output stride {os_}일 때 {got}이(가) 아닙니다.",
+                ),
             )
             return Feedback(False, message, hint)
     return Feedback(
@@ -413,9 +459,12 @@ def check_rank_correlation(func: Callable[[np.ndarray, np.ndarray], float]) -> F
                     ko="그것은 값의 피어슨 상관입니다. 스피어먼 상관은 순위를 씁니다.",
                 )
             xs = np.round(x, 2).tolist()
-            message = _t(
-                en=f"for x={xs}: {want:.4f}, not {got!r}.",
-                ko=f"x={xs}일 때 {got!r}이(가) 아니라 {want:.4f}입니다.",
+            message = _with_answer(
+                _t(
+                    en=f"for x={xs}: {want:.4f}, not {got!r}.",
+                    ko=f"x={xs}일 때 {got!r}이(가) 아니라 {want:.4f}입니다.",
+                ),
+                _t(en=f"for x={xs}: not {got!r}.", ko=f"x={xs}일 때 {got!r}이(가) 아닙니다."),
             )
             return Feedback(False, message, hint)
     return Feedback(
@@ -464,9 +513,15 @@ def check_pareto_front(func: Callable[[dict[str, tuple[float, float]]], set[str]
         )
     return Feedback(
         False,
-        _t(
-            en=f"you return {sorted(got)}; the front is {sorted(want)}.",
-            ko=f"{sorted(got)}을(를) 반환했지만, 파레토 프런트는 {sorted(want)}입니다.",
+        _with_answer(
+            _t(
+                en=f"you return {sorted(got)}; the front is {sorted(want)}.",
+                ko=f"{sorted(got)}을(를) 반환했지만, 파레토 프런트는 {sorted(want)}입니다.",
+            ),
+            _t(
+                en=f"you return {sorted(got)}, which is not the front.",
+                ko=f"{sorted(got)}을(를) 반환했지만, 그것은 파레토 프런트가 아닙니다.",
+            ),
         ),
         _t(
             en="A model is off the front if another is at least as fast and at least as "
@@ -601,10 +656,17 @@ def check_border_term(func: Callable[[np.ndarray, float, float], np.ndarray]) ->
             continue
         r, c = np.unravel_index(np.argmax(np.abs(got - want)), mask.shape)
         term, yours = want[r, c], got[r, c]
-        message = _t(
-            en=f"{where}: at pixel ({r}, {c}) the term is {term:.4f}, yours {yours:.4f}.",
-            ko=f"{where}: 픽셀 ({r}, {c})에서 항의 값은 {term:.4f}인데, 여러분의 값은 "
-            f"{yours:.4f}입니다.",
+        message = _with_answer(
+            _t(
+                en=f"{where}: at pixel ({r}, {c}) the term is {term:.4f}, yours {yours:.4f}.",
+                ko=f"{where}: 픽셀 ({r}, {c})에서 항의 값은 {term:.4f}인데, 여러분의 값은 "
+                f"{yours:.4f}입니다.",
+            ),
+            _t(
+                en=f"{where}: at pixel ({r}, {c}) your term, {yours:.4f}, is not right.",
+                ko=f"{where}: 픽셀 ({r}, {c})에서 여러분의 항의 값 {yours:.4f}이(가) 맞지 "
+                "않습니다.",
+            ),
         )
         if want.max() == 0:
             hint = _t(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from course_utils import ops
+from course_utils.exercises._answers import _with_answer
 from course_utils.exercises._feedback import Feedback, _call, _raised
 from course_utils.exercises._lang import _t
 
@@ -69,10 +70,17 @@ def check_centre_crop(func: Callable[[np.ndarray, tuple[int, int]], np.ndarray])
                 )
             return Feedback(
                 False,
-                _t(
-                    en=f"for {case} the crop is {h}x{w}, not {got.shape[0]}x{got.shape[1]}.",
-                    ko=f"{case}일 때 잘라 낸 부분은 {got.shape[0]}x{got.shape[1]}이 아니라 "
-                    f"{h}x{w}입니다.",
+                _with_answer(
+                    _t(
+                        en=f"for {case} the crop is {h}x{w}, not {got.shape[0]}x{got.shape[1]}.",
+                        ko=f"{case}일 때 잘라 낸 부분은 {got.shape[0]}x{got.shape[1]}이 아니라 "
+                        f"{h}x{w}입니다.",
+                    ),
+                    _t(
+                        en=f"for {case} the crop is not {got.shape[0]}x{got.shape[1]}.",
+                        ko=f"{case}일 때 잘라 낸 영역은 {got.shape[0]}x{got.shape[1]}이(가) "
+                        "아닙니다.",
+                    ),
                 ),
                 hint,
             )
@@ -95,11 +103,19 @@ def check_centre_crop(func: Callable[[np.ndarray, tuple[int, int]], np.ndarray])
                 )
             return Feedback(
                 False,
-                _t(
-                    en=f"for {case} the size {h}x{w} is right, but not the pixels: the crop "
-                    f"starts at row {top}, column {left}.",
-                    ko=f"{case}일 때 크기 {h}x{w}는 맞지만 픽셀이 다릅니다. 잘라 낸 부분은 "
-                    f"{top}행, {left}열에서 시작합니다.",
+                _with_answer(
+                    _t(
+                        en=f"for {case} the size {h}x{w} is right, but not the pixels: the crop "
+                        f"starts at row {top}, column {left}.",
+                        ko=f"{case}일 때 크기 {h}x{w}는 맞지만 픽셀이 다릅니다. 잘라 낸 부분은 "
+                        f"{top}행, {left}열에서 시작합니다.",
+                    ),
+                    _t(
+                        en=f"for {case} the size is right, but not the pixels: the crop does not "
+                        "start where it should.",
+                        ko=f"{case}일 때 크기는 맞지만 픽셀이 다릅니다. 잘라 낸 영역이 시작해야 "
+                        "할 곳에서 시작하지 않습니다.",
+                    ),
                 ),
                 hint,
             )
@@ -189,11 +205,20 @@ def check_class_shares(
         shown = np.array2string(want, precision=3, separator=", ")
         return Feedback(
             False,
-            _t(
-                en=f"for {case} the shares are {shown}, not "
-                f"{np.array2string(got, precision=3, separator=', ')}.",
-                ko=f"{case}일 때 비율은 {np.array2string(got, precision=3, separator=', ')}이 "
-                f"아니라 {shown}입니다.",
+            _with_answer(
+                _t(
+                    en=f"for {case} the shares are {shown}, not "
+                    f"{np.array2string(got, precision=3, separator=', ')}.",
+                    ko=f"{case}일 때 비율은 {np.array2string(got, precision=3, separator=', ')}이 "
+                    f"아니라 {shown}입니다.",
+                ),
+                _t(
+                    en=f"for {case} the shares are not "
+                    f"{np.array2string(got, precision=3, separator=', ')}.",
+                    ko=f"{case}일 때 비율은 "
+                    f"{np.array2string(got, precision=3, separator=', ')}이(가) "
+                    "아닙니다.",
+                ),
             ),
             hint,
         )

@@ -1,0 +1,271 @@
+"""Point every notebook's Colab install cell and "Open in Colab" badge at the released course.
+
+    python tools/notebook_links.py            # write the cell and the badge of every notebook
+    python tools/notebook_links.py --check    # change nothing; exit 1 if one is out of date
+
+(``tools/notebook_links.py`` runs :func:`main` of this module.)
+
+Both come from ``pyproject.toml``: the address is ``[project.urls] Repository`` and the
+release is ``v<[project] version>``, a tag of that repository. So a notebook opened from
+its badge is the one of that release, and its first code cell installs the same release
+with only what the notebooks run on (the ``colab`` extra)::
+
+    %pip install --quiet "segmentation-course[colab] @ git+<repository>@v<version>"
+
+rather than whatever ``main`` holds that day. After changing the version or the address,
+run this tool, commit, and push the tag (``git tag v<version> && git push origin
+v<version>``): the install cell needs the tag to exist.
+
+The badge is the README's Colab badge, on its own line under the title of the notebook's
+first Markdown cell; running the tool again replaces it, so it is idempotent. Nothing else
+in a notebook changes, and notebooks are written as the repository keeps them:
+``json.dumps(nb, indent=1, ensure_ascii=False)`` and a trailing newline.
+It needs only the standard library (``tomli`` on Python 3.10).
+
+The student edition (``course student``, :mod:`course_utils.cli.student`) is published as
+the git tag ``v<version>-student`` of the same repository (:meth:`Release.student_edition`):
+the release's tree with the student notebooks in ``notebooks/``. Its badges open the
+student notebooks there, and its install cells install the course from that tag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI (a dependency of the test extra)
+    import tomli as tomllib
+
+from course_utils.cli import notebook_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+PYPROJECT = ROOT / "pyproject.toml"
+#: The folder of the notebooks inside the repository (the badges link there).
+NOTEBOOK_FOLDER = "notebooks"
+#: The extra the Colab cell installs.
+EXTRA = "colab"
+#: The git tag of a release's student edition is the release's tag and this: v0.1.0-student.
+STUDENT_TAG_SUFFIX = "-student"
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+#: A Colab badge line, whatever it points at (so a stale one is replaced, not doubled).
+_BADGE_LINE = re.compile(
+    r"^\[!\[Open in Colab\]\(" + re.escape(BADGE_IMAGE) + r"\)\]\([^)\s]*\)[ \t]*\n*", re.M
+)
+_INSTALL_CELL = """\
+# Only on Google Colab: install the course into this runtime (elsewhere this cell does nothing).
+import sys
+
+if "google.colab" in sys.modules:
+    %pip install --quiet "{requirement}\""""
+
+
+@dataclasses.dataclass(frozen=True)
+class Release:
+    """Where the course is published and which release the notebooks install.
+
+    Attributes:
+        name: the distribution's name (``[project] name``).
+        version: its version (``[project] version``); the release's tag is ``v<version>``.
+        repository: the GitHub address (``[project.urls] Repository``), without ``.git``.
+        ref: the git tag or branch the badges and the install cell point at; empty for the
+            release's own tag (:attr:`tag`).
+    """
+
+    name: str
+    version: str
+    repository: str
+    ref: str = ""
+
+    @property
+    def tag(self) -> str:
+        """The git tag of the release: ``v<version>``."""
+        return f"v{self.version}"
+
+    @property
+    def target(self) -> str:
+        """The git ref the notebooks point at: :attr:`ref`, or else the release's tag."""
+        return self.ref or self.tag
+
+    def student_edition(self) -> Release:
+        """The same release, pointing at its student edition: the tag ``v<version>-student``
+        (:data:`STUDENT_TAG_SUFFIX`), whose ``notebooks/`` holds the student notebooks."""
+        return dataclasses.replace(self, ref=self.tag + STUDENT_TAG_SUFFIX)
+
+    @property
+    def slug(self) -> str:
+        """``owner/name`` on GitHub."""
+        return self.repository.removeprefix("https://github.com/")
+
+    @property
+    def requirement(self) -> str:
+        """What the Colab cell installs: the ``colab`` extra at :attr:`target`."""
+        return f"{self.name}[{EXTRA}] @ git+{self.repository}@{self.target}"
+
+    def colab_url(self, notebook: str) -> str:
+        """The Colab address of ``notebook`` (a file name) at :attr:`target`."""
+        return (
+            f"https://colab.research.google.com/github/{self.slug}/blob/{self.target}/"
+            f"{NOTEBOOK_FOLDER}/{notebook}"
+        )
+
+
+def release(pyproject: Path = PYPROJECT) -> Release:
+    """The release named by ``pyproject.toml``.
+
+    Raises:
+        ValueError: when the version or the repository address is missing, or the address
+            is not a ``https://github.com/owner/name`` one (Colab opens GitHub files only).
+    """
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    repository = project.get("urls", {}).get("Repository", "").removesuffix(".git").rstrip("/")
+    if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", repository):
+        raise ValueError(
+            f"{pyproject}: [project.urls] Repository is {repository!r}; it must be the course's "
+            "GitHub address, https://github.com/<owner>/<name> (Colab opens notebooks from GitHub)"
+        )
+    if not project.get("version"):
+        raise ValueError(f"{pyproject}: no [project] version (the release tag is v<version>)")
+    return Release(project["name"], project["version"], repository)
+
+
+def install_cell(rel: Release) -> str:
+    """The source of the Colab install cell for ``rel``."""
+    return _INSTALL_CELL.format(requirement=rel.requirement)
+
+
+def badge(rel: Release, notebook: str) -> str:
+    """The "Open in Colab" badge of ``notebook`` (a file name), as a Markdown line."""
+    return f"[![Open in Colab]({BADGE_IMAGE})]({rel.colab_url(notebook)})"
+
+
+def with_badge(text: str, line: str) -> str:
+    """``text`` (the first Markdown cell) with ``line`` as its only badge, under the title."""
+    title, _, rest = _BADGE_LINE.sub("", text).partition("\n")
+    rest = rest.lstrip("\n")
+    return f"{title}\n\n{line}\n\n{rest}".rstrip("\n")
+
+
+def _lines(text: str) -> list[str]:
+    """A cell's source as nbformat stores it: lines with their newline, the last without."""
+    return text.splitlines(keepends=True)
+
+
+def _cells(nb: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [cell for cell in nb.get("cells", []) if cell.get("cell_type") == kind]
+
+
+def updated(raw: str, rel: Release, notebook: str) -> str:
+    """The notebook text ``raw`` with its install cell and badge written for ``rel``.
+
+    Args:
+        raw: the notebook file's text.
+        rel: the release to point at.
+        notebook: the notebook's file name (the badge links to it).
+
+    Returns:
+        The new text; ``raw`` itself when nothing changes.
+
+    Raises:
+        ValueError: when the notebook has no Markdown cell, or its first code cell is not
+            the Colab cell (it must test ``"google.colab" in sys.modules``).
+    """
+    nb = json.loads(raw)
+    markdown, code = _cells(nb, "markdown"), _cells(nb, "code")
+    if not markdown:
+        raise ValueError(f"{notebook}: no Markdown cell to put the Colab badge in")
+    if not code or "google.colab" not in "".join(code[0].get("source", "")):
+        raise ValueError(
+            f"{notebook}: the first code cell is not the Colab install cell (see CONTRIBUTING.md)"
+        )
+    changed = False
+    wanted = {
+        id(markdown[0]): with_badge("".join(markdown[0]["source"]), badge(rel, notebook)),
+        id(code[0]): install_cell(rel),
+    }
+    for cell in (markdown[0], code[0]):
+        if "".join(cell["source"]) != wanted[id(cell)]:
+            cell["source"] = _lines(wanted[id(cell)])
+            changed = True
+    return notebook_rules.dumps(nb) if changed else raw
+
+
+def problems(paths: list[Path], rel: Release | None = None) -> list[str]:
+    """The notebooks whose install cell or badge differs from what ``rel`` gives.
+
+    Args:
+        paths: the notebook files.
+        rel: the release; by default the one ``pyproject.toml`` names.
+
+    Returns:
+        One line per notebook that is out of date or that the tool cannot handle
+        (empty when every notebook is right).
+    """
+    rel = rel or release()
+    found = []
+    for path in paths:
+        raw = path.read_text(encoding="utf-8")
+        try:
+            stale = updated(raw, rel, path.name) != raw
+        except ValueError as err:
+            found.append(str(err))
+            continue
+        if stale:
+            found.append(
+                f"{path.name}: the Colab install cell or badge is not the one of {rel.tag} at "
+                f"{rel.repository}: run python tools/notebook_links.py"
+            )
+    return found
+
+
+def write(paths: list[Path], rel: Release | None = None) -> list[Path]:
+    """Write the install cell and badge of ``rel`` into each notebook that differs.
+
+    Args:
+        paths: the notebook files.
+        rel: the release; by default the one ``pyproject.toml`` names.
+
+    Returns:
+        The notebooks written.
+
+    Raises:
+        ValueError: when a notebook cannot take them (see :func:`updated`); the notebooks
+            before it are written, the ones after it are not.
+    """
+    chosen = rel or release()
+    return notebook_rules.rewrite_notebooks(
+        paths, lambda raw, path: updated(raw, chosen, path.name)
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write (or with ``--check``, check) the Colab cell and badge of the notebooks."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or notebook_rules.notebook_paths(NOTEBOOKS)
+    try:
+        rel = release()
+        if args.check:
+            found = problems(paths, rel)
+            for line in found:
+                print(line)
+            return 1 if found else 0
+        for path in write(paths, rel):
+            print(f"{path.name}: Colab cell and badge written for {rel.tag}")
+    except ValueError as err:
+        print(f"ERROR: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
