@@ -28,6 +28,8 @@ Parts:
     paths: where the course's files are (data folder, runs, records, timings, build output;
         core: imports nothing from the package).
     seed_record: the committed seed record, read to judge a notebook's claims.
+    colab: what the notebooks' first cell runs on Google Colab: installs only what the
+        runtime lacks, and offers Google Drive as the data folder.
     cli: the ``course`` command and the maintainers' and teachers' tools (slides, notebook
         rules, class preparation, the seed record's recording, ...). Nothing above imports it.
 """
@@ -58,6 +60,7 @@ __all__ = [
     "random_state",
     "profiles",
     "paths",
+    "colab",
     "cli",
 ]
 
@@ -67,6 +70,7 @@ _SUBMODULES = set(__all__) - _FROM_ENV - {"__version__"}
 if TYPE_CHECKING:
     from course_utils import (
         cli,
+        colab,
         data,
         env,
         exercises,

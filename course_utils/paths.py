@@ -4,6 +4,8 @@
   :func:`data_dir`. ``$COURSE_DATA_DIR`` when set; else the ``data/`` folder of the
   source checkout this package runs from (:func:`checkout_root`); else the user's cache
   folder of this platform (:func:`user_cache_dir`).
+- On Google Colab, the data folder on a mounted Google Drive: :func:`drive_data_dir`
+  (:func:`course_utils.colab.mount_drive` makes it ``$COURSE_DATA_DIR``).
 - The trained runs: :func:`runs_root`, inside the data folder. What is inside it (one
   folder per profile, a model and its scores per run) is :mod:`course_utils.runs`'s.
 - The seed records the package ships (package data, in every install):
@@ -32,6 +34,8 @@ _RUNS = "runs"
 _DOCS = "docs"
 _BUILD = "build"
 _EXPORTS = "exports"
+#: The folder of a user's own files in a mounted Google Drive.
+_MY_DRIVE = "MyDrive"
 
 
 def checkout_root() -> Path | None:
@@ -70,6 +74,12 @@ def data_dir() -> Path:
         path = root / "data" if root is not None else user_cache_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def drive_data_dir(mount_point: Path) -> Path:
+    """The course's data folder on a Google Drive mounted at ``mount_point`` (Colab's is
+    ``/content/drive``): ``segmentation-course`` in "My Drive" (not created here)."""
+    return Path(mount_point) / _MY_DRIVE / APP_NAME
 
 
 def runs_root() -> Path:

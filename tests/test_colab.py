@@ -1,9 +1,10 @@
 """Colab: the notebooks install the released course with only its run-time packages.
 
-Every notebook's install cell and "Open in Colab" badge are the ones tools/notebook_links.py
-writes from pyproject.toml (the release tag and the repository), and the ``colab`` extra
-covers every third-party import of the notebooks and of ``course_utils`` at run time.
-tests/test_colab_install.py installs it on Python 3.12 for real.
+Every notebook's install cell and "Open in Colab" badge, and the READMEs' launch links, are
+the ones tools/notebook_links.py writes from pyproject.toml (the release tag and the
+repository), and the ``colab`` extra covers every third-party import of the notebooks and of
+``course_utils`` at run time. tests/test_colab_helper.py tests what the cell's helper decides;
+tests/test_colab_install.py runs the cell on Python 3.12 against a stand-in of Colab's packages.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import ast
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -21,6 +23,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 import course_utils
+from course_utils import colab
 from course_utils.cli import notebook_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +54,17 @@ RELEASE = notebook_links.release()
 def test_every_notebook_has_the_install_cell_and_badge_of_the_release():
     """The check mode of tools/notebook_links.py; fix with `python tools/notebook_links.py`."""
     assert notebook_links.problems(NOTEBOOKS, RELEASE) == []
+    assert notebook_links.readme_problems(notebook_links.READMES, RELEASE) == []
+
+
+def test_the_tools_check_passes_on_the_repository():
+    """``python tools/notebook_links.py --check`` as a maintainer runs it: notebooks and
+    READMEs agree with pyproject.toml (a drift fails here, with the tool's own message)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "notebook_links.py"), "--check"],
+        capture_output=True, text=True, check=False, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_release_is_the_package_version_and_the_requirement_is_valid():
@@ -58,14 +72,70 @@ def test_the_release_is_the_package_version_and_the_requirement_is_valid():
     assert RELEASE.version == project["version"] == course_utils.__version__
     requirement = Requirement(RELEASE.requirement)
     assert canonicalize_name(requirement.name) == canonicalize_name(project["name"])
-    assert requirement.extras == {"colab"} and "colab" in project["optional-dependencies"]
     assert requirement.url == f"git+{project['urls']['Repository']}@v{project['version']}"
+    assert Requirement(RELEASE.source).url == f"git+{project['urls']['Repository']}"
+    # the helper the cell calls reads this distribution's metadata and this extra
+    assert canonicalize_name(colab.DISTRIBUTION) == canonicalize_name(project["name"])
+    assert colab.EXTRA in project["optional-dependencies"]
+
+
+def _python(cell: str) -> str:
+    """The cell as IPython runs it (``!pip`` becomes ``get_ipython().system(...)``)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(cell)
+
+
+def test_the_install_cell_installs_the_tag_or_else_the_default_branch_then_the_rest():
+    source = notebook_links.install_cell(RELEASE)
+    lines = source.splitlines()
+    assert "USE_DRIVE = False  # True: keep datasets and trained runs on your Google Drive" in (
+        source
+    )
+    (pip,) = [line.strip() for line in lines if line.strip().startswith("!pip")]
+    tagged, _, fallback = pip.partition(" || ")
+    assert tagged == f'!pip install -q --no-deps "{{course}}@{RELEASE.tag}" 2>/dev/null'
+    assert fallback == 'pip install -q --no-deps "{course}"'
+    assert f'    course = "{RELEASE.source}"' in lines
+    assert lines[-1] == "    colab.install(use_drive=USE_DRIVE)"
+    assert len(lines) <= 12, "learners read this cell: keep it short"
 
 
 def test_the_install_cell_does_nothing_outside_colab():
-    source = notebook_links.install_cell(RELEASE)
-    assert 'if "google.colab" in sys.modules:' in source and "%pip install" in source
-    exec(compile(source.replace("%pip", "raise AssertionError  #"), "colab-cell", "exec"), {})
+    python = _python(notebook_links.install_cell(RELEASE))
+    assert 'if "google.colab" in sys.modules:' in python and "get_ipython().system(" in python
+
+    def get_ipython():
+        raise AssertionError("the cell ran a command outside Colab")
+
+    namespace = {"get_ipython": get_ipython}
+    exec(compile(python, "colab-cell", "exec"), namespace)
+    assert namespace["USE_DRIVE"] is False and "colab" not in namespace
+
+
+def test_the_readme_links_follow_the_release():
+    stale = (
+        "[![Launch on Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/"
+        "someone/else/HEAD?urlpath=lab/tree/notebooks/00_setup.ipynb)\n"
+        "[x](https://colab.research.google.com/github/someone/else/blob/main/notebooks/07_x.ipynb)"
+        " and https://example.org/blob/main/notebooks/ stays.\n"
+    )
+    new = notebook_links.readme_updated(stale, RELEASE)
+    assert f"mybinder.org/v2/gh/{RELEASE.slug}/{RELEASE.tag}?urlpath=lab/tree/notebooks/" in new
+    assert f"{RELEASE.colab_url('07_x.ipynb')})" in new
+    assert "https://example.org/blob/main/notebooks/ stays." in new
+    assert notebook_links.readme_updated(new, RELEASE) == new, "idempotent"
+
+
+def test_the_tool_rewrites_and_checks_a_readme(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("[b](https://mybinder.org/v2/gh/a/b/main?urlpath=lab)\n")
+    assert notebook_links.readme_problems((readme,), RELEASE)
+    assert notebook_links.write_readmes((readme,), RELEASE) == [readme]
+    assert notebook_links.readme_problems((readme,), RELEASE) == []
+    assert readme.read_text() == (
+        f"[b](https://mybinder.org/v2/gh/{RELEASE.slug}/{RELEASE.tag}?urlpath=lab)\n"
+    )
 
 
 def _notebook(first_markdown: str, colab_cell: str = "import sys  # google.colab") -> dict:
@@ -136,7 +206,8 @@ def _runtime_imports() -> set[str]:
                 # IPython magics (%pip, !ls) are not Python: a `pass` keeps the indentation.
                 python = re.sub(r"^(\s*)[%!].*$", r"\1pass", "".join(cell["source"]), flags=re.M)
                 names |= _top_modules(python)
-    return names - set(sys.stdlib_module_names) - {"course_utils", "__future__"}
+    # google.colab (course_utils.colab on Colab only) is Colab's own module, never installed
+    return names - set(sys.stdlib_module_names) - {"course_utils", "__future__", "google"}
 
 
 def _closure(requirements: list[str]) -> set[str]:

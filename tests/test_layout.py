@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -192,6 +193,23 @@ def test_the_learners_modules_never_import_the_course_command_or_its_tools():
         or module.split(".")[0] in TOOLING_LIBRARIES
     )
     assert found == [], "move it into course_utils/cli/:\n" + "\n".join(found)
+
+
+#: What ``course_utils.colab`` may import beyond the standard library: it runs in a Colab
+#: runtime before the course's requirements are known to be installed, and a requirement it
+#: imported would need a restart once replaced. ``google.colab`` is Colab's own.
+COLAB_IMPORTS = {"packaging", "google", "course_utils"}
+
+
+def test_the_colab_installer_is_the_learners_and_imports_almost_nothing():
+    """The notebooks' first cell imports ``course_utils.colab`` (so it is not ``cli``'s), and
+    it may import only the standard library, ``packaging`` and ``course_utils.paths``."""
+    assert "course_utils/colab.py" in _learner_modules()
+    imported = _imported(SOURCES["course_utils/colab.py"])
+    outside = {name.split(".")[0] for name in imported} - set(sys.stdlib_module_names)
+    assert outside <= COLAB_IMPORTS, sorted(outside - COLAB_IMPORTS)
+    ours = {name for name in imported if name.startswith("course_utils")}
+    assert ours <= {"course_utils", "course_utils.paths"}, sorted(ours)
 
 
 def test_the_course_command_is_its_own_package():

@@ -234,6 +234,13 @@ def test_the_student_edition_hides_answers_and_points_at_the_student_copies(path
     tag = f"v{STUDENT_RELEASE.version}-student"
     assert STUDENT_RELEASE.target == tag
     assert f'@{tag}"' in code[0].source and "google.colab" in code[0].source
+    # the notebooks' own Colab cell (tag, else the default branch; then colab.install) at the
+    # student tag: only the tag differs from the teacher's copy's cell
+    assert code[0].source == notebook_links.install_cell(STUDENT_RELEASE)
+    teacher = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert code[0].source == teacher.source.replace(
+        f'"{{course}}@v{STUDENT_RELEASE.version}"', f'"{{course}}@{tag}"'
+    )
     assert f"/blob/{tag}/notebooks/{path.name})" in markdown[0].source
     page = edition[path.name].read_text(encoding="utf-8")
     assert f'@v{STUDENT_RELEASE.version}\\"' not in page, "no link to the teacher's copies"
@@ -283,7 +290,10 @@ def test_course_student_takes_another_repository_and_ref(tmp_path):
                    str(path)]) == 0  # fmt: skip
     page = (out / path.name).read_text()
     assert "github/a-teacher/our-class/blob/spring/notebooks/" in page
-    assert "git+https://github.com/a-teacher/our-class@spring" in page
+    student = nbformat.read(out / path.name, as_version=4)
+    cell = next(c for c in student.cells if c.cell_type == "code").source
+    assert 'course = "segmentation-course @ git+https://github.com/a-teacher/our-class"' in cell
+    assert '!pip install -q --no-deps "{course}@spring" 2>/dev/null || ' in cell
 
 
 def test_the_tool_and_make_student_run_course_student(tmp_path):

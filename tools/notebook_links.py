@@ -1,6 +1,7 @@
-"""Point every notebook's Colab install cell and "Open in Colab" badge at the released course.
+"""Point every notebook's Colab install cell and "Open in Colab" badge, and the READMEs'
+launch links, at the released course.
 
-    python tools/notebook_links.py            # write the cell and the badge of every notebook
+    python tools/notebook_links.py            # write the cells, badges and README links
     python tools/notebook_links.py --check    # change nothing; exit 1 if one is out of date
 
 The code is :mod:`course_utils.cli.notebook_links` (its docstring says what is written);

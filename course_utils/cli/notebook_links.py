@@ -1,31 +1,42 @@
-"""Point every notebook's Colab install cell and "Open in Colab" badge at the released course.
+"""Point every notebook's Colab install cell and "Open in Colab" badge, and the READMEs'
+launch links, at the released course.
 
-    python tools/notebook_links.py            # write the cell and the badge of every notebook
+    python tools/notebook_links.py            # write the cells, badges and README links
     python tools/notebook_links.py --check    # change nothing; exit 1 if one is out of date
 
 (``tools/notebook_links.py`` runs :func:`main` of this module.)
 
-Both come from ``pyproject.toml``: the address is ``[project.urls] Repository`` and the
-release is ``v<[project] version>``, a tag of that repository. So a notebook opened from
-its badge is the one of that release, and its first code cell installs the same release
-with only what the notebooks run on (the ``colab`` extra)::
+All come from ``pyproject.toml``, the one place that names them: the address is
+``[project.urls] Repository`` and the release is ``v<[project] version>``, a tag of that
+repository. So a notebook opened from its badge, or from a README link, is the one of that
+release, and its first code cell installs the same release::
 
-    %pip install --quiet "segmentation-course[colab] @ git+<repository>@v<version>"
+    course = "segmentation-course @ git+<repository>"
+    !pip install -q --no-deps "{course}@v<version>" 2>/dev/null || pip install [same] "{course}"
+    from course_utils import colab
+    colab.install(use_drive=USE_DRIVE)
 
-rather than whatever ``main`` holds that day. After changing the version or the address,
-run this tool, commit, and push the tag (``git tag v<version> && git push origin
-v<version>``): the install cell needs the tag to exist.
+that is: the course alone at the tag, or at the default branch when the tag does not exist
+(yet); then :func:`course_utils.colab.install` installs only what the runtime lacks of the
+``colab`` extra, keeping Colab's own TensorFlow and Keras when they are in range, and says
+which ref it got, what it kept and installed, and whether to restart. ``USE_DRIVE = True``
+(one line of the cell) keeps the data folder on Google Drive. After changing the version or
+the address, run this tool, commit, and push the tag (``git tag v<version> && git push
+origin v<version>``).
 
 The badge is the README's Colab badge, on its own line under the title of the notebook's
-first Markdown cell; running the tool again replaces it, so it is idempotent. Nothing else
-in a notebook changes, and notebooks are written as the repository keeps them:
-``json.dumps(nb, indent=1, ensure_ascii=False)`` and a trailing newline.
+first Markdown cell; running the tool again replaces it, so it is idempotent. In the READMEs
+(``README.md``, ``README.ko.md``) every Colab and Binder link of a notebook is pointed at the
+same repository and tag. Nothing else changes, and notebooks are written as the repository
+keeps them: ``json.dumps(nb, indent=1, ensure_ascii=False)`` and a trailing newline.
 It needs only the standard library (``tomli`` on Python 3.10).
 
 The student edition (``course student``, :mod:`course_utils.cli.student`) is published as
 the git tag ``v<version>-student`` of the same repository (:meth:`Release.student_edition`):
 the release's tree with the student notebooks in ``notebooks/``. Its badges open the
-student notebooks there, and its install cells install the course from that tag.
+student notebooks there, and its install cells are the same cell with that tag in place of
+``v<version>`` (:attr:`Release.target`): the course from the student tag, or from the
+default branch when that tag is not published (yet).
 """
 
 from __future__ import annotations
@@ -44,14 +55,17 @@ else:  # Python 3.10: the same parser, from PyPI (a dependency of the test extra
     import tomli as tomllib
 
 from course_utils.cli import notebook_rules
+from course_utils.paths import checkout_root
 
-ROOT = Path(__file__).resolve().parents[2]
+#: The checkout whose notebooks, READMEs and ``pyproject.toml`` the tool reads and writes
+#: (:func:`course_utils.paths.checkout_root`); the current folder for an installed package.
+ROOT = checkout_root() or Path()
 NOTEBOOKS = ROOT / "notebooks"
 PYPROJECT = ROOT / "pyproject.toml"
+#: The files whose Colab and Binder links the tool keeps in step.
+READMES = (ROOT / "README.md", ROOT / "README.ko.md")
 #: The folder of the notebooks inside the repository (the badges link there).
 NOTEBOOK_FOLDER = "notebooks"
-#: The extra the Colab cell installs.
-EXTRA = "colab"
 #: The git tag of a release's student edition is the release's tag and this: v0.1.0-student.
 STUDENT_TAG_SUFFIX = "-student"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -59,12 +73,25 @@ BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 _BADGE_LINE = re.compile(
     r"^\[!\[Open in Colab\]\(" + re.escape(BADGE_IMAGE) + r"\)\]\([^)\s]*\)[ \t]*\n*", re.M
 )
+#: A Colab or Binder link to a notebook of any repository at any ref (README links).
+_COLAB_LINK = re.compile(
+    r"https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[^/\s)]+/"
+    + NOTEBOOK_FOLDER
+    + "/"
+)
+_BINDER_LINK = re.compile(r"https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/[^?#\s)]+")
 _INSTALL_CELL = """\
 # Only on Google Colab: install the course into this runtime (elsewhere this cell does nothing).
+# It keeps Colab's TensorFlow and Keras when the course supports them and says what it installed.
+USE_DRIVE = False  # True: keep datasets and trained runs on your Google Drive between notebooks
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install --quiet "{requirement}\""""
+    course = "{source}"
+    !pip install -q --no-deps "{{course}}@{ref}" 2>/dev/null || pip install -q --no-deps "{{course}}"
+    from course_utils import colab
+
+    colab.install(use_drive=USE_DRIVE)"""  # noqa: E501 (a notebook line; notebooks allow long lines)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,9 +132,14 @@ class Release:
         return self.repository.removeprefix("https://github.com/")
 
     @property
+    def source(self) -> str:
+        """The course as pip names it from the repository (default branch), without a ref."""
+        return f"{self.name} @ git+{self.repository}"
+
+    @property
     def requirement(self) -> str:
-        """What the Colab cell installs: the ``colab`` extra at :attr:`target`."""
-        return f"{self.name}[{EXTRA}] @ git+{self.repository}@{self.target}"
+        """What the Colab cell installs first: the course at :attr:`target`."""
+        return f"{self.source}@{self.target}"
 
     def colab_url(self, notebook: str) -> str:
         """The Colab address of ``notebook`` (a file name) at :attr:`target`."""
@@ -137,8 +169,9 @@ def release(pyproject: Path = PYPROJECT) -> Release:
 
 
 def install_cell(rel: Release) -> str:
-    """The source of the Colab install cell for ``rel``."""
-    return _INSTALL_CELL.format(requirement=rel.requirement)
+    """The source of the Colab install cell for ``rel``: the course at :attr:`Release.target`
+    (``v<version>``, or the student edition's tag), or else at the default branch."""
+    return _INSTALL_CELL.format(source=rel.source, ref=rel.target)
 
 
 def badge(rel: Release, notebook: str) -> str:
@@ -197,6 +230,40 @@ def updated(raw: str, rel: Release, notebook: str) -> str:
     return notebook_rules.dumps(nb) if changed else raw
 
 
+def readme_updated(text: str, rel: Release) -> str:
+    """``text`` (a README) with every Colab and Binder link pointed at ``rel``'s repository
+    and :attr:`~Release.target` (the notebook and, for Binder, the ``?urlpath=`` each names
+    are kept)."""
+    colab = (
+        f"https://colab.research.google.com/github/{rel.slug}/blob/{rel.target}/{NOTEBOOK_FOLDER}/"
+    )
+    text = _COLAB_LINK.sub(colab, text)
+    return _BINDER_LINK.sub(f"https://mybinder.org/v2/gh/{rel.slug}/{rel.target}", text)
+
+
+def readme_problems(paths: tuple[Path, ...] = READMES, rel: Release | None = None) -> list[str]:
+    """The READMEs whose Colab or Binder links differ from what ``rel`` gives."""
+    rel = rel or release()
+    return [
+        f"{path.name}: a Colab or Binder link is not the one of {rel.target} at "
+        f"{rel.repository}: run python tools/notebook_links.py"
+        for path in paths
+        if path.is_file() and readme_updated(text := path.read_text(encoding="utf-8"), rel) != text
+    ]
+
+
+def write_readmes(paths: tuple[Path, ...] = READMES, rel: Release | None = None) -> list[Path]:
+    """Point the READMEs' Colab and Binder links at ``rel``; returns the files written."""
+    rel = rel or release()
+    written = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8") if path.is_file() else None
+        if text is not None and readme_updated(text, rel) != text:
+            path.write_text(readme_updated(text, rel), encoding="utf-8")
+            written.append(path)
+    return written
+
+
 def problems(paths: list[Path], rel: Release | None = None) -> list[str]:
     """The notebooks whose install cell or badge differs from what ``rel`` gives.
 
@@ -246,21 +313,27 @@ def write(paths: list[Path], rel: Release | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write (or with ``--check``, check) the Colab cell and badge of the notebooks."""
+    """Write (or with ``--check``, check) the Colab cell and badge of the notebooks and the
+    READMEs' launch links (only the notebooks given, when some are)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb and the READMEs"
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or notebook_rules.notebook_paths(NOTEBOOKS)
+    readmes = () if args.notebooks else READMES
     try:
         rel = release()
         if args.check:
-            found = problems(paths, rel)
+            found = problems(paths, rel) + readme_problems(readmes, rel)
             for line in found:
                 print(line)
             return 1 if found else 0
         for path in write(paths, rel):
             print(f"{path.name}: Colab cell and badge written for {rel.tag}")
+        for path in write_readmes(readmes, rel):
+            print(f"{path.name}: Colab and Binder links written for {rel.tag}")
     except ValueError as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 1

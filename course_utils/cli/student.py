@@ -20,14 +20,18 @@ Each notebook goes through these steps, in this order:
    then on the checkers say what is wrong and hint, but never print the expected value
    (``course_utils.exercises.hide_answers``). It is a line of the notebook, so it works the
    same on Colab, in a local JupyterLab and under nbgrader.
-5. The "Open in Colab" badge and the Colab install cell point at the student copies.
+5. The "Open in Colab" badge and the Colab install cell point at the student copies (the
+   cell is rewritten whole, from :func:`course_utils.cli.notebook_links.install_cell`).
 
 **Where the student copies live.** The student edition of release ``v<version>`` is the git
 tag ``v<version>-student`` of the course's repository (``[project.urls] Repository``): the
 release's tree with ``notebooks/`` replaced by this command's output (one place:
 :meth:`course_utils.cli.notebook_links.Release.student_edition`). A student notebook's
-badge opens ``notebooks/<name>`` at that tag, and its install cell installs the course from
-that tag (the same package as the release). To publish it, from a clone::
+badge opens ``notebooks/<name>`` at that tag, and its install cell is the notebooks' own
+Colab cell (:func:`course_utils.cli.notebook_links.install_cell`) with that tag: it installs
+the course (the same package as the release) from ``v<version>-student``, or from the default
+branch when that tag is not published yet (``course_utils.colab.install`` then says so), and
+installs what the runtime lacks. To publish it, from a clone::
 
     course student --out build/student
     git worktree add --detach ../student-edition v0.1.0
