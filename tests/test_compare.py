@@ -611,3 +611,34 @@ def test_verdict_keeps_its_error_rate_on_simulated_comparisons():
     assert np.mean([r[3] for r in null]) < run_sd / 3  # and dominates the image noise
     gain = [sim._compare(rng, 3, 0.01 / slope, 0.04 / slope, 50, 1) for _ in range(50)]
     assert np.mean([word == "supported" for word, *_ in gain]) > 0.5
+
+
+def test_paired_seed_spread_tests_the_per_run_differences_as_scipy_does():
+    """The same three runs scored two ways: the runs differ a lot, the two scorings of each
+    run little and always the same way. Welch's test sees only the runs' spread; the paired
+    test sees the differences."""
+    from scipy import stats
+
+    from course_utils.metrics import paired_seed_spread
+
+    plain = [0.394, 0.422, 0.381]
+    augmented = [0.409, 0.436, 0.396]  # +0.015, +0.014, +0.015
+    # the differences' sd (0.0006) is under the floor: checked against scipy without it
+    exact = paired_seed_spread(augmented, plain, sd_floor=1e-9)
+    reference = stats.ttest_rel(augmented, plain)
+    assert exact.p_value == pytest.approx(reference.pvalue, rel=1e-9) and exact.df == 2
+    assert exact.paired and exact.sd_gap == pytest.approx(
+        np.std(np.subtract(augmented, plain), ddof=1)
+    )
+    # with the course's floor the test is milder, but still decides; Welch's does not
+    spread = paired_seed_spread(augmented, plain)
+    assert spread.p_value > exact.p_value and spread.p_value < 0.05
+    assert seed_spread(augmented, plain).p_value > 0.3
+    assert spread.mean_gap == pytest.approx(np.mean(augmented) - np.mean(plain))
+    assert (spread.mean_gap > spread.threshold(0.05)) == (spread.p_value < 0.05)
+    assert "paired t p" in str(spread) and "3 runs scored both ways" in str(spread)
+    boot = paired_bootstrap(*_confusions(80, 0.75, 0.6), n_boot=500)
+    v = verdict("augmented beats one pass", boot, spread)
+    assert v.word == "supported" and "paired t test on the seeds" in v.reason
+    with pytest.raises(ValueError, match="same runs"):
+        paired_seed_spread([0.5, 0.6, 0.7], [0.5, 0.6])

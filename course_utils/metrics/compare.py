@@ -446,6 +446,10 @@ class SeedSpread:
             one run).
         sd_floor: the least standard deviation the test took for each side (see
             :data:`SEED_SD_FLOOR`); ``noise``, ``sd_a`` and ``sd_b`` are the measured values.
+        paired: ``True`` when run ``i`` of A and run ``i`` of B are the same training run
+            scored two ways (:func:`paired_seed_spread`): the test is then a paired t test
+            on the per-run differences.
+        sd_gap: with ``paired``, the sample standard deviation of the per-run differences.
     """
 
     mean_a: float
@@ -461,6 +465,13 @@ class SeedSpread:
     df: float | None = None
     p_value: float | None = None
     sd_floor: float = SEED_SD_FLOOR
+    paired: bool = False
+    sd_gap: float | None = None
+
+    @property
+    def test_name(self) -> str:
+        """The seeds' test, as the verdicts name it."""
+        return "paired t test on the seeds" if self.paired else "Welch t test on the seeds"
 
     @property
     def known(self) -> bool:
@@ -469,13 +480,20 @@ class SeedSpread:
 
     @property
     def test_noise(self) -> float | None:
-        """The standard error Welch's test uses: ``noise`` with each sd at least ``sd_floor``."""
+        """The standard error the test uses: ``noise`` with each sd (with ``paired``, the
+        differences' sd) at least ``sd_floor``."""
+        if self.paired:
+            return (
+                None
+                if self.sd_gap is None
+                else max(self.sd_gap, self.sd_floor) / math.sqrt(self.n_a)
+            )
         if self.sd_a is None or self.sd_b is None:
             return None
         return _welch(self.sd_a, self.n_a, self.sd_b, self.n_b, self.sd_floor)[0]
 
     def threshold(self, alpha: float = DEFAULT_ALPHA) -> float | None:
-        """The seed gap Welch's test needs: ``t_{1 - alpha/2, df} * test_noise``.
+        """The seed gap the test needs: ``t_{1 - alpha/2, df} * test_noise``.
 
         A ``mean_gap`` beyond it (either way) is significant at ``alpha``, two-sided, i.e.
         ``p_value < alpha``. ``None`` with a single run on a side.
@@ -498,6 +516,14 @@ class SeedSpread:
         )
         if self.noise is None or self.p_value is None or self.df is None:
             return f"seed mean gap {self.mean_gap:+.4f}, seed spread unknown ({runs}; {ranges})"
+        if self.paired:
+            floored = (self.sd_gap or 0.0) < self.sd_floor
+            floor = f", sd of the differences taken as ≥{self.sd_floor:g}" if floored else ""
+            return (
+                f"seed mean gap {self.mean_gap:+.4f} ± {self.noise:.4f} (SE of the paired "
+                f"differences; {self.n_a} runs scored both ways; paired t p "
+                f"{_p_text(self.p_value)}, df {self.df:.0f}{floor}; {ranges})"
+            )
         floored = min(self.sd_a or 0.0, self.sd_b or 0.0) < self.sd_floor
         floor = f", each sd taken as ≥{self.sd_floor:g}" if floored else ""
         return (
@@ -565,6 +591,53 @@ def seed_spread(
         df=df,
         p_value=p_value,
         sd_floor=float(sd_floor),
+    )
+
+
+def paired_seed_spread(
+    scores_a: Sequence[float], scores_b: Sequence[float], sd_floor: float = SEED_SD_FLOOR
+) -> SeedSpread:
+    """The seed spread of one set of training runs scored two ways (A and B), run by run.
+
+    When A and B are not two recipes but two ways of scoring the same runs (with and
+    without test-time augmentation, say), run ``i`` of A and run ``i`` of B share their
+    weights, and most of the seed-to-seed movement cancels in their difference. Welch's
+    test (:func:`seed_spread`) ignores that pairing; this one tests the per-run differences
+    ``d_i = a_i - b_i``: ``t = mean(d) / (sd(d) / sqrt(n))`` against Student's t with
+    ``n - 1`` degrees of freedom, ``sd(d)`` taken as at least ``sd_floor``.
+
+    Args:
+        scores_a: one score per run, scored the A way.
+        scores_b: the same runs, in the same order, scored the B way.
+        sd_floor: the least standard deviation of the differences the test assumes.
+
+    Raises:
+        ValueError: as :func:`seed_spread`, or when the two sides hold different numbers
+            of runs (they must be the same runs).
+    """
+    a = _check_scores(scores_a, "scores_a")
+    b = _check_scores(scores_b, "scores_b")
+    if a.size != b.size:
+        raise ValueError(
+            f"{a.size} scores against {b.size}: a paired spread scores the same runs both "
+            "ways, so give one score per run on each side, in the same order."
+        )
+    unpaired = seed_spread(a, b, sd_floor)
+    if a.size < 2:
+        return dataclasses.replace(unpaired, paired=True)
+    gaps = a - b
+    sd_gap = float(np.std(gaps, ddof=1))
+    from scipy import stats
+
+    test_noise = max(sd_gap, sd_floor) / math.sqrt(a.size)
+    t = float(gaps.mean()) / test_noise
+    return dataclasses.replace(
+        unpaired,
+        noise=sd_gap / math.sqrt(a.size),
+        df=float(a.size - 1),
+        p_value=min(1.0, 2 * float(stats.t.sf(abs(t), a.size - 1))),
+        paired=True,
+        sd_gap=sd_gap,
     )
 
 
@@ -670,7 +743,7 @@ def verdict(
     else:
         need = spread.threshold(alpha)
         assert need is not None and spread.p_value is not None  # ≥ MIN_SEEDS runs a side
-        test = f"Welch t test on the seeds, p {_p_text(spread.p_value)}"
+        test = f"{spread.test_name}, p {_p_text(spread.p_value)}"
         if above and spread.mean_gap > need:
             word, reason = "supported", f"gap clears the bootstrap CI and the {test} < {alpha:g}"
         elif below and spread.mean_gap < -need:
@@ -680,7 +753,7 @@ def verdict(
             reason = "the observed gap and the bootstrap CI point different ways"
         else:
             reason = (
-                f"the seed gap does not clear the Welch t test on the seeds (p "
+                f"the seed gap does not clear the {spread.test_name} (p "
                 f"{_p_text(spread.p_value)}; needs {need:.4f} either way at {alpha:g}) or "
                 "points the other way"
             )
