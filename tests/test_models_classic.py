@@ -122,6 +122,12 @@ def test_layer_memory_gives_cs231n_vgg16_table(models):
     assert max(rows, key=lambda row: row["activations"])["layer"].startswith("block1")
 
 
+def test_layer_memory_refuses_a_model_of_any_input_size(models):
+    any_size = models.build("unet", (None, None, 3), 11, preset="tiny")
+    with pytest.raises(ValueError, match="Build it at the size to count"):
+        models.layer_memory(any_size)
+
+
 def test_layer_memory_counts_every_output_of_a_layer(models):
     """SegNet's pooling gives values and indices: both are kept for the decoder."""
     rows = models.layer_memory(models.build("segnet", (32, 48, 3), 11, preset="tiny"))

@@ -265,6 +265,13 @@ def test_as_float32_gives_the_same_model_in_float32(keras):
     gap = np.abs(np.asarray(mixed(x), np.float32) - np.asarray(single(x))).max()
     assert 0 < gap < 0.5, "bfloat16 rounds; float32 does not"
     assert models.as_float32(single) is single
+    # the copy is built from its config (initial weights drawn, then replaced): the random
+    # streams a notebook trains from afterwards are left where they were
+    keras.utils.set_random_seed(7)
+    draw = keras.initializers.GlorotUniform()((4,))  # one draw from the global stream
+    keras.utils.set_random_seed(7)
+    models.as_float32(mixed)
+    assert np.array_equal(keras.initializers.GlorotUniform()((4,)), draw)
 
 
 # --- paths ---------------------------------------------------------------------------------

@@ -73,7 +73,17 @@ def layer_memory(model: keras.Model) -> list[dict[str, Any]]:
 
     Multiply ``activations`` by the batch size and the bytes per number (4 in float32) for
     the memory a training step keeps; ``params`` is paid once, whatever the batch.
+
+    Raises:
+        ValueError: for a model built for any input size (``(None, None, 3)``), whose
+            activations depend on the image: build it at the size to count.
     """
+    if any(d is None for d in model.input_shape[1:]):
+        raise ValueError(
+            f"{model.name} takes inputs of shape {model.input_shape[1:]}: its activations "
+            "depend on the image size. Build it at the size to count, e.g. "
+            "input_shape=(224, 224, 3)."
+        )
     rows = []
     for layer in model.layers:
         if type(layer).__name__ == "InputLayer":

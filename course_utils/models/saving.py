@@ -82,12 +82,17 @@ def as_float32(model: keras.Model) -> keras.Model:
         raise TypeError(
             f"as_float32 needs a functional model; {model.name} has no config."
         ) from err
+    from course_utils.random_state import preserved
+
     before = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float32")  # layers with no policy of their own take this
     try:
-        copy = model.__class__.from_config(
-            _float32_policies(config), custom_objects=register_custom_objects()
-        )
+        # building draws initial weights (overwritten below) from Keras' seed stream: put
+        # the stream back, so that a notebook's later training does not depend on the copy
+        with preserved():
+            copy = model.__class__.from_config(
+                _float32_policies(config), custom_objects=register_custom_objects()
+            )
     finally:
         keras.config.set_dtype_policy(before)
     copy.set_weights(model.get_weights())
