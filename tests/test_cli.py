@@ -19,10 +19,21 @@ def test_cache_lists_sizes(empty_data_dir, capsys):
     assert "camvid" in out and "1 files" in out and "2.0 KB" in out
 
 
-def test_fetch_reports_failure_and_exit_code(empty_data_dir, capsys):
-    assert cli.main(["fetch", "nonexistent"]) == 1
-    assert "Unknown dataset" in capsys.readouterr().err
+def test_fetch_reports_failure_and_exit_code(empty_data_dir, monkeypatch, capsys):
+    with pytest.raises(SystemExit) as exit_:  # a usage error, as for any unknown argument
+        cli.main(["fetch", "nonexistent"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'nonexistent' (choose from 'camvid'" in capsys.readouterr().err
     assert cli.main(["fetch"]) == 2
+
+    from course_utils.data import SourceUnreachableError
+
+    def unreachable(name):
+        raise SourceUnreachableError(f"Could not download {name}: offline")
+
+    monkeypatch.setattr("course_utils.data.fetch", unreachable)
+    assert cli.main(["fetch", "isbi2012"]) == 1
+    assert "isbi2012: FAILED: Could not download isbi2012: offline" in capsys.readouterr().err
 
 
 def test_fetch_from_mirror(use_mirror, capsys):
@@ -219,7 +230,7 @@ def test_check_reports_a_mirror_that_is_gone(empty_data_dir, tmp_path, monkeypat
     monkeypatch.setattr(env, "setup", lambda profile=None: None)  # no TensorFlow here
     monkeypatch.setenv("COURSE_DATA_MIRROR", str(tmp_path / "gone"))
     assert cli.main(["check"]) == 1
-    assert "dataset mirror: PROBLEM: COURSE_DATA_MIRROR=" in capsys.readouterr().out
+    assert "dataset mirror: PROBLEM: COURSE_DATA_MIRROR=" in capsys.readouterr().err
     monkeypatch.delenv("COURSE_DATA_MIRROR")
     assert cli.main(["check"]) == 0
     assert "none (downloads from the public URLs)" in capsys.readouterr().out

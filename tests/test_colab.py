@@ -124,6 +124,13 @@ def test_the_readme_links_follow_the_release():
     assert f"mybinder.org/v2/gh/{RELEASE.slug}/{RELEASE.tag}?urlpath=lab/tree/notebooks/" in new
     assert f"{RELEASE.colab_url('07_x.ipynb')})" in new
     assert "https://example.org/blob/main/notebooks/ stays." in new
+    links = (
+        "[a](https://github.com/someone/else/blob/main/notebooks/07_x.ipynb) "
+        "[b](https://raw.githubusercontent.com/someone/else/main/notebooks/07_x.ipynb)"
+    )
+    assert notebook_links.readme_updated(links, RELEASE) == (
+        f"[a]({RELEASE.github_url('07_x.ipynb')}) [b]({RELEASE.download_url('07_x.ipynb')})"
+    )
     assert notebook_links.readme_updated(new, RELEASE) == new, "idempotent"
 
 
@@ -163,6 +170,73 @@ def test_the_badge_goes_under_the_title_once_and_replaces_an_old_one():
     assert notebook_links.updated(new, RELEASE, "07_x.ipynb") == new, "idempotent"
     code = "".join(json.loads(new)["cells"][1]["source"])
     assert code == notebook_links.install_cell(RELEASE)
+
+
+def test_beside_the_badge_the_notebook_on_github_and_its_raw_file_at_the_same_tag():
+    line = notebook_links.badge(RELEASE, "07_x.ipynb")
+    colab, view, download = line.split(" · ")
+    repository, tag = RELEASE.repository, f"v{RELEASE.version}"
+    assert (
+        colab
+        == f"[![Open in Colab]({notebook_links.BADGE_IMAGE})]({RELEASE.colab_url('07_x.ipynb')})"
+    )
+    assert view == f"[View on GitHub]({repository}/blob/{tag}/notebooks/07_x.ipynb)"
+    assert download == (
+        f"[Download notebook](https://raw.githubusercontent.com/{RELEASE.slug}/{tag}/"
+        "notebooks/07_x.ipynb)"
+    )
+    student = notebook_links.badge(RELEASE.student_edition(), "07_x.ipynb")
+    assert student.count(f"/{tag}-student/") == 3 and f"/{tag}/" not in student
+
+
+def test_a_stale_badge_line_with_its_links_is_replaced_whole(tmp_path):
+    """Another repository and ref, old link labels, no download link: one line comes out, the
+    tool's, and the rest of the cell is kept; ``--check`` reports the stale notebook first."""
+    stale = (
+        "[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        "(https://colab.research.google.com/github/someone/else/blob/main/notebooks/07_x.ipynb)"
+        " · [On GitHub](https://github.com/someone/else/blob/main/notebooks/07_x.ipynb)"
+    )
+    path = tmp_path / "07_x.ipynb"
+    path.write_text(notebook_rules.dumps(_notebook(f"# 07 · Title\n\n{stale}\n\nText")))
+    assert "badge line" in notebook_links.problems([path], RELEASE)[0]
+    assert notebook_links.write([path], RELEASE) == [path]
+    first = "".join(json.loads(path.read_text())["cells"][0]["source"])
+    assert first == f"# 07 · Title\n\n{notebook_links.badge(RELEASE, '07_x.ipynb')}\n\nText"
+    assert notebook_links.problems([path], RELEASE) == []
+    assert notebook_links.write([path], RELEASE) == [], "idempotent"
+
+
+def test_every_notebooks_badge_line_has_its_github_and_download_links():
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        first = "".join(next(c for c in nb["cells"] if c["cell_type"] == "markdown")["source"])
+        assert notebook_links.badge(RELEASE, path.name) in first.splitlines(), path.name
+
+
+def test_the_readmes_colab_badge_has_its_github_and_download_links_in_their_language(tmp_path):
+    for readme in notebook_links.READMES:
+        lines = readme.read_text(encoding="utf-8").splitlines()
+        (line,) = [x for x in lines if x.startswith("[![Open in Colab]")]
+        labels = notebook_links.readme_labels(readme)
+        assert line == notebook_links.badge(RELEASE, "00_setup.ipynb", labels), readme.name
+    assert notebook_links.readme_labels(ROOT / "README.ko.md") != notebook_links.LINK_LABELS
+    bare = tmp_path / "README.md"  # the badge alone, as before the links: drift
+    bare.write_text(
+        "[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({RELEASE.colab_url('00_setup.ipynb')})\n"
+    )
+    assert notebook_links.readme_problems((bare,), RELEASE)
+    assert notebook_links.write_readmes((bare,), RELEASE) == [bare]
+    assert bare.read_text() == notebook_links.badge(RELEASE, "00_setup.ipynb") + "\n"
+    assert notebook_links.readme_problems((bare,), RELEASE) == []
+
+
+def test_the_slides_leave_out_the_whole_badge_line():
+    from course_utils.cli import slides
+
+    text = f"# 07 · Title\n\n{notebook_links.badge(RELEASE, '07_x.ipynb')}\n\nText"
+    assert slides.COLAB_BADGE.sub("", text) == "# 07 · Title\n\nText"
 
 
 def test_a_notebook_without_the_colab_cell_first_is_reported(tmp_path):

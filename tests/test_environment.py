@@ -145,6 +145,20 @@ def test_an_unsupported_python_is_refused_with_what_to_do(tmp_path):
     assert not (tmp_path / "venv").exists()
 
 
+def test_a_python_too_new_is_refused_with_how_to_get_312(tmp_path):
+    """`python3` is 3.14 on a new system: the message gives the commands that get 3.12."""
+    make_env = _make_env()
+    new = _fake_python(tmp_path / "python3", "3.14.0")
+    with pytest.raises(make_env.SetupError) as error:
+        make_env.make_env(str(new), tmp_path / "venv", "test")
+    message = str(error.value)
+    assert "Python 3.14.0; the course needs Python 3.10 to 3.13" in message
+    assert "`uv python install 3.12`" in message
+    assert 'PYTHON="$(uv python find 3.12)"' in message
+    assert "`pyenv install 3.12`" in message and "PYTHON=3.12." in message
+    assert not (tmp_path / "venv").exists()
+
+
 def test_a_venv_of_another_python_is_replaced_and_installed_through_the_lock(tmp_path, monkeypatch):
     make_env = _make_env()
     asked = _fake_python(tmp_path / "python3.12", "3.12.4")

@@ -35,10 +35,11 @@ MAIN = CLI / "main.py"
 TOOLING_LIBRARIES = {"nbformat", "nbclient", "nbconvert", "jupyter_core", "jupyterlab"}
 #: Path parts that are the repository's, not the package's: only ``paths`` names them.
 REPOSITORY_FOLDERS = ("docs", "build")
-#: What ``cli/main.py`` may import.
+#: What ``cli/main.py`` may import: ``cli.arguments`` holds the parser's own helpers (dataset
+#: names as choices, read only when checked; ``--version``; the line of an interrupted command).
 MAIN_IMPORTS = {
     "__future__", "argparse", "importlib", "collections.abc",
-    "course_utils.paths", "course_utils.profiles", "course_utils",
+    "course_utils.paths", "course_utils.profiles", "course_utils", "course_utils.cli.arguments",
 }  # fmt: skip
 #: Calls that read or write files or print: a command's work, not argument parsing.
 NOT_PARSING = {

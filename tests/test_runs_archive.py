@@ -239,6 +239,22 @@ def test_import_from_a_url(tmp_path, monkeypatch, local_server, capsys, plain_ht
     assert "The server refused" in capsys.readouterr().err
 
 
+def test_a_url_download_shows_a_progress_bar_on_stderr(
+    tmp_path, monkeypatch, local_server, capsys, plain_http_test_server
+):
+    """``course import-runs URL`` shows pooch's progress bar (tqdm, on stderr, where it does
+    not mix with the result); the function alone shows none unless asked."""
+    archive = _exported(tmp_path, monkeypatch, profile="default")
+    (local_server.root / archive.name).write_bytes(archive.read_bytes())
+    _use_learner_dir(tmp_path, monkeypatch)
+    import_runs(local_server.url + archive.name)
+    assert "100%" not in capsys.readouterr().err
+    assert cli.main(["import-runs", local_server.url + archive.name]) == 0
+    captured = capsys.readouterr()
+    assert "100%" in captured.err and "100%" not in captured.out, captured.err
+    assert "installed 2 runs of profile default" in captured.out
+
+
 def test_an_unreachable_url_says_so(tmp_path, monkeypatch, closed_port_url, plain_http_test_server):
     _use_learner_dir(tmp_path, monkeypatch)
     with pytest.raises(RunsArchiveError, match="offline or the server is unreachable"):
@@ -323,6 +339,45 @@ def test_an_os_error_while_installing_is_reported_and_undone(tmp_path, monkeypat
         "unet.keras": b"old",
         "own.json": b"1",
     }, "the runs that were there are there again, and nothing of the archive"
+    assert sorted(p.name for p in learner.iterdir()) == ["runs"], "no temporary folder left"
+
+
+@pytest.mark.parametrize("at_move", [1, 3, 5])
+def test_ctrl_c_while_installing_puts_everything_back(tmp_path, monkeypatch, capsys, at_move):
+    """Ctrl-C half-way through the moves (while setting a replaced run aside, or installing
+    the new files) undoes every move, then ends the command with exit code 130 and one line
+    that says nothing was installed: the runs that were there are as they were."""
+    import os
+
+    from course_utils.cli import runs_archive
+
+    archive = _exported(tmp_path, monkeypatch)
+    learner = _use_learner_dir(tmp_path, monkeypatch)
+    folder = _save_runs(learner, "quick", {"unet.keras": b"old", "own.json": b"1"})
+    calls = []
+    real_replace = os.replace
+
+    def interrupted_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == at_move:
+            raise KeyboardInterrupt
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(runs_archive.os, "replace", interrupted_replace)
+    with pytest.raises(KeyboardInterrupt):
+        import_runs(archive)
+    assert len(calls) == at_move + (at_move - 1), "each move made before Ctrl-C was undone"
+    calls.clear()
+    assert cli.main(["import-runs", str(archive)]) == 130
+    captured = capsys.readouterr()
+    (line,) = captured.err.splitlines()
+    assert line.startswith("course import-runs: interrupted;") and "all of" in line
+    assert captured.out == ""
+    monkeypatch.setattr(runs_archive.os, "replace", real_replace)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == {
+        "unet.keras": b"old",
+        "own.json": b"1",
+    }, "the runs that were there are there again, nothing of the archive, no _replaced/"
     assert sorted(p.name for p in learner.iterdir()) == ["runs"], "no temporary folder left"
 
 

@@ -67,6 +67,8 @@ def test_decks_build_for_every_notebook_and_reference_only_local_files(decks):
         assert page.count("<section") >= wanted
         notes = sum(slides.slide_type(c) == "notes" for c in cells)
         assert page.count('class="notes"') >= notes
+        # the badge line (its image is on the network) is left out whole, links included
+        assert "colab-badge.svg" not in page and "Download notebook" not in page, deck.name
 
 
 def test_assets_come_from_the_installed_packages_without_the_network(tmp_path, monkeypatch):

@@ -242,6 +242,13 @@ def test_the_student_edition_hides_answers_and_points_at_the_student_copies(path
         f'"{{course}}@v{STUDENT_RELEASE.version}"', f'"{{course}}@{tag}"'
     )
     assert f"/blob/{tag}/notebooks/{path.name})" in markdown[0].source
+    # the badge line's GitHub and download links open the student copy too, never the teacher's
+    assert notebook_links.badge(STUDENT_RELEASE, path.name) in markdown[0].source.split("\n")
+    assert (
+        f"[Download notebook](https://raw.githubusercontent.com/{STUDENT_RELEASE.slug}/{tag}/"
+        in (markdown[0].source)
+    )
+    assert f"/v{STUDENT_RELEASE.version}/" not in markdown[0].source
     page = edition[path.name].read_text(encoding="utf-8")
     assert f'@v{STUDENT_RELEASE.version}\\"' not in page, "no link to the teacher's copies"
     setup = [c for c in code if "course_utils.setup(" in c.source]

@@ -165,7 +165,11 @@ def make_env(asked_python: str, venv: Path, extras: str) -> Path:
     if not SUPPORTED[0] <= version[:2] <= SUPPORTED[1]:
         raise SetupError(
             f"{python} is Python {'.'.join(map(str, version))}; the course needs Python "
-            f"3.10 to 3.13 (TensorFlow 2.21). Run: make ... PYTHON=python3.12 (or another)"
+            "3.10 to 3.13 (TensorFlow 2.21 has wheels for those only). Name one that is "
+            "installed: make ... PYTHON=python3.12 (a command, a path or a bare version). "
+            "To install 3.12 beside this one: with uv, `uv python install 3.12`, then "
+            'make ... PYTHON="$(uv python find 3.12)"; with pyenv, `pyenv install 3.12`, '
+            "then make ... PYTHON=3.12."
         )
     interpreter = venv_python(venv)
     stamp = venv / STAMP_NAME

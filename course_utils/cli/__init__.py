@@ -4,6 +4,8 @@ Nothing a notebook imports lives here: the learner's API is the rest of ``course
 and none of it imports this package. :mod:`~course_utils.cli.main` parses the arguments
 and hands each subcommand to the module that does the work:
 
+    arguments: what the parser needs beyond argparse (dataset names as choices,
+        ``--version``, the one line of an interrupted command).
     check: ``course check`` and ``course check --class`` (with :mod:`readiness`).
     fetch, cache: datasets ahead of time; what the data folder holds.
     lab: ``course lab`` (``make lab``), JupyterLab as root or on a remote machine.

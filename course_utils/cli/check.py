@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -18,7 +19,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         mirror = mirror_dir()
     except DatasetError as err:  # a mirror that has gone away: say so, check the rest
-        print(f"dataset mirror: PROBLEM: {err}")
+        print(f"dataset mirror: PROBLEM: {err}", file=sys.stderr)
         return 1
     print(f"dataset mirror: {mirror if mirror else 'none (downloads from the public URLs)'}")
     return 0

@@ -18,7 +18,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from course_utils.data.catalog import SOURCES
 
     if args.course and (args.all or args.names):
-        print("Give dataset names, --course or --all, not several of them.", file=sys.stderr)
+        print(
+            "course fetch: give dataset names, --course or --all, not several of them.",
+            file=sys.stderr,
+        )
         return 2
     if args.course:
         return _fetch_course()
@@ -26,8 +29,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     names = names if args.all else args.names
     if not names:
         print(
-            "Name datasets to fetch, --course (those the notebooks use) or --all. Known: "
-            + ", ".join(datasets())
+            "course fetch: name the datasets to fetch, or give --course (those the notebooks "
+            "use) or --all. Known: " + ", ".join(n for n in datasets() if n in SOURCES),
+            file=sys.stderr,
         )
         return 2
     failed = 0

@@ -239,9 +239,16 @@ def launch(
 
     Returns:
         JupyterLab's exit code (0 after a normal shutdown), or 1 when it did not start.
+
+    Raises:
+        KeyboardInterrupt: Ctrl-C before the server answered (the server is stopped first);
+            once it answers, Ctrl-C is JupyterLab's, which asks before it stops.
     """
     if not Path(folder).is_dir():
-        print(f"No folder {folder}: run this from the course's folder, or name one.")
+        print(
+            f"No folder {folder}: run this from the course's folder, or name one.",
+            file=sys.stderr,
+        )
         return 1
     if is_root():
         print(
@@ -259,11 +266,14 @@ def launch(
             try:
                 info = _wait_until_up(proc, ip, timeout)
             except TimeoutError as err:
-                print(err, flush=True)
+                print(err, file=sys.stderr, flush=True)
                 return 1
             if info is None:
                 relay.join(timeout=5)
-                print(f"JupyterLab stopped (exit code {proc.returncode}); see its messages above.")
+                print(
+                    f"JupyterLab stopped (exit code {proc.returncode}); see its messages above.",
+                    file=sys.stderr,
+                )
                 return proc.returncode or 1
             relay.wait_quiet()
             lines = []
@@ -275,9 +285,7 @@ def launch(
             with lock:
                 print("\n".join(lines), flush=True)
             return _wait(proc)
-        except KeyboardInterrupt:  # before the server was up: nothing to confirm
-            return 130
-        finally:
+        finally:  # Ctrl-C before the server was up too: course's main says so in one line
             _stop(proc)
             relay.join(timeout=5)
 

@@ -24,11 +24,16 @@ which ref it got, what it kept and installed, and whether to restart. ``USE_DRIV
 the address, run this tool, commit, and push the tag (``git tag v<version> && git push
 origin v<version>``).
 
-The badge is the README's Colab badge, on its own line under the title of the notebook's
-first Markdown cell; running the tool again replaces it, so it is idempotent. In the READMEs
-(``README.md``, ``README.ko.md``) every Colab and Binder link of a notebook is pointed at the
-same repository and tag. Nothing else changes, and notebooks are written as the repository
-keeps them: ``json.dumps(nb, indent=1, ensure_ascii=False)`` and a trailing newline.
+The badge line is the README's Colab badge followed by a "View on GitHub" link (the
+notebook's page on GitHub) and a "Download notebook" link (the raw file), all three at the
+same tag (:func:`badge`), on its own line under the title of the notebook's first Markdown
+cell. That line is the tool's: running it again replaces the whole line (the badge and any
+`` · [text](address)`` links after it), so it is idempotent. In the READMEs (``README.md``,
+``README.ko.md``) each Colab badge line is written the same way, with the labels in the
+README's language (:data:`README_LABELS`), and every Colab, Binder, GitHub and raw link of a
+notebook is pointed at the same repository and tag. Nothing else changes, and notebooks are
+written as the repository keeps them: ``json.dumps(nb, indent=1, ensure_ascii=False)`` and a
+trailing newline.
 It needs only the standard library (``tomli`` on Python 3.10).
 
 The student edition (``course student``, :mod:`course_utils.cli.student`) is published as
@@ -69,10 +74,18 @@ NOTEBOOK_FOLDER = "notebooks"
 #: The git tag of a release's student edition is the release's tag and this: v0.1.0-student.
 STUDENT_TAG_SUFFIX = "-student"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
-#: A Colab badge line, whatever it points at (so a stale one is replaced, not doubled).
-_BADGE_LINE = re.compile(
-    r"^\[!\[Open in Colab\]\(" + re.escape(BADGE_IMAGE) + r"\)\]\([^)\s]*\)[ \t]*\n*", re.M
+#: The labels of the two links beside the Colab badge: the notebook on GitHub, its raw file.
+LINK_LABELS = ("View on GitHub", "Download notebook")
+#: The same labels in the READMEs that are not in English.
+README_LABELS = {"README.ko.md": ("GitHub에서 보기", "노트북 내려받기")}
+#: The Colab badge and the `` · [text](address)`` links after it on the same line.
+_BADGE = (
+    r"\[!\[Open in Colab\]\(" + re.escape(BADGE_IMAGE) + r"\)\]\((?P<url>[^)\s]*)\)"
+    r"(?:[ \t]*·[ \t]*\[[^\]\n]*\]\([^)\s]*\))*"
 )
+#: A notebook's badge line, whatever it points at (so a stale one is replaced, not doubled);
+#: ``course slides`` leaves it out of the decks.
+BADGE_LINE = re.compile(r"^" + _BADGE + r"[ \t]*\n*", re.M)
 #: A Colab or Binder link to a notebook of any repository at any ref (README links).
 _COLAB_LINK = re.compile(
     r"https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[^/\s)]+/"
@@ -80,6 +93,12 @@ _COLAB_LINK = re.compile(
     + "/"
 )
 _BINDER_LINK = re.compile(r"https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/[^?#\s)]+")
+_GITHUB_LINK = re.compile(
+    r"https://github\.com/[\w.-]+/[\w.-]+/blob/[^/\s)]+/" + NOTEBOOK_FOLDER + "/"
+)
+_RAW_LINK = re.compile(
+    r"https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[^/\s)]+/" + NOTEBOOK_FOLDER + "/"
+)
 _INSTALL_CELL = """\
 # Only on Google Colab: install the course into this runtime (elsewhere this cell does nothing).
 # It keeps Colab's TensorFlow and Keras when the course supports them and says what it installed.
@@ -148,6 +167,18 @@ class Release:
             f"{NOTEBOOK_FOLDER}/{notebook}"
         )
 
+    def github_url(self, notebook: str) -> str:
+        """The GitHub page of ``notebook`` (a file name) at :attr:`target`."""
+        return f"https://github.com/{self.slug}/blob/{self.target}/{NOTEBOOK_FOLDER}/{notebook}"
+
+    def download_url(self, notebook: str) -> str:
+        """The raw file of ``notebook`` (a file name) at :attr:`target`: the ``.ipynb`` itself,
+        to save and open in JupyterLab."""
+        return (
+            f"https://raw.githubusercontent.com/{self.slug}/{self.target}/"
+            f"{NOTEBOOK_FOLDER}/{notebook}"
+        )
+
 
 def release(pyproject: Path = PYPROJECT) -> Release:
     """The release named by ``pyproject.toml``.
@@ -174,14 +205,21 @@ def install_cell(rel: Release) -> str:
     return _INSTALL_CELL.format(source=rel.source, ref=rel.target)
 
 
-def badge(rel: Release, notebook: str) -> str:
-    """The "Open in Colab" badge of ``notebook`` (a file name), as a Markdown line."""
-    return f"[![Open in Colab]({BADGE_IMAGE})]({rel.colab_url(notebook)})"
+def badge(rel: Release, notebook: str, labels: tuple[str, str] = LINK_LABELS) -> str:
+    """The badge line of ``notebook`` (a file name), in Markdown: the "Open in Colab" badge,
+    then the links to its GitHub page and to its raw file (``labels`` name them), all at
+    :attr:`Release.target`."""
+    view, download = labels
+    return (
+        f"[![Open in Colab]({BADGE_IMAGE})]({rel.colab_url(notebook)})"
+        f" · [{view}]({rel.github_url(notebook)})"
+        f" · [{download}]({rel.download_url(notebook)})"
+    )
 
 
 def with_badge(text: str, line: str) -> str:
     """``text`` (the first Markdown cell) with ``line`` as its only badge, under the title."""
-    title, _, rest = _BADGE_LINE.sub("", text).partition("\n")
+    title, _, rest = BADGE_LINE.sub("", text).partition("\n")
     rest = rest.lstrip("\n")
     return f"{title}\n\n{line}\n\n{rest}".rstrip("\n")
 
@@ -230,25 +268,42 @@ def updated(raw: str, rel: Release, notebook: str) -> str:
     return notebook_rules.dumps(nb) if changed else raw
 
 
-def readme_updated(text: str, rel: Release) -> str:
-    """``text`` (a README) with every Colab and Binder link pointed at ``rel``'s repository
-    and :attr:`~Release.target` (the notebook and, for Binder, the ``?urlpath=`` each names
-    are kept)."""
-    colab = (
-        f"https://colab.research.google.com/github/{rel.slug}/blob/{rel.target}/{NOTEBOOK_FOLDER}/"
+def readme_updated(text: str, rel: Release, labels: tuple[str, str] = LINK_LABELS) -> str:
+    """``text`` (a README) with each Colab badge of a notebook followed by its GitHub and
+    download links (:func:`badge`, with ``labels``), and every Colab, Binder, GitHub and raw
+    link of a notebook pointed at ``rel``'s repository and :attr:`~Release.target` (the
+    notebook and, for Binder, the ``?urlpath=`` each names are kept)."""
+
+    def badge_line(found: re.Match[str]) -> str:
+        notebook = found["url"].rsplit("/", 1)[-1]
+        return badge(rel, notebook, labels) if notebook.endswith(".ipynb") else found[0]
+
+    text = re.sub(_BADGE, badge_line, text)
+    blob = f"{rel.slug}/blob/{rel.target}/{NOTEBOOK_FOLDER}/"
+    text = _COLAB_LINK.sub(f"https://colab.research.google.com/github/{blob}", text)
+    text = _GITHUB_LINK.sub(f"https://github.com/{blob}", text)
+    text = _RAW_LINK.sub(
+        f"https://raw.githubusercontent.com/{rel.slug}/{rel.target}/{NOTEBOOK_FOLDER}/", text
     )
-    text = _COLAB_LINK.sub(colab, text)
     return _BINDER_LINK.sub(f"https://mybinder.org/v2/gh/{rel.slug}/{rel.target}", text)
+
+
+def readme_labels(path: Path) -> tuple[str, str]:
+    """The labels of the links beside a README's Colab badge (:data:`README_LABELS`)."""
+    return README_LABELS.get(path.name, LINK_LABELS)
 
 
 def readme_problems(paths: tuple[Path, ...] = READMES, rel: Release | None = None) -> list[str]:
     """The READMEs whose Colab or Binder links differ from what ``rel`` gives."""
     rel = rel or release()
     return [
-        f"{path.name}: a Colab or Binder link is not the one of {rel.target} at "
-        f"{rel.repository}: run python tools/notebook_links.py"
+        f"{path.name}: a Colab, Binder, GitHub or download link is not the one of "
+        f"{rel.target} at {rel.repository}, or a Colab badge lacks its GitHub and download "
+        "links: run python tools/notebook_links.py"
         for path in paths
-        if path.is_file() and readme_updated(text := path.read_text(encoding="utf-8"), rel) != text
+        if path.is_file()
+        and readme_updated(text := path.read_text(encoding="utf-8"), rel, readme_labels(path))
+        != text
     ]
 
 
@@ -257,9 +312,12 @@ def write_readmes(paths: tuple[Path, ...] = READMES, rel: Release | None = None)
     rel = rel or release()
     written = []
     for path in paths:
-        text = path.read_text(encoding="utf-8") if path.is_file() else None
-        if text is not None and readme_updated(text, rel) != text:
-            path.write_text(readme_updated(text, rel), encoding="utf-8")
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        new = readme_updated(text, rel, readme_labels(path))
+        if new != text:
+            notebook_rules.write_atomically(path, new, expected=text)
             written.append(path)
     return written
 
@@ -286,8 +344,9 @@ def problems(paths: list[Path], rel: Release | None = None) -> list[str]:
             continue
         if stale:
             found.append(
-                f"{path.name}: the Colab install cell or badge is not the one of {rel.tag} at "
-                f"{rel.repository}: run python tools/notebook_links.py"
+                f"{path.name}: the Colab install cell or the badge line (Colab, GitHub and "
+                f"download links) is not the one of {rel.target} at {rel.repository}: run "
+                "python tools/notebook_links.py"
             )
     return found
 
@@ -328,12 +387,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             found = problems(paths, rel) + readme_problems(readmes, rel)
             for line in found:
-                print(line)
+                print(line, file=sys.stderr)
             return 1 if found else 0
         for path in write(paths, rel):
-            print(f"{path.name}: Colab cell and badge written for {rel.tag}")
+            print(f"{path.name}: Colab cell and badge line written for {rel.target}")
         for path in write_readmes(readmes, rel):
-            print(f"{path.name}: Colab and Binder links written for {rel.tag}")
+            print(f"{path.name}: Colab, Binder, GitHub and download links written for {rel.target}")
     except ValueError as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 1

@@ -60,6 +60,9 @@ def execute(path: Path, timeout: int, text: str | None = None) -> Any:
 
     ``text``: the file's content when the caller has read it already (to check, before
     writing the notebook back, that nobody changed it meanwhile).
+
+    Raises:
+        KeyboardInterrupt: on Ctrl-C (or SIGTERM), once nbclient has stopped the kernel.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -67,13 +70,26 @@ def execute(path: Path, timeout: int, text: str | None = None) -> Any:
     if text is None:
         text = path.read_text(encoding="utf-8")
     nb = nbformat.reads(text, as_version=4)
-    NotebookClient(
+    client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
         record_timing=True,  # for the slowest-cells line; clean() drops the timestamps
+        # The outputs are the client's and no course notebook needs exit hooks: the kernel is
+        # stopped at once, at the end and on Ctrl-C (a graceful stop of a busy kernel makes
+        # it print a traceback of its own).
+        shutdown_kernel="immediate",
         resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
+    )
+    try:
+        client.execute()
+    except BaseException:
+        # nbclient answers Ctrl-C (SIGINT, or SIGTERM) itself: it stops the kernel, notes
+        # the clean-up it started, then raises what it saw (a dead kernel, or an assertion of
+        # its second clean-up). That is an interruption: say so as Ctrl-C.
+        if getattr(client, "_async_cleanup_kernel_future", None) is not None:
+            raise KeyboardInterrupt from None
+        raise
     slowest = slowest_cells(nb)
     if slowest:
         shown = "; ".join(f"cell {i} ({line}) {s:.0f} s" for i, line, s in slowest)

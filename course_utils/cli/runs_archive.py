@@ -218,14 +218,15 @@ def _check_sha256(archive: Path, expected: str, shown: str) -> None:
         )
 
 
-def _download(url: str, folder: Path) -> Path:
-    """Download ``url`` into ``folder`` with pooch's HTTP downloader; return the file."""
+def _download(url: str, folder: Path, progress: bool = False) -> Path:
+    """Download ``url`` into ``folder`` with pooch's HTTP downloader (``progress``: its
+    progress bar, on stderr); return the file."""
     import pooch
     import requests
 
     name = PurePosixPath(url.split("?", 1)[0]).name or "runs.tar.gz"
     target = folder / (name if _PLAIN_NAME.match(name) else "runs.tar.gz")
-    downloader = pooch.HTTPDownloader(progressbar=False, timeout=_TIMEOUT_S)
+    downloader = pooch.HTTPDownloader(progressbar=progress, timeout=_TIMEOUT_S)
     try:
         downloader(url, str(target), None)
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as err:
@@ -385,7 +386,9 @@ def _install(source: Path, profile: str) -> ImportedRuns:
 
     The files of the runs of the same name (and anything else in the way) are first moved
     into a ``_replaced/<timestamp>/`` folder. An OS error on the way (no space, no
-    permission) undoes every move made so far and becomes a :class:`RunsArchiveError`.
+    permission) undoes every move made so far and becomes a :class:`RunsArchiveError`; so
+    does Ctrl-C, which then goes on (``KeyboardInterrupt``) once the runs that were there
+    are back in place.
     """
     folder = runs.runs_dir(profile, create=False)
     files = sorted(source.iterdir(), key=lambda f: (_run_name(f.name), f.suffix == ".json"))
@@ -405,22 +408,25 @@ def _install(source: Path, profile: str) -> ImportedRuns:
         for f in files:
             os.replace(f, folder / f.name)
             moved.append((f, folder / f.name))
-    except OSError as err:
+    except BaseException as err:  # an OS error, or Ctrl-C half-way: put everything back
         stuck = _undo(moved)
         if aside is not None and not stuck:
             with contextlib.suppress(OSError):  # rmdir: only empty folders go
                 aside.rmdir()
                 aside.parent.rmdir()  # earlier imports' files stay
+        if not isinstance(err, OSError) and not stuck:
+            raise  # everything is back as it was: the interruption goes on
         where = (
             f"; putting back failed for {', '.join(str(p) for p in stuck)}: your previous "
             f"files are in {shown_path(aside)}"
             if stuck and aside is not None
             else " (the runs that were there are back in place)"
         )
+        cause = f"{type(err).__name__}: {err}" if isinstance(err, OSError) else "interrupted"
         raise RunsArchiveError(
-            f"Could not install the runs into {shown_path(folder)} ({type(err).__name__}: "
-            f"{err}). Nothing was installed{where}. Check that the folder is writable and "
-            "its disk has space, then run the same command again."
+            f"Could not install the runs into {shown_path(folder)} ({cause}). Nothing was "
+            f"installed{where}. Check that the folder is writable and its disk has space, "
+            "then run the same command again."
         ) from err
     return ImportedRuns(folder, profile, names, replaced, len(files), aside)
 
@@ -436,7 +442,9 @@ def _undo(moved: list[tuple[Path, Path]]) -> list[Path]:
     return stuck
 
 
-def import_runs(source: str | os.PathLike[str], sha256: str | None = None) -> ImportedRuns:
+def import_runs(
+    source: str | os.PathLike[str], sha256: str | None = None, *, progress: bool = False
+) -> ImportedRuns:
     """Install the runs of an archive made by :func:`export_runs`, from a file or a URL.
 
     Everything is checked in a temporary folder inside the data folder before a single
@@ -451,6 +459,7 @@ def import_runs(source: str | os.PathLike[str], sha256: str | None = None) -> Im
             ``http://`` is refused: the models it brings are loaded later).
         sha256: the archive's SHA-256 as ``export_runs`` printed it, to pin the very
             archive that was exported; checked before anything is extracted.
+        progress: show a progress bar (on stderr) while a URL downloads.
 
     Returns:
         What was installed, and where.
@@ -479,7 +488,7 @@ def import_runs(source: str | os.PathLike[str], sha256: str | None = None) -> Im
         )
     work = Path(tempfile.mkdtemp(prefix=".runs-import-", dir=paths.data_dir()))
     try:
-        archive = _download(text, work) if _is_url(text) else Path(text)
+        archive = _download(text, work, progress) if _is_url(text) else Path(text)
         if expected is not None:
             _check_sha256(archive, expected, text)
         tree = _extract(archive, work / "tree", text)

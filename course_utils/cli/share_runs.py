@@ -37,7 +37,7 @@ def cmd_import_runs(args: argparse.Namespace) -> int:
     from course_utils.data.cache import shown_path
 
     try:
-        done = import_runs(args.source, sha256=args.sha256)
+        done = import_runs(args.source, sha256=args.sha256, progress=True)
     except RunsArchiveError as err:
         print(err, file=sys.stderr)
         return 1

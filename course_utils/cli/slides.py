@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypedDict
 
+from course_utils.cli import notebook_links
+
 
 class AssetPackage(TypedDict):
     """An installed package that carries front-end files, and which of them to copy."""
@@ -59,9 +61,10 @@ ASSET_PACKAGES: dict[str, AssetPackage] = {
 }
 
 TEMPLATE_DIR = Path(__file__).parent / "slides_template"
-#: The "Open in Colab" badge line of a notebook's first cell (tools/notebook_links.py): its
-#: image is on the network, so the decks, which work offline, leave it out.
-COLAB_BADGE = re.compile(r"^\[!\[Open in Colab\]\([^)]*\)\]\([^)]*\)[ \t]*\n*", re.M)
+#: The "Open in Colab" badge line of a notebook's first cell, with its GitHub and download
+#: links (tools/notebook_links.py): its image is on the network, so the decks, which work
+#: offline, leave the whole line out.
+COLAB_BADGE = notebook_links.BADGE_LINE
 
 
 def slide_type(cell: dict[str, Any]) -> str:

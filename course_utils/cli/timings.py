@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from course_utils.cli._format import duration
-from course_utils.cli.notebook_rules import notebook_paths
+from course_utils.cli.notebook_rules import notebook_paths, write_atomically
 from course_utils.profiles import PROFILES
 
 TIMINGS_START, TIMINGS_END = "<!-- timings:start -->", "<!-- timings:end -->"
@@ -28,7 +28,8 @@ def merge_timings(
 ) -> None:
     """Add this run's wall times (and peak memory, MB, and the training seconds of the runs
     trained) to ``path`` under ``column`` (a profile, or a profile and a setting such as
-    ``"default, float32"``); keeps the other columns and notebooks."""
+    ``"default, float32"``); keeps the other columns and notebooks. The file is written
+    whole or not at all (an interruption leaves it as it was)."""
     record = json.loads(path.read_text()) if path.exists() else {}
     for key, values in (
         ("seconds", timings),
@@ -38,7 +39,7 @@ def merge_timings(
         if values:
             record.setdefault(key, {}).setdefault(column, {}).update(values)
             record[key][column] = dict(sorted(record[key][column].items()))
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    write_atomically(path, json.dumps(record, indent=2) + "\n")
 
 
 def measured_seconds(path: Path, column: str) -> dict[str, float]:
@@ -140,7 +141,7 @@ def _replace_between(text: str, start: str, end: str, table: str) -> str:
 
 def cmd_timings_table(args: argparse.Namespace) -> int:
     """Print the timings table, or (``--write DOC``) replace the tables between the
-    markers of ``DOC``; 1 when ``DOC`` has no markers."""
+    markers of ``DOC`` (written whole or not at all); 1 when ``DOC`` has no markers."""
     record = json.loads(Path(args.timings).read_text())
     table = timings_table(record, Path(args.folder))
     if not args.write:
@@ -164,6 +165,6 @@ def cmd_timings_table(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    doc.write_text(text)
+    write_atomically(doc, text)
     print(f"{doc}: {' and '.join(made)} table updated")
     return 0
