@@ -622,7 +622,7 @@ def paired_seed_spread(
             f"{a.size} scores against {b.size}: a paired spread scores the same runs both "
             "ways, so give one score per run on each side, in the same order."
         )
-    unpaired = seed_spread(a, b, sd_floor)
+    unpaired = seed_spread(list(a), list(b), sd_floor)
     if a.size < 2:
         return dataclasses.replace(unpaired, paired=True)
     gaps = a - b
