@@ -73,6 +73,20 @@ def _answers_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COURSE_ANSWERS")
 
 
+@pytest.fixture(autouse=True)
+def _precision_policy_kept() -> Iterator[None]:
+    """A test that runs ``setup()`` (which picks mixed_bfloat16 on a CPU with bfloat16) leaves
+    Keras' global precision policy as it found it, so later tests build float32 layers."""
+    import sys
+
+    keras = sys.modules.get("keras")
+    before = keras.config.dtype_policy() if keras is not None else None
+    yield
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        keras.config.set_dtype_policy(before if before is not None else "float32")
+
+
 @pytest.fixture(scope="session")
 def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("course-data")

@@ -159,4 +159,4 @@ def test_fetch_takes_names_course_or_all_not_several(empty_data_dir, capsys):
     assert cli.main(["fetch", "--course", "--all"]) == 2
     assert "not several" in capsys.readouterr().err
     assert cli.main(["fetch"]) == 2
-    assert "--course" in capsys.readouterr().out
+    assert "--course" in capsys.readouterr().err  # errors go to stderr
