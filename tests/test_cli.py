@@ -98,26 +98,36 @@ def test_timings_columns_beyond_the_profiles_and_the_unmeasured_ones(tmp_path):
     ]
 
 
-def test_laptop_estimates_scale_each_notebook_by_its_models_measured_ratio(tmp_path):
-    from course_utils.cli.timings import FLOAT32_COLUMN, laptop_table
+def test_laptop_estimates_scale_the_avx2_time_by_the_measured_range(tmp_path):
+    from course_utils.cli.timings import AVX2_COLUMN, LAPTOP_RATIO, laptop_table
 
+    assert LAPTOP_RATIO == (2.5, 3.2)  # the numbers below are worked out with these
     _demo_notebook(tmp_path / "00_intro.ipynb", "print('trains nothing')")
+    _demo_notebook(
+        tmp_path / "03_enc.ipynb", 'runs.save_run(model, "vgg11_cifar10_encoder", p, {})'
+    )
     _demo_notebook(tmp_path / "06_model.ipynb", 'runs.save_run(model, "segnet", p, {})')
     _demo_notebook(tmp_path / "07_other.ipynb", 'runs.save_run(model, "unet", p, {})')
     record = {
-        "seconds": {FLOAT32_COLUMN: {"00_intro.ipynb": 30.0, "06_model.ipynb": 300.0}},
-        # 6 min on the calibration laptop: segnet 180 s here (ratio 2), unet 90 s (ratio 4);
-        # the CIFAR-10 encoder has no calibration and counts for no ratio
-        "train_seconds": {
-            FLOAT32_COLUMN: {"segnet": 180.0, "unet": 90.0, "vgg11_cifar10_encoder": 50.0}
+        "seconds": {
+            AVX2_COLUMN: {"00_intro.ipynb": 30.0, "03_enc.ipynb": 60.0, "06_model.ipynb": 300.0}
+        },
+        # the whole time is scaled; the Part 3 training is shown beside it (the CIFAR-10
+        # encoder is no Part 3 model)
+        "trained": {
+            AVX2_COLUMN: {
+                "03_enc.ipynb": {"vgg11_cifar10_encoder": 50.0},
+                "06_model.ipynb": {"segnet": 180.0},
+            }
         },
     }
     assert laptop_table(record, tmp_path).splitlines() == [
-        "| notebook | float32 here | ratio | estimated on the laptop |",
+        "| notebook | here (float32, AVX2) | of it, Part 3 training | estimated on the laptop |",
         "|---|---|---|---|",
-        "| `00_intro` | 30 s | 3.0 (median) | 1.5 min |",  # median of 2 and 4
-        "| `06_model` | 5.0 min | 2.0 (segnet) | 10.0 min |",
-    ]  # 07 has no float32 time: left out
+        "| `00_intro` | 30 s | none | 1.2 min to 1.6 min |",
+        "| `03_enc` | 60 s | none | 2.5 min to 3.2 min |",
+        "| `06_model` | 5.0 min | 3.0 min (segnet) | 12.5 min to 16.0 min |",
+    ]  # 07 has no time in the column: left out
     with pytest.raises(KeyError):
         laptop_table({"seconds": {}}, tmp_path)
 

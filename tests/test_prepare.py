@@ -119,4 +119,4 @@ def test_a_dead_kernel_or_a_timeout_says_how_to_resume_and_keeps_timings(
     assert "Run `course prepare` again to resume" in err and "Traceback" not in err
     record = json.loads(timings.read_text())
     assert list(record["seconds"]["quick"]) == ["03_fine.ipynb"]
-    assert record["train_seconds"]["quick"] == {"fine": 1.5}
+    assert record["trained"]["quick"] == {"03_fine.ipynb": {"fine": 1.5}}

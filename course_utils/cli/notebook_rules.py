@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,6 +35,8 @@ TIMING_KEY = "execution"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 #: File names of the course notebooks, in course order: ``NN_topic.ipynb``.
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+
+_SAVE_RUN = re.compile(r"save_run\(\s*[\w.\[\]]+\s*,\s*[\"'](\w+)[\"']", re.S)
 #: How a hidden exercise solution starts: a collapsed ``<details>`` block in a Markdown cell.
 SOLUTION_START = "<details><summary><b>Solution</b>"
 #: The cell tag of those cells (``metadata.tags``).
@@ -54,6 +57,28 @@ def notebook_paths(folder: Path, only: str | None = None) -> list[Path]:
     """
     paths = sorted(Path(folder).glob(NOTEBOOK_GLOB))
     return [p for p in paths if only is None or only in p.name]
+
+
+def saved_runs(path: Path) -> tuple[str, ...]:
+    """The run names a notebook saves (string literals passed to ``runs.save_run``)."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+    code = "\n".join("".join(c["source"]) for c in cells if c.get("cell_type") == "code")
+    return tuple(dict.fromkeys(_SAVE_RUN.findall(code)))
+
+
+def runs_trained_since(profile: str, since: float) -> dict[str, float]:
+    """The runs of ``profile`` saved at or after ``since`` (a ``time.time()``), each with
+    the training seconds it recorded (0 when it recorded none): what a notebook that ran
+    from ``since`` trained, whatever name it gave the run."""
+    from course_utils import runs
+
+    trained = {}
+    for entry in runs.list_runs():
+        scores = next((f for f in entry.files if f.suffix == ".json"), None)
+        if entry.profile == profile and scores and scores.stat().st_mtime >= since:
+            seconds = json.loads(scores.read_text(encoding="utf-8")).get("train_seconds")
+            trained[entry.name] = float(seconds or 0.0)
+    return trained
 
 
 def _code_cells(nb: Notebook) -> list[dict[str, Any]]:

@@ -142,14 +142,19 @@ def cmd_run_notebooks(args: argparse.Namespace) -> int:
     not_written: list[str] = []
     timings: dict[str, float] = {}
     peaks: dict[str, float] = {}
+    trained: dict[str, dict[str, float]] = {}  # notebook -> the runs it trained: seconds
     with profile_set(args.profile):
         try:
             for path in paths:
+                began = time.time()
                 if not _run_one(path, args, timings, peaks, not_written):
                     return 1
+                trained[path.name] = notebook_rules.runs_trained_since(args.profile, began)
         finally:  # the notebooks that finished keep their times, whatever stopped the rest
             if args.timings and timings:
-                merge_timings(Path(args.timings), args.column or args.profile, timings, peaks)
+                merge_timings(
+                    Path(args.timings), args.column or args.profile, timings, peaks, trained
+                )
     if not_written:
         print(
             f"Not written (changed while they ran): {', '.join(not_written)}. Run them again "

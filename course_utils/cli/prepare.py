@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import re
 import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from course_utils.cli.notebook_rules import notebook_paths
+from course_utils.cli.notebook_rules import notebook_paths, runs_trained_since, saved_runs
 
 #: ``runs.save_run(<model>, "<name>", ...)`` with the run's name as a string literal.
-_SAVE_RUN = re.compile(r"save_run\(\s*[\w.\[\]]+\s*,\s*[\"'](\w+)[\"']", re.S)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,13 +29,6 @@ class Step:
     path: Path
     runs: tuple[str, ...]
     done: bool
-
-
-def saved_runs(path: Path) -> tuple[str, ...]:
-    """The run names a notebook saves (string literals passed to ``runs.save_run``)."""
-    cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
-    code = "\n".join("".join(c["source"]) for c in cells if c.get("cell_type") == "code")
-    return tuple(dict.fromkeys(_SAVE_RUN.findall(code)))
 
 
 def plan(folder: Path, profile: str) -> list[Step]:
@@ -130,20 +120,17 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     )
     timings: dict[str, float] = {}
     peaks: dict[str, float] = {}
-    trained: dict[str, float] = {}
+    trained: dict[str, dict[str, float]] = {}  # notebook -> the runs it trained: seconds
     running: list[Path] = []  # the notebook being run, for the failure message
 
     def execute(path: Path) -> None:
         running[:] = [path]
-        start = time.perf_counter()
+        start, began = time.perf_counter(), time.time()
         with peak_memory_of_children() as peak:
             notebook_runner.execute(path, args.timeout)
         timings[path.name] = round(time.perf_counter() - start, 1)
         peaks[path.name] = round(peak[0])
-        for name in saved_runs(path):  # each run's own training time, for the ratios
-            seconds = runs.load_scores(name, args.profile).get("train_seconds")
-            if seconds:
-                trained[name] = float(seconds)
+        trained[path.name] = runs_trained_since(args.profile, began)
 
     with notebook_runner.profile_set(args.profile):
         try:

@@ -17,6 +17,15 @@ LAPTOP_START, LAPTOP_END = "<!-- laptop:start -->", "<!-- laptop:end -->"
 
 #: The timings column measured with the precision a laptop without bfloat16 gets.
 FLOAT32_COLUMN = "default, float32"
+#: The timings column measured here as the calibration laptop computes: float32, and
+#: oneDNN's kernels capped at its instruction set (``ONEDNN_MAX_CPU_ISA=AVX2
+#: COURSE_PRECISION=float32 course run-notebooks --column "default, float32, AVX2"``).
+AVX2_COLUMN = "default, float32, AVX2"
+#: How many times longer the calibration laptop takes than this machine capped at AVX2:
+#: the lowest and the highest of four ratios measured on it (docs/method.md, *Time on the
+#: learner's laptop*): notebook 03's transfer cell (92 s there, 37 s here) and its encoder
+#: cell (179 s there, 56 s here).
+LAPTOP_RATIO = (2.5, 3.2)
 
 
 def merge_timings(
@@ -24,17 +33,17 @@ def merge_timings(
     column: str,
     timings: dict[str, float],
     peaks: dict[str, float] | None = None,
-    trained: dict[str, float] | None = None,
+    trained: dict[str, dict[str, float]] | None = None,
 ) -> None:
-    """Add this run's wall times (and peak memory, MB, and the training seconds of the runs
-    trained) to ``path`` under ``column`` (a profile, or a profile and a setting such as
-    ``"default, float32"``); keeps the other columns and notebooks. The file is written
-    whole or not at all (an interruption leaves it as it was)."""
+    """Add this run's wall times (and peak memory, MB, and per notebook the runs it trained
+    with their training seconds) to ``path`` under ``column`` (a profile, or a profile and
+    a setting such as ``"default, float32"``); keeps the other columns and notebooks. The
+    file is written whole or not at all (an interruption leaves it as it was)."""
     record = json.loads(path.read_text()) if path.exists() else {}
     for key, values in (
         ("seconds", timings),
         ("peak_mb", peaks or {}),
-        ("train_seconds", trained or {}),
+        ("trained", {k: v for k, v in (trained or {}).items() if v}),
     ):
         if values:
             record.setdefault(key, {}).setdefault(column, {}).update(values)
@@ -87,50 +96,48 @@ def timings_table(record: dict, folder: Path) -> str:
 
 def laptop_table(record: dict, folder: Path) -> str:
     """A Markdown table: each notebook's estimated ``default`` wall time on the laptop the
-    step budgets were calibrated on (``training.CALIBRATION``: 6 min per Part 3 model).
+    step budgets were calibrated on (2-core AVX2 CPU, float32; ``training.CALIBRATION``).
 
-    A Part 3 model's ratio is the laptop's 6 minutes over this machine's float32 training
-    time for the same steps (``record["train_seconds"][FLOAT32_COLUMN]``, written by
-    ``course prepare --timings``). A notebook's estimate is its float32 wall time here times
-    the ratio of the model it trains (the run it saves), or the median ratio when it trains
-    none. Tracing, plotting and Python do not slow down as much as training, so scaling the
-    whole notebook errs on the long side.
+    Each notebook was timed here as that laptop computes (:data:`AVX2_COLUMN`: float32,
+    oneDNN capped at AVX2); the laptop takes :data:`LAPTOP_RATIO` times as long (the lowest
+    and highest ratio measured on it), so the estimate is a range. The Part 3 training in
+    each notebook (the training seconds of the runs it trained) is shown beside it.
 
     Raises:
-        KeyError: when the record has no float32 wall times or no training times.
+        KeyError: when the record has no wall times in :data:`AVX2_COLUMN`.
     """
-    import statistics
-
     from course_utils import training
-    from course_utils.cli import prepare
 
-    seconds = record["seconds"][FLOAT32_COLUMN]
-    laptop_seconds = 60 * float(training.CALIBRATION["minutes"])  # type: ignore[arg-type]
-    ratios: dict[str, float] = {}
-    for run, here in record["train_seconds"][FLOAT32_COLUMN].items():
-        try:
-            training.model_family(run)
-        except ValueError:  # not a Part 3 model (the CIFAR-10 encoder): no calibration
-            continue
-        ratios[run] = laptop_seconds / here
-    if not ratios:
-        raise KeyError("no Part 3 model's float32 training time in the record")
-    median = statistics.median(ratios.values())
+    seconds = record["seconds"][AVX2_COLUMN]
+    trained = record.get("trained", {}).get(AVX2_COLUMN, {})
+    low, high = LAPTOP_RATIO
     lines = [
-        "| notebook | float32 here | ratio | estimated on the laptop |",
+        "| notebook | here (float32, AVX2) | of it, Part 3 training | estimated on the laptop |",
         "|---|---|---|---|",
     ]
     for path in notebook_paths(folder):
         if path.name not in seconds:
             continue
-        main = next((r for r in prepare.saved_runs(path) if r in ratios), None)
-        ratio = ratios[main] if main else median
-        why = f"{ratio:.1f} ({main})" if main else f"{ratio:.1f} (median)"
+        models = {}
+        for run, run_seconds in trained.get(path.name, {}).items():
+            try:
+                training.model_family(run)
+            except ValueError:  # not a Part 3 model (the CIFAR-10 encoder)
+                continue
+            models[run] = run_seconds
+        here = seconds[path.name]
+        training_cell = (
+            f"{duration(sum(models.values()))} ({', '.join(models)})" if models else "none"
+        )
         lines.append(
-            f"| `{path.stem}` | {duration(seconds[path.name])} | {why} "
-            f"| {duration(seconds[path.name] * ratio)} |"
+            f"| `{path.stem}` | {duration(here)} | {training_cell} "
+            f"| {_minutes(here * low)} to {_minutes(here * high)} |"
         )
     return "\n".join(lines)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
 
 
 def _replace_between(text: str, start: str, end: str, table: str) -> str:
