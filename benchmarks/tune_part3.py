@@ -91,6 +91,20 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "crop": [192, 256],
         "learning_rate": 2e-3,
     },
+    # the loss chosen again with the ImageNet start's frames and rate (a second architecture)
+    "ce_352_lr2e-3": {"frame": [352, 480], "crop": [192, 256], "learning_rate": 2e-3},
+    "mfce_352_lr2e-3": {
+        "loss": "median_frequency",
+        "frame": [352, 480],
+        "crop": [192, 256],
+        "learning_rate": 2e-3,
+    },
+    "ce_dice_352_lr2e-3": {
+        "loss": "ce_dice",
+        "frame": [352, 480],
+        "crop": [192, 256],
+        "learning_rate": 2e-3,
+    },
     "sqrtce_352_batch4": {
         "loss": "inverse_sqrt",
         "frame": [352, 480],
