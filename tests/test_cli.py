@@ -43,7 +43,12 @@ def test_fetch_from_mirror(use_mirror, capsys):
 
 @pytest.mark.slow  # starts Jupyter kernels
 def test_run_notebooks_executes_in_order_and_cleans(tmp_path, capsys):
-    for i, code in enumerate(["import os\nprint(os.environ['COURSE_PROFILE'])", "x = 1\nx + 1"]):
+    saves_a_run = (  # a run saved under a name held in a variable: recorded all the same
+        "from course_utils import runs\nname = 'demo_run'\nfolder = runs.runs_dir('quick')\n"
+        "(folder / f'{name}.keras').write_bytes(b'model')\n"
+        "(folder / f'{name}.json').write_text('{\"train_seconds\": 1.5}')\nx = 1\nx + 1"
+    )
+    for i, code in enumerate(["import os\nprint(os.environ['COURSE_PROFILE'])", saves_a_run]):
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell(code)]
         nb.metadata["kernelspec"] = {
@@ -75,6 +80,7 @@ def test_run_notebooks_executes_in_order_and_cleans(tmp_path, capsys):
     # the kernel's memory was sampled: a Python kernel takes tens of MB at least
     assert all(mb > 20 for mb in record["peak_mb"]["quick"].values()), record["peak_mb"]
     assert record["seconds"]["default"] == {"00_demo.ipynb": 9.0} and record["machine"] == "m"
+    assert record["trained"]["quick"] == {"01_demo.ipynb": {"demo_run": 1.5}}
 
 
 def test_timings_columns_beyond_the_profiles_and_the_unmeasured_ones(tmp_path):

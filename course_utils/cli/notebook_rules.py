@@ -35,7 +35,7 @@ TIMING_KEY = "execution"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 #: File names of the course notebooks, in course order: ``NN_topic.ipynb``.
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
-
+#: ``runs.save_run(<model>, "<name>", ...)`` with the run's name as a string literal.
 _SAVE_RUN = re.compile(r"save_run\(\s*[\w.\[\]]+\s*,\s*[\"'](\w+)[\"']", re.S)
 #: How a hidden exercise solution starts: a collapsed ``<details>`` block in a Markdown cell.
 SOLUTION_START = "<details><summary><b>Solution</b>"

@@ -19,8 +19,6 @@ from pathlib import Path
 
 from course_utils.cli.notebook_rules import notebook_paths, runs_trained_since, saved_runs
 
-#: ``runs.save_run(<model>, "<name>", ...)`` with the run's name as a string literal.
-
 
 @dataclasses.dataclass(frozen=True)
 class Step:
