@@ -35,8 +35,10 @@ TIMING_KEY = "execution"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 #: File names of the course notebooks, in course order: ``NN_topic.ipynb``.
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
-#: ``runs.save_run(<model>, "<name>", ...)`` with the run's name as a string literal.
-_SAVE_RUN = re.compile(r"save_run\(\s*[\w.\[\]]+\s*,\s*[\"'](\w+)[\"']", re.S)
+#: ``runs.save_run(<model>, "<name>", ...)``, the run's name a string literal or a name.
+_SAVE_RUN = re.compile(r"save_run\(\s*[\w.\[\]]+\s*,\s*([\"']?)(\w+)\1\s*,", re.S)
+#: ``NAME = "value"`` at the start of a line: a notebook's string constant.
+_CONSTANT = re.compile(r"^(\w+)\s*=\s*[\"'](\w+)[\"']", re.M)
 #: How a hidden exercise solution starts: a collapsed ``<details>`` block in a Markdown cell.
 SOLUTION_START = "<details><summary><b>Solution</b>"
 #: The cell tag of those cells (``metadata.tags``).
@@ -60,10 +62,13 @@ def notebook_paths(folder: Path, only: str | None = None) -> list[Path]:
 
 
 def saved_runs(path: Path) -> tuple[str, ...]:
-    """The run names a notebook saves (string literals passed to ``runs.save_run``)."""
+    """The run names a notebook saves: the names passed to ``runs.save_run`` as string
+    literals, or as a constant the notebook sets to one (``LITE0 = "deeplabv3plus_lite0"``)."""
     cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
     code = "\n".join("".join(c["source"]) for c in cells if c.get("cell_type") == "code")
-    return tuple(dict.fromkeys(_SAVE_RUN.findall(code)))
+    constants = dict(_CONSTANT.findall(code))
+    names = [name if quote else constants.get(name) for quote, name in _SAVE_RUN.findall(code)]
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def runs_trained_since(profile: str, since: float) -> dict[str, float]:
