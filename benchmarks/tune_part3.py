@@ -35,6 +35,9 @@ from pathlib import Path
 from typing import Any
 
 #: The configs: changes to Part 3's recipe (``baseline`` is the recipe as it is).
+#: The ImageNet start's chosen frames (352x480 in 192x256 crops) and peak rate.
+_IMAGENET_FRAMES_AND_RATE = {"frame": [352, 480], "crop": [192, 256], "learning_rate": 2e-3}
+
 CONFIGS: dict[str, dict[str, Any]] = {
     "baseline": {},
     "mfce": {"loss": "median_frequency"},
@@ -85,26 +88,11 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "build": {"output_stride": 16, "aspp_rates": (2, 4, 6)},
         "time_ratio": 0.621 / 0.496,
     },
-    "sqrtce_352_lr2e-3": {
-        "loss": "inverse_sqrt",
-        "frame": [352, 480],
-        "crop": [192, 256],
-        "learning_rate": 2e-3,
-    },
+    "sqrtce_352_lr2e-3": {"loss": "inverse_sqrt", **_IMAGENET_FRAMES_AND_RATE},
     # the loss chosen again with the ImageNet start's frames and rate (a second architecture)
-    "ce_352_lr2e-3": {"frame": [352, 480], "crop": [192, 256], "learning_rate": 2e-3},
-    "mfce_352_lr2e-3": {
-        "loss": "median_frequency",
-        "frame": [352, 480],
-        "crop": [192, 256],
-        "learning_rate": 2e-3,
-    },
-    "ce_dice_352_lr2e-3": {
-        "loss": "ce_dice",
-        "frame": [352, 480],
-        "crop": [192, 256],
-        "learning_rate": 2e-3,
-    },
+    "ce_352_lr2e-3": {**_IMAGENET_FRAMES_AND_RATE},
+    "mfce_352_lr2e-3": {"loss": "median_frequency", **_IMAGENET_FRAMES_AND_RATE},
+    "ce_dice_352_lr2e-3": {"loss": "ce_dice", **_IMAGENET_FRAMES_AND_RATE},
     "sqrtce_352_batch4": {
         "loss": "inverse_sqrt",
         "frame": [352, 480],

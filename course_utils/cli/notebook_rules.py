@@ -81,7 +81,7 @@ def runs_trained_since(profile: str, since: float) -> dict[str, float]:
     for entry in runs.list_runs():
         scores = next((f for f in entry.files if f.suffix == ".json"), None)
         if entry.profile == profile and scores and scores.stat().st_mtime >= since:
-            seconds = json.loads(scores.read_text(encoding="utf-8")).get("train_seconds")
+            seconds = runs.load_scores(entry.name, profile).get("train_seconds")
             trained[entry.name] = float(seconds or 0.0)
     return trained
 

@@ -15,8 +15,6 @@ from course_utils.profiles import PROFILES
 TIMINGS_START, TIMINGS_END = "<!-- timings:start -->", "<!-- timings:end -->"
 LAPTOP_START, LAPTOP_END = "<!-- laptop:start -->", "<!-- laptop:end -->"
 
-#: The timings column measured with the precision a laptop without bfloat16 gets.
-FLOAT32_COLUMN = "default, float32"
 #: The timings column measured here as the calibration laptop computes: float32, and
 #: oneDNN's kernels capped at its instruction set (``ONEDNN_MAX_CPU_ISA=AVX2
 #: COURSE_PRECISION=float32 course run-notebooks --column "default, float32, AVX2"``).
