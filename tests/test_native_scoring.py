@@ -48,6 +48,11 @@ def test_native_scoring_counts_every_labelled_pixel_of_the_native_masks(
         _constant_model(keras, road), "camvid", "test", (96, 128), limit=3, boundary_width=3
     )
     assert 0 < band.sum() < confusions.sum()  # the band is a part of the labelled pixels
+    both = training.confusions_with_band_at_native_size(
+        _constant_model(keras, road), "camvid", "test", (96, 128), 3, limit=3
+    )  # one pass of the model, the same two answers
+    np.testing.assert_array_equal(both[0], confusions)
+    np.testing.assert_array_equal(both[1], band)
     report = training.report_at_native_size(
         _constant_model(keras, road), "camvid", "test", (96, 128), limit=3
     )

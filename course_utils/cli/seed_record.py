@@ -203,13 +203,10 @@ def record_seeds(
         )  # fmt: skip
         scores = run.as_scores()
         # test is scored at CamVid's own 360x480, whatever size a model sees
-        per_image = training.confusions_at_native_size(
-            run.model, "camvid", "test", frames.size, limit=limit
+        per_image, band_per_image = training.confusions_with_band_at_native_size(
+            run.model, "camvid", "test", frames.size, BAND_WIDTH, limit=limit
         )
         test_report = metrics.segmentation_report(per_image.sum(0), list(camvid.class_names))
-        band_per_image = training.confusions_at_native_size(
-            run.model, "camvid", "test", frames.size, limit=limit, boundary_width=BAND_WIDTH
-        )
         band_report = metrics.segmentation_report(band_per_image.sum(0), list(camvid.class_names))
         # a model trained on crops takes any size: scored a second way too, with test-time
         # augmentation (several scales and flip); comparisons of architectures use the first
