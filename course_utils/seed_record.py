@@ -141,6 +141,11 @@ def summary(record: dict[str, Any], split: str = "test") -> dict[str, dict[str, 
     }
 
 
+def model_runs(record: dict[str, Any], model: str) -> list[dict[str, Any]]:
+    """The record's runs of one model, in seed order (empty when it has none)."""
+    return sorted((r for r in record["runs"] if r["model"] == model), key=lambda r: r["seed"])
+
+
 def seed_scores(
     record: dict[str, Any], model: str, split: str = "test", score: str = "miou"
 ) -> list[float]:
@@ -150,5 +155,4 @@ def seed_scores(
         score: a key of a run's split scores: ``"miou"``, ``"pixel_accuracy"``, or
             ``"band_miou"`` (test only); runs recorded without it are left out.
     """
-    runs = sorted((r for r in record["runs"] if r["model"] == model), key=lambda r: r["seed"])
-    return [r[split][score] for r in runs if score in r.get(split, {})]
+    return [r[split][score] for r in model_runs(record, model) if score in r.get(split, {})]

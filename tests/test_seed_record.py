@@ -77,6 +77,8 @@ def test_a_record_resumes_reproduces_and_summarises(tmp_path, use_mirror):
     assert band == [r["test"]["band_miou"] for r in record["runs"][:2]]
     assert all(0 <= b <= 1 for b in band)
     assert seed_record.seed_scores(record, "encoder_decoder", "val", "band_miou") == []
+    assert [r["seed"] for r in seed_record.model_runs(record, "encoder_decoder")] == [0, 1]
+    assert seed_record.model_runs(record, "fcn8s") == []
 
     # The same seed trains the same model: a second record of seed 0 repeats it exactly.
     again = tmp_path / "again.json"
