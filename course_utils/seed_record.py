@@ -25,8 +25,10 @@ from course_utils import paths
 PART3_MODELS: tuple[str, ...] = ("encoder_decoder", "fcn8s", "segnet", "unet", "deeplabv3plus")
 
 #: Controls that a claim of the course is judged against, recorded like the models: U-Net
-#: without its skips (same widths, same budget) for "U-Net's skips help thin structures".
-CONTROLS: tuple[str, ...] = ("unet_noskip",)
+#: without its skips (same widths, same budget) for "U-Net's skips help thin structures",
+#: and FCN-32s trained on through FCN-8s's stages without skips (``training.FCN_SKIP_CONTROL``)
+#: for "FCN's skips help, beyond the extra steps of their stages" (notebook 07's control).
+CONTROLS: tuple[str, ...] = ("unet_noskip", "fcn8s_noskip")
 
 #: The architectures that can take ImageNet's EfficientNet-Lite0 as their encoder, on it
 #: (SegNet cannot: its decoder needs the max-pooling indices of a VGG encoder).

@@ -823,6 +823,11 @@ ENCODER_FAMILIES = ("fcn", "segnet", "deeplabv3plus")
 #: FCN's one step budget.
 FCN_STAGES: tuple[tuple[str, float], ...] = (("fcn32s", 0.4), ("fcn16s", 0.2), ("fcn8s", 0.4))
 
+#: The control of FCN's skips: FCN-32s trained through FCN-8s's stages (the same shares of
+#: the budget, each with its cosine schedule) without ever gaining a skip, so it ends with
+#: as many steps as FCN-8s; ``course seed-record`` records it beside ``"fcn8s"``.
+FCN_SKIP_CONTROL = "fcn8s_noskip"
+
 
 def part3_learning_rate(model: str) -> float:
     """The peak learning rate a Part 3 model trains at: :data:`IMAGENET_LEARNING_RATE` for
@@ -935,8 +940,9 @@ def train_part3(
     a draw of exactly the notebook's recipe.
 
     Args:
-        name: a name for ``models.build`` (``"fcn8s"`` trains FCN in stages), or such a
-            name ending in ``"_scratch"``: the same model from random weights.
+        name: a name for ``models.build`` (``"fcn8s"`` trains FCN in stages, and
+            :data:`FCN_SKIP_CONTROL` FCN-32s through the same stages), or such a name
+            ending in ``"_scratch"``: the same model from random weights.
         train, val: CamVid datasets of batches (``data.load``).
         profile: the profile whose budget and saved encoder to use.
         preset, input_shape, num_classes: as for ``models.build``.
@@ -968,10 +974,10 @@ def train_part3(
         learning_rate=part3_learning_rate(name), loss=part3_loss(weights, ignore_index),
         verbose=verbose, validate_each_epoch=validate_each_epoch,
     )  # fmt: skip
-    if name == "fcn8s":
+    if name in ("fcn8s", FCN_SKIP_CONTROL):
         stages, start = fit_fcn_in_stages(
             train, val, budget=plan, profile=profile, preset=preset, input_shape=input_shape,
-            **fit_args,
+            skips=name == "fcn8s", **fit_args,
         )  # fmt: skip
         last = list(stages.values())[-1]
         fits = {k: s.fit for k, s in stages.items()}
@@ -1017,6 +1023,7 @@ def fit_fcn_in_stages(
     preset: str,
     input_shape: tuple[int | None, int | None, int],
     num_classes: int,
+    skips: bool = True,
     **fit_args: Any,
 ) -> tuple[dict[str, StageResult], WarmStart]:
     """FCN-32s, then FCN-16s started from it, then FCN-8s from that, as the paper did.
@@ -1026,13 +1033,19 @@ def fit_fcn_in_stages(
     shares with the one before is copied by name; the new skip's scoring layer starts at
     zero, so each stage starts out predicting exactly what the last one ended with.
 
+    Args:
+        skips: ``False`` for the skips' control: every stage trains FCN-32s on from the
+            last, so the steps, schedules and start are FCN-8s's and only the skips differ.
+
     Returns:
-        ``({stage name: StageResult}, the warm start of FCN-32s)``.
+        ``({stage name: StageResult}, the warm start of FCN-32s)``; without skips each
+        stage's name still says whose steps it followed.
     """
     stages: dict[str, StageResult] = {}
     start = WarmStart([], "")
     for variant, share in FCN_STAGES:
-        model = models.build(variant, input_shape, num_classes, preset=preset)
+        built = variant if skips else FCN_STAGES[0][0]
+        model = models.build(built, input_shape, num_classes, preset=preset)
         if stages:
             models.copy_weights_by_name(list(stages.values())[-1].model, model)
         else:

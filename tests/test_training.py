@@ -327,3 +327,35 @@ def test_a_scratch_name_trains_the_same_model_from_random_weights(training, use_
     assert run.start.kind == "scratch" and run.model.name == "deeplabv3plus_scratch"
     assert run.budget.model == "deeplabv3plus" and run.class_balancing == "median_frequency"
     assert run.as_scores()["start"] == "scratch"
+
+
+@pytest.mark.slow  # trains three stages of a step or so each, twice
+def test_the_skip_control_trains_fcn32s_through_fcn8s_stages(training, use_mirror):
+    """``fcn8s_noskip``, notebook 07's control in the seed record: the steps, stages and
+    start of FCN-8s, and never a skip."""
+    from course_utils import data
+
+    camvid = data.info("camvid")
+    train = data.load("camvid", "train", image_size=(64, 96), batch_size=2, limit=4)
+    val = data.load("camvid", "val", image_size=(64, 96), batch_size=2, limit=2)
+    runs = {
+        name: training.train_part3(
+            name,
+            train,
+            val,
+            profile="quick",
+            preset="tiny",
+            input_shape=(64, 96, 3),
+            num_classes=camvid.num_classes,
+            ignore_index=camvid.ignore_index,
+            verbose=0,
+        )  # fmt: skip
+        for name in ("fcn8s", training.FCN_SKIP_CONTROL)
+    }
+    skip, control = runs["fcn8s"], runs[training.FCN_SKIP_CONTROL]
+    assert list(control.stages) == list(skip.stages) == ["fcn32s", "fcn16s", "fcn8s"]
+    assert [f.steps for f in control.stages.values()] == [f.steps for f in skip.stages.values()]
+    assert control.start.copied == skip.start.copied
+    layers = {layer.name for layer in control.model.layers}
+    assert control.model.name == "fcn32s" and not any("score_pool" in n for n in layers)
+    assert {"score_pool4", "score_pool3"} <= {layer.name for layer in skip.model.layers}

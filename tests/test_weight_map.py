@@ -136,3 +136,37 @@ def test_windowed_distances_match_the_whole_image_computation(sigma):
 def test_bad_input_says_what_is_wrong(mask, kwargs, message):
     with pytest.raises(ValueError, match=message):
         data.border_weight_map(mask, **kwargs)
+
+
+def test_a_dataset_gets_each_masks_map_as_per_pixel_weights_keras_trains_with():
+    """``with_border_weights``: the third element of every batch is the map of that
+    batch's own (augmented) masks, in order, and ``fit`` takes it as sample weights."""
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    masks = np.stack([_two_squares(), np.ones((40, 40), np.uint8), _two_squares().T])
+    masks = masks[..., None].astype(np.int32)
+    images = rng.random((3, 40, 40, 1)).astype(np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices((images, masks)).batch(2)
+    batches = list(data.with_border_weights(dataset, w0=W0, sigma=SIGMA))
+    assert [len(b) for b in batches] == [3, 3]
+    weights = np.concatenate([b[2].numpy() for b in batches])
+    assert weights.shape == (3, 40, 40) and weights.dtype == np.float32
+    for mask, w in zip(masks, weights, strict=True):
+        np.testing.assert_allclose(w, data.border_weight_map(mask, w0=W0, sigma=SIGMA))
+    assert weights[0].max() > 5 and np.allclose(weights[1], 1.0)  # no gap in a lone cell
+
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((40, 40, 1)), keras.layers.Conv2D(2, 3, padding="same")])
+    net.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = net.fit(data.with_border_weights(dataset), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_with_border_weights_refuses_a_bad_sigma_at_once():
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((np.zeros((1, 4, 4, 1)), np.zeros((1, 4, 4, 1))))
+    with pytest.raises(ValueError, match="sigma must be a positive number"):
+        data.with_border_weights(dataset, sigma=0)

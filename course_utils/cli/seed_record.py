@@ -27,6 +27,7 @@ from typing import Any
 from course_utils import paths
 from course_utils.seed_record import (
     BAND_WIDTH,
+    CONTROLS,
     IMAGENET_MODELS,
     RECORD_NAME,
     RECORDED_MODELS,
@@ -39,7 +40,7 @@ from course_utils.seed_record import (
 #: ``training.train_part3`` has a budget for.
 TRAINABLE_MODELS: tuple[str, ...] = (
     "encoder_decoder", "fcn8s", "fcn16s", "fcn32s", "segnet", "segnet_nearest", "unet",
-    "unet_noskip", "deeplabv3plus", "fcn16s_lite0", "fcn32s_lite0", *IMAGENET_MODELS,
+    "deeplabv3plus", "fcn16s_lite0", "fcn32s_lite0", *CONTROLS, *IMAGENET_MODELS,
     *START_CONTROLS,
 )  # fmt: skip
 

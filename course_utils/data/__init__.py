@@ -11,8 +11,9 @@ Public API::
     check_mask(...), check_image(...)       # the checks the readers run, for your own data
     read_photo(path_or_bytes) -> array      # your own photo, upright RGB, or a clear error
     frame_photo(photo, size) -> PhotoFrame  # centre-cropped to CamVid's 3:4 and resized
+    border_weight_map(mask) -> weights      # U-Net's eq. 2; with_border_weights(dataset)
 
-TensorFlow is imported only by ``load``.
+TensorFlow is imported only by ``load`` and ``with_border_weights``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from course_utils.data.photos import CAMVID_ASPECT, PhotoFrame, frame_photo, rea
 from course_utils.data.pipeline import TRAINING_SPLITS, Augment, arrays, load
 from course_utils.data.synthetic import shapes
 from course_utils.data.validate import check_image, check_mask, read_image, read_mask
-from course_utils.data.weight_map import border_weight_map
+from course_utils.data.weight_map import border_weight_map, with_border_weights
 
 __all__ = [
     "CAMVID_ASPECT",
@@ -70,6 +71,7 @@ __all__ = [
     "read_mask",
     "read_photo",
     "shapes",
+    "with_border_weights",
 ]
 
 

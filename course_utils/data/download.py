@@ -209,9 +209,7 @@ def _fetch_file(pup, fname: str, root: Path, mirror: Path | None, progressbar: b
         inner = pooch.HTTPDownloader(progressbar=progressbar, timeout=_TIMEOUT_S)
     downloader = _KeepRejected(inner, fname, sha, root)
     try:
-        _with_retries(
-            lambda: pup.fetch(fname, downloader=downloader), fname, retry=mirror is None
-        )
+        _with_retries(lambda: pup.fetch(fname, downloader=downloader), fname, retry=mirror is None)
     except FileNotFoundError as err:
         fallback = (
             "or unset it to download from the public URL."
