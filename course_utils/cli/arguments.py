@@ -68,6 +68,7 @@ AFTER_INTERRUPT = {
         "the output folder may hold only some notebooks, each whole; run the same command "
         "again to write them all"
     ),
+    "prose-numbers": "it only reads the notebooks: nothing was changed",
 }
 
 

@@ -21,6 +21,8 @@ course student [--out DIR]           the student edition: no solutions, the chec
                                      print the answer, badges at the student copies
 course nbgrader [--out DIR]          the same as an nbgrader course folder (source/):
                                      answers, autograded checker tests, locked cells
+course prose-numbers [--only 07_]    the decimals of the notebooks' prose that no output
+                                     shows (and no allowlist entry explains)
 
 ``course`` alone prints the help (exit code 0) and ``course --version`` the version;
 ``course COMMAND --help`` gives a command's description and examples. Exit codes (also in
@@ -57,6 +59,7 @@ COMMANDS = {
     "slides": "slides",
     "student": "student",
     "nbgrader": "nbgrader_export",
+    "prose-numbers": "prose_numbers",
 }
 
 DESCRIPTION = (
@@ -110,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for add in (_add_check, _add_fetch, _add_lab, _add_runs_archives, _add_cache,
                 _add_run_notebooks, _add_prepare, _add_seed_record, _add_timings_table,
-                _add_slides, _add_student, _add_nbgrader):  # fmt: skip
+                _add_slides, _add_student, _add_nbgrader, _add_prose_numbers):  # fmt: skip
         add(sub)
     return parser
 
@@ -348,3 +351,17 @@ def _add_nbgrader(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--points", type=int, default=1, help="points of each exercise's test (default: 1)"
     )
+
+
+def _add_prose_numbers(sub: argparse._SubParsersAction) -> None:
+    p = _command(
+        sub, "prose-numbers", "find numbers in the notebooks' prose that no output shows",
+        "Check that every decimal in a notebook's Markdown (0.328, +0.046, 60.7%) is one its\n"
+        "code outputs print, rounded; list the others with their sentence (exit code 1). A\n"
+        "number that rightly has no output (a paper's figure, a setting) is listed with a reason\n"
+        "in course_utils/cli/prose_numbers_allowed.json.",
+        "course prose-numbers",
+        "course prose-numbers --only 07_     # one notebook",
+    )  # fmt: skip
+    p.add_argument("--folder", default="notebooks")
+    p.add_argument("--only", default=None, help="only notebooks whose name contains this")
