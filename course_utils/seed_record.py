@@ -158,3 +158,13 @@ def seed_scores(
             ``"band_miou"`` (test only); runs recorded without it are left out.
     """
     return [r[split][score] for r in model_runs(record, model) if score in r.get(split, {})]
+
+
+def class_iou_mean(
+    record: dict[str, Any], model: str, class_name: str, split: str = "test"
+) -> float:
+    """One class's IoU on one split, the mean over the record's seeds of a model (nan when
+    no seed scored it: a class absent from the images a small record scores is ``null``)."""
+    values = [r[split]["per_class_iou"].get(class_name) for r in model_runs(record, model)]
+    scored = [v for v in values if v is not None]
+    return statistics.mean(scored) if scored else float("nan")

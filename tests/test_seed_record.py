@@ -262,3 +262,18 @@ def test_a_summary_of_the_augmented_score_leaves_out_the_runs_without_one():
     tta = seed_record.summary(record, "test_tta")
     assert list(tta) == ["m_lite0"] and tta["m_lite0"]["mean"] == pytest.approx(0.51)
     assert set(seed_record.summary(record, "test")) == {"fcn8s", "m_lite0"}
+
+
+def test_a_class_mean_over_seeds_leaves_out_the_seeds_that_did_not_score_it():
+    """``class_iou_mean``: a class a run did not score (``null``) is left out, not a 0."""
+    import math
+
+    from course_utils import seed_record
+
+    def run(seed: int, pole: float | None) -> dict:
+        return {"model": "m", "seed": seed, "test": {"per_class_iou": {"Pole": pole, "Sky": 0.9}}}
+
+    record = {"runs": [run(1, 0.3), run(0, 0.1), run(2, None), {**run(0, 0.8), "model": "other"}]}
+    assert seed_record.class_iou_mean(record, "m", "Pole") == pytest.approx(0.2)
+    assert seed_record.class_iou_mean(record, "m", "Sky") == pytest.approx(0.9)
+    assert math.isnan(seed_record.class_iou_mean(record, "nobody", "Pole"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -125,7 +125,7 @@ def with_border_weights(
     def batch_weights(masks: np.ndarray) -> np.ndarray:
         return np.stack([border_weight_map(m, w0=w0, sigma=sigma) for m in masks])
 
-    def add_weights(images: tf.Tensor, masks: tf.Tensor) -> tuple[tf.Tensor, ...]:
+    def add_weights(images: Any, masks: Any) -> tuple[Any, Any, Any]:
         weights = tf.numpy_function(batch_weights, [masks], tf.float32, stateful=False)
         weights.set_shape(masks.shape[:3])
         return images, masks, weights
