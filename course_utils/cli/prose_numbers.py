@@ -14,9 +14,10 @@ When a prose number matches (:func:`unmatched`): some number of the code outputs
 text, ``text/plain``, and ``text/html`` without its tags) is within half a unit of the
 prose's last digit, so that it rounds to it (half up or half to even: ``0.0461`` and
 ``0.0455`` match ``0.046``); signs are ignored. A prose percentage also matches a fraction
-a hundred times smaller (``60.7%`` and ``0.607``), and a plain prose number an output
-percentage (``0.607`` and ``60.7%``). A short number (``0.5``) may match an unrelated
-output: the check finds numbers that no output can explain, it cannot prove the others.
+a hundred times smaller (``60.7%`` and ``0.607``), a plain prose number an output
+percentage (``0.607`` and ``60.7%``), and a number of millions (``3.43 M``, ``1.28
+million``) an output a million times larger (``3,432,681``). A short number (``0.5``) may
+match an unrelated output: the check finds numbers no output explains, it proves no other.
 
 Numbers that rightly appear in no output (a paper's figure, a setting of the recipe, a
 definition) are listed with a reason in :data:`ALLOWED_PATH`, per notebook.
@@ -49,13 +50,17 @@ _INLINE = re.compile(r"`[^`]*`|\$\$.*?\$\$|\$[^$\n]+\$|\]\([^)]*\)|https?://\S+|
 _PROSE_NUMBER = re.compile(
     r"(?<![\w.,])[+\-\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)\.\d+(?![\d.]\d|\d|[eE][+\-]?\d)%?"
 )
-#: Any number of the outputs (integers and scientific notation too), with an optional %.
+#: What follows a prose number written in millions (``3.43 M``, ``1.28 million``).
+_MILLIONS = re.compile(r"\s?(?:M|million)\b")
+#: Any number of the outputs (integers and scientific notation too), with an optional %;
+#: and an integer with thousands commas (``3,432,681``), read whole as well.
 _OUTPUT_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:[eE][+\-]?\d+)?%?")
+_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
 _MARKUP = re.compile(r"<(style|script)\b.*?</\1>|<[^>]*>", re.S | re.I)
 #: Output numbers at or above this are left out (ids, seeds, byte counts: no prose decimal).
 _LARGEST = Decimal(10) ** 15
-#: Output values, sorted: for plain prose numbers, and for prose percentages.
-_Outputs = tuple[list[Decimal], list[Decimal]]
+#: Output values, sorted, by the prose number's kind (:attr:`ProseNumber.kind`).
+_Outputs = dict[str, list[Decimal]]
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n\s*\n|\n[-*] ")
 
 
@@ -67,11 +72,18 @@ class ProseNumber:
         cell: the cell's index in the notebook (every cell counted, from 0).
         text: the number as written, sign and ``%`` included (``"+0.046"``, ``"60.7%"``).
         context: the sentence it is in, on one line.
+        millions: whether it counts millions (``3.43 M``, ``1.28 million``).
     """
 
     cell: int
     text: str
     context: str
+    millions: bool = False
+
+    @property
+    def kind(self) -> str:
+        """``"%"`` for a percentage, ``"M"`` for millions, else ``""``."""
+        return "%" if self.text.endswith("%") else "M" if self.millions else ""
 
     @property
     def value(self) -> Decimal:
@@ -101,7 +113,8 @@ def prose_numbers(notebook: dict[str, Any]) -> list[ProseNumber]:
         prose = _blank(_INLINE, text)
         for match in _PROSE_NUMBER.finditer(prose):
             context = _sentence(text, prose, match.start(), match.end())
-            found.append(ProseNumber(index, match.group(), context))
+            millions = bool(_MILLIONS.match(prose, match.end()))
+            found.append(ProseNumber(index, match.group(), context, millions))
     return found
 
 
@@ -197,9 +210,9 @@ def _sentence(text: str, prose: str, start: int, end: int) -> str:
 
 
 def _output_values(text: str) -> _Outputs:
-    """The absolute values of the output's numbers, sorted: as printed, with their
-    percentages also as fractions (for plain prose numbers), and with every value also a
-    hundred times larger (for prose percentages)."""
+    """The absolute values of the output's numbers, sorted, for each kind of prose number:
+    as printed, and their percentages as fractions (plain prose numbers); also a hundred
+    times larger (prose percentages); also in millions (prose millions)."""
     values, fractions = set(), set()
     for match in _OUTPUT_NUMBER.finditer(text):
         number = match.group()
@@ -208,14 +221,18 @@ def _output_values(text: str) -> _Outputs:
             values.add(value)
             if number.endswith("%"):
                 fractions.add(value / 100)
-    return sorted(values | fractions), sorted(values | {value * 100 for value in values})
+    values |= {Decimal(match.group().replace(",", "")) for match in _GROUPED.finditer(text)}
+    return {
+        "": sorted(values | fractions),
+        "%": sorted(values | {value * 100 for value in values}),
+        "M": sorted(values | {value.scaleb(-6) for value in values}),
+    }
 
 
 def _matches(number: ProseNumber, outputs: _Outputs) -> bool:
     """Whether an output number is within half a unit of the prose number's last digit:
     it rounds to it, half up or half to even."""
-    plain, percent = outputs
-    candidates = percent if number.text.endswith("%") else plain
+    candidates = outputs[number.kind]
     half = Decimal(5).scaleb(-number.decimals - 1)
     low = bisect_left(candidates, number.value - half)
     return low < len(candidates) and candidates[low] <= number.value + half
