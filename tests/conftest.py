@@ -233,7 +233,7 @@ def models(keras):
 def show_recorded(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], dict[str, Any]]:
     """Call the real ``widgets.show(explorer)`` with IPython's ``display`` replaced by a
     recorder, check that it sent one raw bundle holding the explorer's live widget and a
-    PNG of its static figure, and return that bundle."""
+    picture of its static figure (PNG, or JPEG for photos), and return that bundle."""
     import IPython.display
     from PIL import Image
 
@@ -242,18 +242,18 @@ def show_recorded(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], dict[str, 
 
     def run(explorer: Any) -> dict[str, Any]:
         sent, figures, rendered = [], [], []
-        real_static, real_png = explorer.static_figure, display_module.figure_png
+        real_static, real_fallback = explorer.static_figure, display_module.figure_fallback
 
         def static_figure() -> Any:
             figures.append(real_static())
             return figures[-1]
 
-        def figure_png(fig: Any, *args: Any, **kwargs: Any) -> bytes:
-            rendered.append((fig, real_png(fig, *args, **kwargs)))
+        def figure_fallback(fig: Any, *args: Any, **kwargs: Any) -> tuple[str, bytes]:
+            rendered.append((fig, real_fallback(fig, *args, **kwargs)))
             return rendered[-1][1]
 
         monkeypatch.setattr(explorer, "static_figure", static_figure)
-        monkeypatch.setattr(display_module, "figure_png", figure_png)
+        monkeypatch.setattr(display_module, "figure_fallback", figure_fallback)
         monkeypatch.setattr(IPython.display, "display", lambda *a, **k: sent.append((a, k)))
         widgets.show(explorer)
 
@@ -264,10 +264,12 @@ def show_recorded(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], dict[str, 
         view = bundle["application/vnd.jupyter.widget-view+json"]
         assert view["model_id"] == explorer.widget.model_id, "the explorer's own live widget"
         assert len(figures) == 1, "the fallback is the explorer's static figure"
-        png = base64.b64decode(bundle["image/png"])
-        assert png == next(data for fig, data in rendered if fig is figures[0])
-        with Image.open(io.BytesIO(png)) as picture:
-            assert picture.format == "PNG" and min(picture.size) >= 50, picture.size
+        mime, data = next(fallback for fig, fallback in rendered if fig is figures[0])
+        pictures = [key for key in bundle if key.startswith("image/")]
+        assert pictures == [mime] and mime in ("image/png", "image/jpeg"), pictures
+        assert base64.b64decode(bundle[mime]) == data
+        with Image.open(io.BytesIO(data)) as picture:
+            assert picture.format == mime.split("/")[1].upper() and min(picture.size) >= 50
         assert bundle["text/plain"] == repr(explorer)
         return bundle
 

@@ -95,3 +95,30 @@ def test_upsampling_explorer_responds_and_has_a_fallback(picture, show_recorded)
     assert "x4" in explorer._caption.value
     with pytest.raises(ValueError, match="Unknown setting"):
         explorer.set(size=3)
+
+
+def test_a_static_fallback_is_jpeg_for_a_photo_and_png_for_a_plot():
+    """``figure_fallback``: photographs (noise stands in: no PNG compresses it) are stored
+    as JPEG, several times smaller; a line plot stays a PNG."""
+    import io
+
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
+
+    from course_utils.widgets.display import JPEG_SHARE, figure_fallback, figure_png
+
+    rng = np.random.default_rng(0)
+    photo, ax = plt.subplots(figsize=(6, 4))
+    ax.imshow(rng.random((120, 180, 3)))
+    mime, data = figure_fallback(photo)
+    assert mime == "image/jpeg" and Image.open(io.BytesIO(data)).format == "JPEG"
+    again, ax = plt.subplots(figsize=(6, 4))
+    ax.imshow(rng.random((120, 180, 3)))
+    assert len(data) <= JPEG_SHARE * len(figure_png(again))
+
+    plot, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([0, 1, 2], [0, 1, 0])
+    mime, data = figure_fallback(plot)
+    assert mime == "image/png" and Image.open(io.BytesIO(data)).format == "PNG"
+    assert not {photo.number, again.number, plot.number} & set(plt.get_fignums()), "closed"

@@ -82,17 +82,41 @@ def figure_png(fig: Any, dpi: int = 80) -> bytes:
     """Render a matplotlib figure to PNG bytes and close it."""
     import matplotlib.pyplot as plt
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    png = _render(fig, "png", dpi)
     plt.close(fig)
+    return png
+
+
+#: A static fallback is stored as JPEG when that takes at most this share of the PNG's
+#: bytes: photographs and predictions over them (a grid of CamVid frames is several times
+#: smaller), while diagrams, kernels and plots stay sharp, small PNGs.
+JPEG_SHARE = 0.5
+
+
+def figure_fallback(fig: Any, dpi: int = 80, quality: int = 85) -> tuple[str, bytes]:
+    """A figure's static picture for places with no live kernel, and close it:
+    ``("image/png", bytes)``, or ``("image/jpeg", bytes)`` when the JPEG (at ``quality``)
+    is at most :data:`JPEG_SHARE` of the PNG's size, which keeps notebooks small."""
+    import matplotlib.pyplot as plt
+
+    png = _render(fig, "png", dpi)
+    jpeg = _render(fig, "jpeg", dpi, pil_kwargs={"quality": quality})
+    plt.close(fig)
+    return ("image/jpeg", jpeg) if len(jpeg) <= JPEG_SHARE * len(png) else ("image/png", png)
+
+
+def _render(fig: Any, fmt: str, dpi: int, **options: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", **options)
     return buf.getvalue()
 
 
-def mimebundle(widget: Any, fallback_png: bytes, alt: str) -> dict[str, Any]:
-    """The display data: the live widget view plus a PNG and text for static renderers."""
+def mimebundle(widget: Any, fallback: bytes, alt: str, mime: str = "image/png") -> dict[str, Any]:
+    """The display data: the live widget view plus a picture (``fallback``, of type
+    ``mime``) and text for static renderers."""
     bundle = {
         "text/plain": alt,
-        "image/png": base64.b64encode(fallback_png).decode("ascii"),
+        mime: base64.b64encode(fallback).decode("ascii"),
     }
     view = widget._repr_mimebundle_() if hasattr(widget, "_repr_mimebundle_") else None
     if view:
@@ -104,5 +128,5 @@ def show(explorer: Any) -> None:
     """Display an explorer: its widget where widgets run, its static figure elsewhere."""
     from IPython.display import display
 
-    png = figure_png(explorer.static_figure())
-    display(mimebundle(explorer.widget, png, repr(explorer)), raw=True)
+    mime, picture = figure_fallback(explorer.static_figure())
+    display(mimebundle(explorer.widget, picture, repr(explorer), mime), raw=True)
