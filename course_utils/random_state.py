@@ -39,6 +39,25 @@ def preserved() -> Iterator[None]:
         _restore(states)
 
 
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run the block from ``seed`` (``keras.utils.set_random_seed``: Python, NumPy,
+    TensorFlow and Keras), then put every random stream back where it was
+    (:func:`preserved`). One draw of a side experiment: it repeats whatever ran before it,
+    and the cells after it draw as if it had not run.
+
+    Example:
+        >>> for draw in range(3):  # doctest: +SKIP
+        ...     with course_utils.random_state.seeded(100 + draw):
+        ...         net = build()  # the same starting weights on every run of the notebook
+    """
+    import keras
+
+    with preserved():
+        keras.utils.set_random_seed(seed)
+        yield
+
+
 def reset_keras_seed_generator() -> None:
     """Make Keras' unseeded random ops start over from the seed set last.
 

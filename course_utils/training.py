@@ -599,6 +599,37 @@ def restart_optimizer(model: keras.Model) -> None:
             variable.assign(keras.ops.zeros_like(variable))
 
 
+class TracedSteps:
+    """One traced training step per architecture, reused by every later draw of it.
+
+    TensorFlow spends seconds tracing a model's training step the first time it trains.
+    An experiment that trains the same architecture from several random starts (draws)
+    need pay that once: :meth:`network` gives, for the first draw of an architecture (known
+    by ``net.name``), ``net`` compiled by ``compile_model``; for every later draw, that
+    first network with the new draw's starting weights and its optimizer back at step 0
+    (:func:`restart_optimizer`), which trains exactly as a fresh compile of the new draw
+    would (tested in ``tests/test_training.py``).
+
+    Args:
+        compile_model: compiles a fresh network and returns it.
+    """
+
+    def __init__(self, compile_model: Callable[[keras.Model], keras.Model]) -> None:
+        self._compile = compile_model
+        self._traced: dict[str, keras.Model] = {}
+
+    def network(self, net: keras.Model) -> keras.Model:
+        """The network that trains this draw: ``net`` compiled, or the traced one holding
+        ``net``'s weights with a restarted optimizer."""
+        traced = self._traced.get(net.name)
+        if traced is None:
+            self._traced[net.name] = traced = self._compile(net)
+            return traced
+        traced.set_weights(net.get_weights())
+        restart_optimizer(traced)
+        return traced
+
+
 def gradient_norms(model: keras.Model, images: Any, labels: Any) -> list[tuple[str, float]]:
     """The norm of the loss's gradient for each convolution kernel, first layer first.
 

@@ -111,3 +111,25 @@ def test_the_state_is_restored_when_the_block_raises(libs):
 
     got, expected = _with_and_without(keras, tf, block)
     _assert_same(got, expected)
+
+
+def test_a_seeded_block_repeats_its_draws_and_leaves_the_stream_alone():
+    """``random_state.seeded``: the same seed gives the same draws inside, whatever ran
+    before, and the draws after the block are those without it."""
+    import keras
+    import tensorflow as tf
+
+    from course_utils import random_state
+
+    keras.utils.set_random_seed(0)
+    without = _draws(keras, tf)
+    keras.utils.set_random_seed(0)
+    with random_state.seeded(42):
+        first = np.random.random(3)
+        _side_experiment(keras, tf)
+    after = _draws(keras, tf)
+    for stream, values in without.items():
+        np.testing.assert_array_equal(values, after[stream], err_msg=stream)
+    np.random.random(7)  # something else ran before the next block
+    with random_state.seeded(42):
+        np.testing.assert_array_equal(np.random.random(3), first)

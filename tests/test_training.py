@@ -329,33 +329,56 @@ def test_a_scratch_name_trains_the_same_model_from_random_weights(training, use_
     assert run.as_scores()["start"] == "scratch"
 
 
-@pytest.mark.slow  # trains three stages of a step or so each, twice
+@pytest.mark.slow  # trains three stages of a step or so each
 def test_the_skip_control_trains_fcn32s_through_fcn8s_stages(training, use_mirror):
-    """``fcn8s_noskip``, notebook 07's control in the seed record: the steps, stages and
+    """``fcn8s_noskip``, notebook 07's control in the seed record: the budget, stages and
     start of FCN-8s, and never a skip."""
-    from course_utils import data
+    from course_utils import data, models
 
     camvid = data.info("camvid")
     train = data.load("camvid", "train", image_size=(64, 96), batch_size=2, limit=4)
     val = data.load("camvid", "val", image_size=(64, 96), batch_size=2, limit=2)
-    runs = {
-        name: training.train_part3(
-            name,
-            train,
-            val,
-            profile="quick",
-            preset="tiny",
-            input_shape=(64, 96, 3),
-            num_classes=camvid.num_classes,
-            ignore_index=camvid.ignore_index,
-            verbose=0,
-        )  # fmt: skip
-        for name in ("fcn8s", training.FCN_SKIP_CONTROL)
+    control = training.train_part3(
+        training.FCN_SKIP_CONTROL, train, val, profile="quick", preset="tiny",
+        input_shape=(64, 96, 3), num_classes=camvid.num_classes,
+        ignore_index=camvid.ignore_index, verbose=0,
+    )  # fmt: skip
+    plan = training.budget("quick", "fcn8s")
+    assert control.budget == plan
+    assert {name: fit.steps for name, fit in control.stages.items()} == {
+        name: plan.share(share).steps for name, share in training.FCN_STAGES
     }
-    skip, control = runs["fcn8s"], runs[training.FCN_SKIP_CONTROL]
-    assert list(control.stages) == list(skip.stages) == ["fcn32s", "fcn16s", "fcn8s"]
-    assert [f.steps for f in control.stages.values()] == [f.steps for f in skip.stages.values()]
-    assert control.start.copied == skip.start.copied
+    assert control.start.kind == "cifar10" or control.start.missing, control.start
     layers = {layer.name for layer in control.model.layers}
     assert control.model.name == "fcn32s" and not any("score_pool" in n for n in layers)
-    assert {"score_pool4", "score_pool3"} <= {layer.name for layer in skip.model.layers}
+    fcn8s = models.build("fcn8s", (64, 96, 3), camvid.num_classes, preset="tiny")
+    assert {"score_pool4", "score_pool3"} <= {layer.name for layer in fcn8s.layers}, "not vacuous"
+
+
+def test_traced_steps_trains_a_later_draw_as_a_fresh_compile_would(training, keras):
+    """``TracedSteps``: the first draw of an architecture is compiled; a later draw is
+    trained by that network, and ends with the weights a fresh compile of it gives."""
+    rng = np.random.default_rng(3)
+    x, y = rng.random((16, 3), dtype=np.float32), rng.random((16, 1), dtype=np.float32)
+
+    def build(seed: int):
+        keras.utils.set_random_seed(seed)
+        return keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)], name="tiny")
+
+    def compile_model(net):
+        schedule = keras.optimizers.schedules.CosineDecay(0.1, 6)
+        net.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+        return net
+
+    steps = training.TracedSteps(compile_model)
+    first = steps.network(build(0))
+    first.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+    second = steps.network(build(1))
+    assert second is first and int(second.optimizer.iterations.numpy()) == 0
+    second.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+    fresh = compile_model(build(1))
+    fresh.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+    for a, b in zip(fresh.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    other = steps.network(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)], name="wide"))
+    assert other is not first, "another architecture gets its own traced network"

@@ -69,8 +69,10 @@ def _conv_size_hint(got: Any, n: int, k: int, p: int, s: int, d: int) -> str:
         if got == wrong and wrong != (n + 2 * p - span) // s + 1:
             return hint
     return _t(
-        en="Count how many window positions fit: (n + 2p - span) // stride + 1.",
-        ko="창이 놓일 수 있는 위치의 수를 세세요: (n + 2p - span) // stride + 1.",
+        en="Pad the input, then count the window's start positions: the first is 0, the last "
+        "is where its span still fits, and they are stride pixels apart.",
+        ko="입력에 패딩을 더한 뒤 창이 시작하는 위치를 세세요. 첫 위치는 0, 마지막 위치는 창의 "
+        "폭(span)이 아직 들어가는 곳이고, 위치끼리는 stride픽셀씩 떨어져 있습니다.",
     )
 
 

@@ -198,10 +198,13 @@ def check_receptive_field(func: Callable[[list[tuple[int, int, int]]], int]) -> 
             )
         else:
             hint = _t(
-                en="Start at 1; each layer adds dilation * (kernel - 1) * jump; then "
-                "jump *= stride.",
-                ko="1에서 시작하세요. 층마다 dilation * (kernel - 1) * jump를 더하고, 그다음 "
-                "jump *= stride입니다.",
+                en="Keep two numbers as you go up the layers: the field so far (one pixel "
+                "before any layer) and the jump, the distance in input pixels between "
+                "neighbouring units. How much does one layer widen the field, and what does "
+                "its stride do to the jump?",
+                ko="층을 올라가며 두 수를 기록하세요: 지금까지의 수용장(층이 없을 때 1픽셀)과 "
+                "점프(이웃한 유닛 사이의 입력 픽셀 거리)입니다. 층 하나가 수용장을 얼마나 "
+                "넓히고, 그 층의 스트라이드는 점프를 어떻게 바꿀까요?",
             )
         message = _with_answer(
             _t(

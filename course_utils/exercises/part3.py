@@ -215,8 +215,8 @@ def check_max_unpool(
                 ko="값을 모두 블록의 왼쪽 위에 놓았습니다.",
             ),
             _t(
-                en="Use the indices: out.flat[indices] = pooled.",
-                ko="인덱스를 쓰세요: out.flat[indices] = pooled.",
+                en="Use the indices: each says where, in the flattened map, its value goes.",
+                ko="인덱스를 쓰세요: 각 인덱스는 평탄화한 맵에서 그 값이 갈 자리를 말합니다.",
             ),
         )
     if np.allclose(got, ops.upsample(pooled, 2)):
@@ -238,8 +238,10 @@ def check_max_unpool(
             ko="일부 값이 최댓값이 있던 자리에 있지 않습니다.",
         ),
         _t(
-            en="out = zeros(H * W); out[indices.ravel()] = pooled.ravel().",
-            ko="out = zeros(H * W); out[indices.ravel()] = pooled.ravel() 순서로 하세요.",
+            en="Start from a flat array of zeros, one per pixel of `shape`: each index says "
+            "which of them receives the pooled value beside it.",
+            ko="`shape`의 픽셀마다 0이 하나씩 있는 평탄한 배열에서 시작하세요. 각 인덱스는 "
+            "그 옆의 풀링된 값을 받을 자리를 알려 줍니다.",
         ),
     )
 
