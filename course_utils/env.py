@@ -145,7 +145,9 @@ def setup(
     C++ log lines out of the output; gives matplotlib a Korean fallback font, so figures
     can carry Hangul labels
     (:func:`course_utils._fonts.use_korean_fallback`), and a colour cycle that
-    colour-blind readers can tell apart (:func:`course_utils.viz.use_curve_colors`).
+    colour-blind readers can tell apart (:func:`course_utils.viz.use_curve_colors`); in a
+    notebook, stores a figure of photographs as JPEG and any other as PNG
+    (:func:`course_utils._pictures.use_compact_figures`).
 
     Args:
         profile: ``"quick"``, ``"default"`` or ``"full"``; ``None`` reads ``$COURSE_PROFILE``.
@@ -216,6 +218,10 @@ def setup(
     from course_utils.viz import use_curve_colors
 
     use_curve_colors()
+    # Figures of photographs stored as JPEG, the others as PNG: notebooks stay small.
+    from course_utils._pictures import use_compact_figures
+
+    use_compact_figures()
 
     env = Env(
         profile=name,

@@ -31,8 +31,9 @@ LEAVES = {"data", "metrics", "viz", "models", "ops"}
 #: Imported by anyone: ``ops`` is NumPy reference code (see its docstring), ``palettes`` the
 #: colour maps ``data`` and ``viz`` share, ``_tf`` the quiet TensorFlow import,
 #: ``random_state`` the save-and-restore of the random streams, ``paths`` where the course's
-#: files are. None of them imports anything from ``course_utils``.
-CORE = {"ops", "palettes", "_tf", "random_state", "_memory", "_hashing", "paths"}
+#: files are, ``_pictures`` how a figure is stored (JPEG or PNG). None of them imports
+#: anything from ``course_utils``.
+CORE = {"ops", "palettes", "_tf", "random_state", "_memory", "_hashing", "paths", "_pictures"}
 #: Compose the leaves for the notebooks; they never reach up to training, runs or the CLI.
 COMPOSERS = {"widgets", "exercises"}
 #: Leaves whose inner modules are private to them: others import their package face.

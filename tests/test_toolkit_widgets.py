@@ -106,7 +106,8 @@ def test_a_static_fallback_is_jpeg_for_a_photo_and_png_for_a_plot():
     import numpy as np
     from PIL import Image
 
-    from course_utils.widgets.display import JPEG_SHARE, figure_fallback, figure_png
+    from course_utils._pictures import JPEG_SHARE
+    from course_utils.widgets.display import figure_fallback, figure_png
 
     rng = np.random.default_rng(0)
     photo, ax = plt.subplots(figsize=(6, 4))

@@ -146,3 +146,32 @@ def test_setup_makes_the_curve_colours_the_cycle():
 
     viz.use_curve_colors()
     assert mpl.rcParams["axes.prop_cycle"].by_key()["color"] == list(viz.CURVE_COLORS)
+
+
+def test_a_notebook_stores_a_photo_figure_as_jpeg_and_a_plot_as_png():
+    """``setup()`` sets the shell's figure formatters (``_pictures.use_compact_figures``):
+    one picture per figure, JPEG for a photograph (noise stands in), PNG for a plot, none
+    for an empty figure; outside IPython nothing is set."""
+    import matplotlib.pyplot as plt
+    from IPython.core.formatters import DisplayFormatter
+
+    from course_utils import _pictures
+
+    class Shell:
+        display_formatter = DisplayFormatter()
+
+    assert _pictures.use_compact_figures(Shell())
+    photo, ax = plt.subplots(figsize=(5, 4))
+    ax.imshow(np.random.default_rng(0).random((300, 360, 3)))
+    plot, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([0, 1, 2], [1, 0, 1])
+    empty = plt.figure()
+    shown = {name: Shell.display_formatter.format(fig)[0] for name, fig in
+             {"photo": photo, "plot": plot, "empty": empty}.items()}  # fmt: skip
+    pictures = {
+        name: sorted(k for k in data if k.startswith("image/")) for name, data in shown.items()
+    }
+    assert pictures == {"photo": ["image/jpeg"], "plot": ["image/png"], "empty": []}, pictures
+    for fig in (photo, plot, empty):
+        plt.close(fig)
+    assert not _pictures.use_compact_figures(object()), "no shell, nothing set"

@@ -82,33 +82,22 @@ def figure_png(fig: Any, dpi: int = 80) -> bytes:
     """Render a matplotlib figure to PNG bytes and close it."""
     import matplotlib.pyplot as plt
 
-    png = _render(fig, "png", dpi)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
-    return png
+    return buf.getvalue()
 
 
-#: A static fallback is stored as JPEG when that takes at most this share of the PNG's
-#: bytes: photographs and predictions over them (a grid of CamVid frames is several times
-#: smaller), while diagrams, kernels and plots stay sharp, small PNGs.
-JPEG_SHARE = 0.5
-
-
-def figure_fallback(fig: Any, dpi: int = 80, quality: int = 85) -> tuple[str, bytes]:
-    """A figure's static picture for places with no live kernel, and close it:
-    ``("image/png", bytes)``, or ``("image/jpeg", bytes)`` when the JPEG (at ``quality``)
-    is at most :data:`JPEG_SHARE` of the PNG's size, which keeps notebooks small."""
+def figure_fallback(fig: Any, dpi: int = 80) -> tuple[str, bytes]:
+    """A figure's static picture for places with no live kernel, and close it: JPEG for
+    photographs, PNG for diagrams and plots (:func:`course_utils._pictures.picture`)."""
     import matplotlib.pyplot as plt
 
-    png = _render(fig, "png", dpi)
-    jpeg = _render(fig, "jpeg", dpi, pil_kwargs={"quality": quality})
+    from course_utils._pictures import picture
+
+    chosen = picture(fig, dpi)
     plt.close(fig)
-    return ("image/jpeg", jpeg) if len(jpeg) <= JPEG_SHARE * len(png) else ("image/png", png)
-
-
-def _render(fig: Any, fmt: str, dpi: int, **options: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight", **options)
-    return buf.getvalue()
+    return chosen
 
 
 def mimebundle(widget: Any, fallback: bytes, alt: str, mime: str = "image/png") -> dict[str, Any]:
