@@ -55,8 +55,12 @@ def use_compact_figures(shell: Any = None) -> bool:
     formatters = getattr(getattr(shell, "display_formatter", None), "formatters", None)
     if not formatters or "image/png" not in formatters or "image/jpeg" not in formatters:
         return False
-    import matplotlib.pyplot  # noqa: F401  (the inline backend sets its formatters on import)
+    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
+
+    # pyplot loads its backend at the first figure, and the inline backend then sets the
+    # shell's figure formatters afresh: load it now, so that ours come after it
+    plt.close(plt.figure())
 
     chosen: dict[int, tuple[str, bytes]] = {}  # one rendering serves both formatters
 
