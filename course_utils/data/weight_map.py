@@ -78,12 +78,7 @@ def border_weight_map(
             numbers.
     """
     cells = _cells(mask, labelled)
-    if not (math.isfinite(w0) and w0 >= 0):
-        raise ValueError(f"w0 must be 0 or more, got {w0!r}; the paper uses 10.")
-    if not (math.isfinite(sigma) and sigma > 0):
-        raise ValueError(
-            f"sigma must be a positive number of pixels, got {sigma!r}; the paper uses 5."
-        )
+    _check_border_term(w0, sigma)
     background = cells == 0
     weights = _class_weights(background, class_weights)
     if w0 == 0 or len(np.unique(cells[~background])) < 2:  # no gap between two cells
@@ -120,7 +115,7 @@ def with_border_weights(
     from course_utils._tf import import_tensorflow
 
     tf = import_tensorflow()
-    border_weight_map(np.array([[1, 0, 1]]), w0=w0, sigma=sigma)  # checks w0 and sigma now
+    _check_border_term(w0, sigma)  # at once, not at the first batch
 
     def batch_weights(masks: np.ndarray) -> np.ndarray:
         return np.stack([border_weight_map(m, w0=w0, sigma=sigma) for m in masks])
@@ -131,6 +126,16 @@ def with_border_weights(
         return images, masks, weights
 
     return dataset.map(add_weights, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def _check_border_term(w0: float, sigma: float) -> None:
+    """Refuse a border term the map cannot have, saying what the paper uses."""
+    if not (math.isfinite(w0) and w0 >= 0):
+        raise ValueError(f"w0 must be 0 or more, got {w0!r}; the paper uses 10.")
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise ValueError(
+            f"sigma must be a positive number of pixels, got {sigma!r}; the paper uses 5."
+        )
 
 
 def _cells(mask: np.ndarray, labelled: bool) -> np.ndarray:
