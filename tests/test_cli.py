@@ -240,6 +240,23 @@ def test_run_notebooks_leaves_the_profile_of_its_own_process_alone(tmp_path, mon
     assert os.environ["COURSE_PROFILE"] == "full", "restored after a failure too"
 
 
+@pytest.mark.slow  # starts Jupyter kernels
+def test_run_notebooks_writes_no_expected_answer(tmp_path, monkeypatch):
+    """The outputs run-notebooks writes are the repository's: a checker's feedback there says
+    what is wrong without the answer; --no-save (timing only) leaves the switch alone."""
+    monkeypatch.delenv("COURSE_ANSWERS", raising=False)
+    wrong = (
+        "from course_utils import exercises\n"
+        "print(exercises.check_conv_output_size(lambda n, k, p, s, d: n).message)"
+    )
+    _demo_notebook(tmp_path / "00_wrong.ipynb", wrong)
+    assert cli.main(["run-notebooks", "--profile", "quick", "--folder", str(tmp_path)]) == 0
+    said = nbformat.read(tmp_path / "00_wrong.ipynb", 4).cells[0].outputs[0]["text"]
+    assert "you return 32, which is not the right size" in said, said
+    assert "the right size is 30" not in said
+    assert "COURSE_ANSWERS" not in os.environ, "unset before, unset after"
+
+
 def test_check_reports_a_mirror_that_is_gone(empty_data_dir, tmp_path, monkeypatch, capsys):
     from course_utils import env
 

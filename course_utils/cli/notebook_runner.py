@@ -19,17 +19,29 @@ from course_utils.profiles import PROFILE_ENV_VAR
 
 
 @contextmanager
-def profile_set(profile: str) -> Iterator[None]:
-    """Set ``$COURSE_PROFILE`` for the kernels started inside, then put it back as it was."""
-    before = os.environ.get(PROFILE_ENV_VAR)
-    os.environ[PROFILE_ENV_VAR] = profile
+def profile_set(profile: str, answers_hidden: bool = False) -> Iterator[None]:
+    """Set ``$COURSE_PROFILE`` for the kernels started inside, then put it back as it was.
+
+    ``answers_hidden``: also set ``$COURSE_ANSWERS=hidden`` (``course_utils.exercises``), so
+    that the checkers' feedback in the outputs written names no expected answer. The
+    committed outputs are the repository's: a learner reads them before trying an exercise.
+    """
+    from course_utils.exercises._answers import ENV_VAR as ANSWERS_ENV_VAR
+    from course_utils.exercises._answers import HIDDEN
+
+    wanted = {PROFILE_ENV_VAR: profile}
+    if answers_hidden:
+        wanted[ANSWERS_ENV_VAR] = HIDDEN
+    before = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(PROFILE_ENV_VAR, None)
-        else:
-            os.environ[PROFILE_ENV_VAR] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def notebook_failures() -> tuple[type[Exception], ...]:
@@ -143,7 +155,7 @@ def cmd_run_notebooks(args: argparse.Namespace) -> int:
     timings: dict[str, float] = {}
     peaks: dict[str, float] = {}
     trained: dict[str, dict[str, float]] = {}  # notebook -> the runs it trained: seconds
-    with profile_set(args.profile):
+    with profile_set(args.profile, answers_hidden=not args.no_save):
         try:
             for path in paths:
                 began = time.time()

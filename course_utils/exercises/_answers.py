@@ -1,10 +1,12 @@
 """Whether the checkers' feedback may state the expected answer.
 
-The teacher's copy of the course (the notebooks in the repository) states it: "for n=32,
-kernel=3, ... you return 32, the right size is 30." The student edition (``course student``)
-hides it: its setup cells call :func:`hide_answers`, and from then on a checker says what is
-wrong and hints, but never prints the expected value or answer: "for n=32, kernel=3, ...
-you return 32, which is not the right size."
+The teacher's copy of the course (the notebooks in the repository), run live, states it:
+"for n=32, kernel=3, ... you return 32, the right size is 30." Its committed outputs do not:
+``course run-notebooks``, which writes them, runs the kernels with answers hidden, since a
+learner reads those outputs before trying the exercise. The student edition (``course
+student``) hides it: its setup cells call :func:`hide_answers`, and from then on a checker
+says what is wrong and hints, but never prints the expected value or answer: "for n=32,
+kernel=3, ... you return 32, which is not the right size."
 
 The switch is the environment variable ``COURSE_ANSWERS`` (:data:`ENV_VAR`), read each time
 a checker runs, as ``COURSE_LANG`` is: ``hidden`` hides the answers; unset, empty or any
