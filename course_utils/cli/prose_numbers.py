@@ -131,13 +131,18 @@ def output_text(notebook: dict[str, Any]) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def unmatched(notebook: dict[str, Any], allowed: Iterable[str] = ()) -> list[ProseNumber]:
+def unmatched(
+    notebook: dict[str, Any],
+    allowed: Iterable[str] = (),
+    numbers: Iterable[ProseNumber] | None = None,
+) -> list[ProseNumber]:
     """The prose numbers that no output number rounds to and that ``allowed`` does not list.
 
     Args:
         notebook: a notebook as a dict.
         allowed: numbers as the prose writes them (:attr:`ProseNumber.text`) that need no
             output, such as the notebook's entries of :func:`load_allowed`.
+        numbers: the notebook's :func:`prose_numbers`, when the caller has them already.
 
     Returns:
         The :class:`ProseNumber` s to re-read, in order.
@@ -146,7 +151,7 @@ def unmatched(notebook: dict[str, Any], allowed: Iterable[str] = ()) -> list[Pro
     allowed = set(allowed)
     return [
         number
-        for number in prose_numbers(notebook)
+        for number in (prose_numbers(notebook) if numbers is None else numbers)
         if number.text not in allowed and not _matches(number, outputs)
     ]
 
@@ -167,9 +172,9 @@ def cmd_prose_numbers(args: argparse.Namespace) -> int:
     total = 0
     for path in paths:
         notebook = json.loads(path.read_text(encoding="utf-8"))
-        found = unmatched(notebook, allowed.get(path.name, {}))
-        checked = len(prose_numbers(notebook))
-        print(f"{path.name}: {_numbers(checked)} checked, {len(found)} in no output")
+        numbers = prose_numbers(notebook)
+        found = unmatched(notebook, allowed.get(path.name, {}), numbers)
+        print(f"{path.name}: {_numbers(len(numbers))} checked, {len(found)} in no output")
         for number in found:
             print(f"  cell {number.cell}: {number.text} | {number.context}")
         total += len(found)
