@@ -28,8 +28,8 @@ def picture(fig: Any, dpi: float | None = None, quality: int = JPEG_QUALITY) -> 
     :data:`JPEG_SHARE` of the PNG, else ``("image/png", bytes)``. Rendered as the notebook's
     inline figures are (tight bounding box, the figure's own colours), at ``dpi`` (``None``:
     the figure's own). The figure is left open."""
-    png = _render(fig, "png", dpi)
-    jpeg = _render(fig, "jpeg", dpi, pil_kwargs={"quality": quality})
+    png = render(fig, "png", dpi)
+    jpeg = render(fig, "jpeg", dpi, pil_kwargs={"quality": quality})
     return ("image/jpeg", jpeg) if len(jpeg) <= JPEG_SHARE * len(png) else ("image/png", png)
 
 
@@ -82,7 +82,10 @@ def use_compact_figures(shell: Any = None) -> bool:
     return True
 
 
-def _render(fig: Any, fmt: str, dpi: float | None, **options: Any) -> bytes:
+def render(fig: Any, fmt: str, dpi: float | None = None, **options: Any) -> bytes:
+    """A figure as ``fmt`` bytes (``"png"``, ``"jpeg"``), as the notebook's inline figures
+    are drawn: tight bounding box, the figure's own colours, at ``dpi`` (``None``: the
+    figure's own). ``options`` go to matplotlib's ``print_figure``. The figure is left open."""
     buf = io.BytesIO()
     fig.canvas.print_figure(
         buf, format=fmt, dpi=fig.dpi if dpi is None else dpi, bbox_inches="tight",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Callable
 from typing import Any
 
@@ -82,10 +81,11 @@ def figure_png(fig: Any, dpi: int = 80) -> bytes:
     """Render a matplotlib figure to PNG bytes and close it."""
     import matplotlib.pyplot as plt
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    from course_utils._pictures import render
+
+    png = render(fig, "png", dpi)
     plt.close(fig)
-    return buf.getvalue()
+    return png
 
 
 def figure_fallback(fig: Any, dpi: int = 80) -> tuple[str, bytes]:
